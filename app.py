@@ -1,0 +1,23 @@
+"""Entry point: `python app.py` serves the Fitroom 3D demo (UI, Gradio API and REST) on one port."""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import uvicorn
+
+from core.config import get_settings
+from core.logs import configure_logging
+from demo.server import create_app
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Garment photo understanding and 2D-to-3D reconstruction."""

@@ -1,0 +1,1 @@
+"""Avatar bodies: the anny-based builder and the committed presets."""

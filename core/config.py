@@ -1,0 +1,61 @@
+"""Settings read from the environment (pydantic-settings); defaults run fully embedded."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    data_dir: Path = Path("data")
+    db_url: str = ""  # default: sqlite file under data_dir
+    s3_endpoint: str | None = None
+    s3_key: str | None = None
+    s3_secret: str | None = None
+    s3_bucket: str = "fitroom"
+    s3_region: str = "us-east-1"
+    presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    model_path: Path | None = None
+    tmp_dir: Path | None = None  # default: data_dir/tmp
+    log_level: str = "INFO"
+    max_upload_mb: float = Field(10.0, gt=0)
+    max_image_side: int = Field(8192, ge=64)
+    max_image_pixels: int = Field(40_000_000, ge=4096)
+    generate_timeout_s: float = Field(180.0, gt=0)
+    fit_timeout_s: float = Field(120.0, gt=0)
+    job_workers: int = Field(2, ge=1, le=32)
+    clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+
+    @property
+    def resolved_db_url(self) -> str:
+        return self.db_url or f"sqlite:///{(self.data_dir / 'fitroom.db').as_posix()}"
+
+    @property
+    def resolved_tmp_dir(self) -> Path:
+        return self.tmp_dir or self.data_dir / "tmp"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

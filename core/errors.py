@@ -1,0 +1,35 @@
+"""Errors the service raises; each face maps them to its own status codes."""
+
+
+class FitroomError(Exception):
+    """Base class: the message is meant for a person to read."""
+
+    status_code = 500
+
+
+class InputError(FitroomError):
+    """The caller sent something we refuse (HTTP 4xx)."""
+
+    status_code = 400
+
+
+class PayloadTooLarge(InputError):
+    status_code = 413
+
+
+class UnsupportedMedia(InputError):
+    status_code = 415
+
+
+class NotFound(FitroomError):
+    status_code = 404
+
+
+class Unavailable(FitroomError):
+    """A dependency (storage, database, model) cannot serve right now (HTTP 503)."""
+
+    status_code = 503
+
+
+class PipelineError(FitroomError):
+    """A job step failed; the message ends up in the job's log."""

@@ -1,0 +1,61 @@
+"""The in-process job runner: a pool of worker processes, a time limit per job, crash handling.
+
+Processes rather than threads, so that a job past its time limit can really be stopped and its
+memory given back (pebble kills that worker and starts a fresh one).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+from sqlmodel import SQLModel
+
+from core.config import Settings
+from core.context import context_for
+from core.db import INTERRUPTED
+from core.models import ERROR
+from core.tasks import JOB_FUNCTIONS, update_job
+
+log = logging.getLogger("fitroom.jobs")
+
+
+class JobRunner:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # forkserver: workers start from a clean, single-threaded process, never a fork of the
+        # server's threads.
+        self.pool = ProcessPool(max_workers=settings.job_workers,
+                                context=multiprocessing.get_context("forkserver"))
+        self.pending: dict[str, object] = {}
+
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
+        future = self.pool.schedule(JOB_FUNCTIONS[table], args=(self.settings, job_id), timeout=timeout_s)
+        self.pending[job_id] = future
+
+        def done(f) -> None:
+            self.pending.pop(job_id, None)
+            try:
+                f.result()
+            except FutureTimeout:
+                self._end(table, job_id, f"timed out after {timeout_s:g} s and was stopped")
+            except CancelledError:
+                self._end(table, job_id, INTERRUPTED)
+            except ProcessExpired as exc:
+                self._end(table, job_id, f"the worker process died (exit code {exc.exitcode})")
+            except Exception as exc:
+                self._end(table, job_id, f"internal error ({type(exc).__name__}): {exc}")
+
+        future.add_done_callback(done)
+
+    def _end(self, table: type[SQLModel], job_id: str, message: str) -> None:
+        log.warning("job %s: %s", job_id, message)
+        update_job(context_for(self.settings), table, job_id, status=ERROR, log=message)
+
+    def close(self) -> None:
+        """Stop now: running jobs end as interrupted (their callbacks say so), none stays processing."""
+        self.pool.stop()
+        self.pool.join()

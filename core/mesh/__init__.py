@@ -1,0 +1,1 @@
+"""Mesh stages shared by every reconstructor and the fitting: frames, cleanup, export, rendering."""

@@ -1,0 +1,113 @@
+"""SQLModel tables. Objects are stored by key; URLs are made when a row is presented."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+PROCESSING, DONE, ERROR, UPLOADED = "processing", "done", "error", "uploaded"
+JOB_STATUSES = (PROCESSING, DONE, ERROR)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=lambda: default() if callable(default) else default,
+                 sa_column=Column(JSON))
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    email: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Cloth(SQLModel, table=True):
+    """An uploaded garment photo."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str | None = Field(default=None, index=True)
+    image_key: str
+    status: str = UPLOADED
+    category: str | None = None
+    width: int = 0
+    height: int = 0
+    size_bytes: int = 0
+    has_alpha: bool = False
+    original_name: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Cloth3D(SQLModel, table=True):
+    """A garment-to-3D job and its outputs."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    cloth_id: str | None = Field(default=None, index=True)
+    user_id: str | None = Field(default=None, index=True)
+    model_requested: str = "auto"
+    model_used: str | None = None
+    quality: str = "low"
+    category: str | None = None
+    status: str = Field(default=PROCESSING, index=True)
+    stage: str | None = None
+    log: str | None = None
+    glb_key: str | None = None
+    gltf_key: str | None = None  # Draco-compressed GLB
+    obj_key: str | None = None
+    thumb_key: str | None = None
+    cutout_key: str | None = None
+    timings: dict = _json(dict)
+    stats: dict = _json(dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AvatarPreset(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    slug: str = Field(index=True, unique=True)
+    name: str
+    height_cm: float
+    gender: str
+    notes: str | None = None
+    glb_key: str
+    gltf_key: str | None = None
+    thumbnail_key: str | None = None
+    landmarks: dict = _json(dict)
+    measurements: dict = _json(dict)
+    is_custom: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FittingSession(SQLModel, table=True):
+    """A fitting job: one or more garments dressed on one avatar."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str | None = Field(default=None, index=True)
+    cloth3d_id: str = Field(index=True)
+    layers: list = _json(list)
+    avatar_preset_id: str
+    status: str = Field(default=PROCESSING, index=True)
+    stage: str | None = None
+    log: str | None = None
+    params: dict = _json(dict)
+    fitted_glb_key: str | None = None
+    fitted_gltf_key: str | None = None
+    thumb_key: str | None = None
+    metrics: dict = _json(dict)
+    timings: dict = _json(dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+JOB_TABLES: tuple[type[SQLModel], ...] = (Cloth3D, FittingSession)

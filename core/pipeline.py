@@ -1,0 +1,105 @@
+"""The pipeline stages end to end, free of database and storage: photo → garment files, garments → fitted files.
+
+Each stage is timed; `on_stage` lets a caller publish progress (the job runner writes it to the DB).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import trimesh
+from PIL import Image
+
+from core.ai.category import guess_category
+from core.ai.reconstructors import Reconstructor
+from core.ai.segment import cut_out
+from core.fitting.body import BodyModel
+from core.fitting.fit import FitLayer, fit
+from core.mesh.cleanup import clean
+from core.mesh.export import draco_compress_glb, mesh_to_glb, scene_to_glb
+from core.mesh.render import render
+
+StageCallback = Callable[[str], None]
+
+
+@dataclass
+class Timer:
+    on_stage: StageCallback | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.on_stage:
+            self.on_stage(name)
+        t0 = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - t0, 4)
+
+
+@dataclass
+class GarmentFiles:
+    mesh: trimesh.Trimesh
+    category: str
+    glb: bytes
+    draco_glb: bytes
+    thumbnail: bytes
+    cutout_preview: bytes
+    timings: dict[str, float]
+    stats: dict
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def photo_to_garment(image: Image.Image, category: str | None, quality: str,
+                     reconstructor: Reconstructor, on_stage: StageCallback | None = None) -> GarmentFiles:
+    timer = Timer(on_stage)
+    with timer.stage("cut-out"):
+        cutout = cut_out(image)
+    with timer.stage("category"):
+        category = category or guess_category(cutout.mask)
+    with timer.stage("reconstruction"):
+        garment = reconstructor.reconstruct(cutout, category, quality)
+    with timer.stage("cleanup"):
+        mesh = clean(garment.mesh)
+    with timer.stage("export"):
+        glb = mesh_to_glb(mesh, name=f"garment:{category}")
+        draco = draco_compress_glb(glb)
+    with timer.stage("thumbnail"):
+        thumb = png_bytes(render([mesh]))
+        preview = png_bytes(cutout.preview())
+    stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
+             "extents_m": [round(float(x), 4) for x in mesh.extents],
+             "watertight": bool(mesh.is_watertight), "segmentation": cutout.method,
+             "glb_bytes": len(glb), "draco_bytes": len(draco), "thumb_bytes": len(thumb)}
+    return GarmentFiles(mesh, category, glb, draco, thumb, preview, timer.timings, stats)
+
+
+@dataclass
+class FittedFiles:
+    glb: bytes
+    draco_glb: bytes
+    thumbnail: bytes
+    metrics: dict
+    timings: dict[str, float]
+
+
+def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float,
+          on_stage: StageCallback | None = None) -> FittedFiles:
+    timer = Timer(on_stage)
+    with timer.stage("fitting"):
+        result = fit(layers, body, offset_mm=offset_mm)
+    with timer.stage("export"):
+        glb = scene_to_glb(result.scene)
+        draco = draco_compress_glb(glb)
+    with timer.stage("thumbnail"):
+        thumb = png_bytes(render([body.mesh, *result.garments], yaw_deg=20))
+    metrics = result.metrics | {"glb_bytes": len(glb), "draco_bytes": len(draco)}
+    return FittedFiles(glb, draco, thumb, metrics, timer.timings)

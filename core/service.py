@@ -1,0 +1,236 @@
+"""THE operations. The Gradio UI, the Gradio API and the REST routes call only this."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, select
+
+from core.ai.category import CATEGORIES
+from core.ai.reconstructors import MODELS, resolve
+from core.ai.silhouette import QUALITY
+from core.avatars.presets import load_presets
+from core.context import Context
+from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
+from core.errors import FitroomError, InputError, NotFound, PayloadTooLarge, Unavailable
+from core.jobs import JobRunner
+from core.mesh.export import draco_compress_glb
+from core.models import AvatarPreset, Cloth, Cloth3D, FittingSession
+from core.uploads import CHUNK, encode_for_storage, validate_image
+
+MAX_LAYERS = 3
+
+
+def parse_id(value: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        raise InputError(f"{what} {str(value)[:64]!r} is not a valid id.") from None
+
+
+class FitroomService:
+    def __init__(self, ctx: Context, runner: JobRunner) -> None:
+        self.ctx = ctx
+        self.runner = runner
+
+    # -- start-up -------------------------------------------------------------------------------
+    def start(self) -> dict:
+        """Create tables, end jobs a dead process left running, seed the presets."""
+        init_db(self.ctx.engine)
+        interrupted = fail_interrupted_jobs(self.ctx.engine)
+        seeded = self.seed_presets()
+        return {"interrupted_jobs": interrupted, "seeded_presets": seeded}
+
+    def seed_presets(self) -> int:
+        """Idempotent: a preset already in the DB (by slug) is not added again; its files are re-put
+        only when storage lacks them (e.g. after switching to S3)."""
+        added = 0
+        for files in load_presets():
+            prefix = f"presets/{files.slug}"
+            keys = {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
+                    "thumbnail_key": f"{prefix}/thumb.png"}
+            if not self.ctx.storage.exists(keys["glb_key"]):
+                glb = files.glb.read_bytes()
+                self.ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
+                self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
+                self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
+            meta = files.meta
+            with session_scope(self.ctx.engine) as s:
+                if s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first():
+                    continue
+                s.add(AvatarPreset(slug=files.slug, name=meta["name"], height_cm=meta["height_cm"],
+                                   gender=meta["gender"], notes=meta.get("notes"),
+                                   landmarks=meta["landmarks"], measurements=meta["measurements"], **keys))
+                try:
+                    s.commit()
+                    added += 1
+                except IntegrityError:  # another process seeded it first
+                    s.rollback()
+        return added
+
+    # -- operations -----------------------------------------------------------------------------
+    def upload_image(self, stream: BinaryIO, filename: str | None = None, user_id: str | None = None) -> dict:
+        """Validate a garment photo (bytes → temp file → checks) and store it as a Cloth."""
+        s = self.ctx.settings
+        user_id = parse_id(user_id, "user_id") if user_id else None
+        limit = s.max_upload_bytes
+        with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=s.resolved_tmp_dir) as tmp:
+            copied = 0
+            while chunk := stream.read(CHUNK):
+                copied += len(chunk)
+                if copied > limit:
+                    raise PayloadTooLarge(f"The file is larger than the {s.max_upload_mb:g} MB limit.")
+                tmp.write(chunk)
+            tmp.seek(0)
+            data = tmp.read()
+        image = validate_image(data, max_bytes=limit, max_side=s.max_image_side,
+                               max_pixels=s.max_image_pixels)
+        payload, content_type, ext = encode_for_storage(image)
+        cloth = Cloth(user_id=user_id, image_key="", width=image.size[0], height=image.size[1],
+                      size_bytes=len(data), has_alpha=image.has_alpha,
+                      original_name=(filename or "")[-200:] or None)
+        cloth.image_key = f"clothes/{cloth.id}/photo.{ext}"
+        self.ctx.storage.put_bytes(cloth.image_key, payload, content_type)
+        try:
+            with session_scope(self.ctx.engine) as db:
+                db.add(cloth)
+                db.commit()
+        except Exception:
+            self.ctx.storage.delete(cloth.image_key)  # no object without its row
+            raise
+        return self.present(cloth)
+
+    def generate_3d(self, cloth_id: str, model: str = "auto", quality: str = "low",
+                    category: str | None = None) -> dict:
+        cloth_id = parse_id(cloth_id, "cloth_id")
+        if quality not in QUALITY:
+            raise InputError(f"Unknown quality {quality!r}; choose one of: {', '.join(QUALITY)}.")
+        category = None if category in (None, "", "auto") else category
+        if category is not None and category not in CATEGORIES:
+            raise InputError(f"Unknown category {category!r}; choose auto or one of: {', '.join(CATEGORIES)}.")
+        if model not in MODELS:
+            raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+        resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
+        with session_scope(self.ctx.engine) as db:
+            cloth = db.get(Cloth, cloth_id)
+            if cloth is None:
+                raise NotFound(f"No garment photo with id {cloth_id}.")
+            job = Cloth3D(cloth_id=cloth_id, user_id=cloth.user_id, model_requested=model,
+                          quality=quality, category=category, stage="queued")
+            db.add(job)
+            db.commit()
+        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s)
+        return self.present(job)
+
+    def list_presets(self) -> list[dict]:
+        with session_scope(self.ctx.engine) as db:
+            rows = db.exec(select(AvatarPreset).order_by(AvatarPreset.height_cm)).all()
+        return [self.present(r) for r in rows]
+
+    def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, user_id: str | None = None) -> dict:
+        ids = [cloth3d_id] if isinstance(cloth3d_id, str) else list(cloth3d_id or [])
+        if not ids:
+            raise InputError("Give at least one cloth3d_id to fit.")
+        if len(ids) > MAX_LAYERS:
+            raise InputError(f"At most {MAX_LAYERS} garments can be fitted at once.")
+        ids = [parse_id(i, "cloth3d_id") for i in ids]
+        avatar_preset_id = parse_id(avatar_preset_id, "avatar_preset_id")
+        user_id = parse_id(user_id, "user_id") if user_id else None
+        with session_scope(self.ctx.engine) as db:
+            if db.get(AvatarPreset, avatar_preset_id) is None:
+                raise NotFound(f"No avatar preset with id {avatar_preset_id}.")
+            for gid in ids:
+                g = db.get(Cloth3D, gid)
+                if g is None:
+                    raise NotFound(f"No 3D garment with id {gid}.")
+                if g.status != "done":
+                    raise InputError(f"The 3D garment {gid} is {g.status}; fit it once it is done.")
+            job = FittingSession(user_id=user_id, cloth3d_id=ids[0], layers=ids,
+                                 avatar_preset_id=avatar_preset_id, stage="queued",
+                                 params={"offset_mm": self.ctx.settings.clearance_mm})
+            db.add(job)
+            db.commit()
+        self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s)
+        return self.present(job)
+
+    def get_result(self, job_id: str, kind: type[SQLModel] | None = None) -> dict:
+        """Any job by id: a 3D garment (generation) or a fitting session."""
+        job_id = parse_id(job_id, "job id")
+        with session_scope(self.ctx.engine) as db:
+            for table in (kind,) if kind else (Cloth3D, FittingSession):
+                row = db.get(table, job_id)
+                if row is not None:
+                    return self.present(row)
+        raise NotFound(f"No job with id {job_id}.")
+
+    def health(self) -> dict[str, str]:
+        """Each dependency really exercised; a failure is named, not hidden."""
+        checks: dict[str, str] = {}
+        for name, probe in (("database", lambda: check_db(self.ctx.engine)),
+                            ("storage", self.ctx.storage.check)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except (FitroomError, Exception) as exc:
+                checks[name] = f"failed: {exc}"
+        return checks
+
+    def local_files(self, job_id: str) -> dict[str, Path]:
+        """Local copies of a finished job's files (or a preset's), for viewers in this process."""
+        job_id = parse_id(job_id, "id")
+        names = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key"),
+                 FittingSession: ("fitted_glb_key", "fitted_gltf_key", "thumb_key"),
+                 AvatarPreset: ("glb_key", "gltf_key", "thumbnail_key")}
+        with session_scope(self.ctx.engine) as db:
+            for table, fields in names.items():
+                row = db.get(table, job_id)
+                if row is not None:
+                    return {f.removesuffix("_key"): self.ctx.storage.local_path(getattr(row, f))
+                            for f in fields if getattr(row, f)}
+        raise NotFound(f"No job with id {job_id}.")
+
+    # -- presentation ---------------------------------------------------------------------------
+    def _url(self, key: str | None) -> str | None:
+        if not key:
+            return None
+        try:
+            return self.ctx.storage.url(key)
+        except Unavailable:
+            return None
+
+    def present(self, row: SQLModel) -> dict:
+        """The JSON shape shared by REST and the Gradio API: ids, status and URLs, never keys."""
+        u = self._url
+        common = {"id": row.id, "created_at": row.created_at.isoformat(),
+                  "status": getattr(row, "status", "done")}
+        if isinstance(row, Cloth):
+            return common | {"kind": "cloth", "user_id": row.user_id, "image_url": u(row.image_key),
+                             "category": row.category, "width": row.width, "height": row.height,
+                             "size_bytes": row.size_bytes, "has_alpha": row.has_alpha}
+        if isinstance(row, Cloth3D):
+            return common | {"kind": "cloth3d", "cloth_id": row.cloth_id, "model": row.model_requested,
+                             "model_used": row.model_used, "quality": row.quality,
+                             "category": row.category, "stage": row.stage, "log": row.log,
+                             "gltf_url": u(row.gltf_key), "glb_url": u(row.glb_key),
+                             "obj_url": u(row.obj_key), "thumb_url": u(row.thumb_key),
+                             "cutout_url": u(row.cutout_key), "timings": row.timings,
+                             "stats": row.stats, "updated_at": row.updated_at.isoformat()}
+        if isinstance(row, FittingSession):
+            return common | {"kind": "fitting", "user_id": row.user_id, "cloth3d_id": row.cloth3d_id,
+                             "layers": row.layers, "avatar_preset_id": row.avatar_preset_id,
+                             "stage": row.stage, "log": row.log,
+                             "fitted_gltf_url": u(row.fitted_gltf_key),
+                             "fitted_glb_url": u(row.fitted_glb_key), "thumb_url": u(row.thumb_key),
+                             "metrics": row.metrics, "timings": row.timings,
+                             "updated_at": row.updated_at.isoformat()}
+        if isinstance(row, AvatarPreset):
+            return common | {"kind": "avatar", "slug": row.slug, "name": row.name,
+                             "height_cm": row.height_cm, "gender": row.gender, "notes": row.notes,
+                             "is_custom": row.is_custom, "gltf_url": u(row.gltf_key),
+                             "glb_url": u(row.glb_key), "thumbnail_url": u(row.thumbnail_key),
+                             "measurements": row.measurements, "landmarks": row.landmarks}
+        raise TypeError(type(row))

@@ -1,0 +1,109 @@
+"""Job functions: read a job's row, run its pipeline, store its files, mark it done or error.
+
+They take only (settings, job id), so any runner can call them in any process: the in-process
+pool today, a queue worker later.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from functools import lru_cache
+
+import trimesh
+from PIL import Image
+from sqlalchemy import update
+from sqlmodel import SQLModel
+
+from core.ai.reconstructors import resolve
+from core.config import Settings
+from core.context import Context, context_for
+from core.db import session_scope
+from core.errors import FitroomError
+from core.fitting.body import BodyModel
+from core.fitting.fit import FitLayer
+from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
+from core.pipeline import dress, photo_to_garment
+
+log = logging.getLogger("fitroom.jobs")
+
+
+def update_job(ctx: Context, table: type[SQLModel], job_id: str, **values) -> bool:
+    """Write to a job only while it is still processing: a job that timed out stays ended."""
+    with session_scope(ctx.engine) as s:
+        res = s.exec(update(table).where(table.id == job_id, table.status == PROCESSING)  # type: ignore[call-overload]
+                     .values(updated_at=utcnow(), **values))
+        s.commit()
+        return bool(res.rowcount)
+
+
+def _fail(ctx: Context, table: type[SQLModel], job_id: str, exc: BaseException) -> None:
+    if isinstance(exc, FitroomError):
+        message = str(exc)
+    else:
+        message = f"internal error ({type(exc).__name__}): {exc}"
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+    update_job(ctx, table, job_id, status=ERROR, log=message)
+
+
+def run_generate(settings: Settings, job_id: str) -> None:
+    ctx = context_for(settings)
+    try:
+        with session_scope(ctx.engine) as s:
+            job = s.get(Cloth3D, job_id)
+            cloth = s.get(Cloth, job.cloth_id)
+        reconstructor, note = resolve(job.model_requested, settings)
+        update_job(ctx, Cloth3D, job_id, model_used=reconstructor.name, log=note)
+        with Image.open(ctx.storage.local_path(cloth.image_key)) as im:
+            image = im.convert("RGBA") if cloth.has_alpha else im.convert("RGB")
+        files = photo_to_garment(image, job.category, job.quality, reconstructor,
+                                 on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st))
+        prefix = f"clothes3d/{job_id}"
+        keys = {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
+                "thumb_key": f"{prefix}/thumb.png", "cutout_key": f"{prefix}/cutout.png"}
+        ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
+        ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
+        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
+        ctx.storage.put_bytes(keys["cutout_key"], files.cutout_preview, "image/png")
+        update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category,
+                   timings=files.timings, stats=files.stats, **keys)
+    except Exception as exc:
+        _fail(ctx, Cloth3D, job_id, exc)
+
+
+@lru_cache(maxsize=8)
+def _body(glb_path: str, landmarks_json: str, measurements_json: str) -> BodyModel:
+    import json
+
+    mesh = trimesh.load(glb_path, force="mesh")
+    return BodyModel(mesh, json.loads(landmarks_json), json.loads(measurements_json))
+
+
+def run_fit(settings: Settings, job_id: str) -> None:
+    import json
+
+    ctx = context_for(settings)
+    try:
+        with session_scope(ctx.engine) as s:
+            job = s.get(FittingSession, job_id)
+            avatar = s.get(AvatarPreset, job.avatar_preset_id)
+            garments = [s.get(Cloth3D, gid) for gid in job.layers]
+        body = _body(str(ctx.storage.local_path(avatar.glb_key)), json.dumps(avatar.landmarks),
+                     json.dumps(avatar.measurements))
+        layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"),
+                           g.category or "top", g.category or "top") for g in garments]
+        files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),
+                      on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))
+        prefix = f"fittings/{job_id}"
+        keys = {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb",
+                "thumb_key": f"{prefix}/thumb.png"}
+        ctx.storage.put_bytes(keys["fitted_glb_key"], files.glb, "model/gltf-binary")
+        ctx.storage.put_bytes(keys["fitted_gltf_key"], files.draco_glb, "model/gltf-binary")
+        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
+        update_job(ctx, FittingSession, job_id, status=DONE, stage="done", metrics=files.metrics,
+                   timings=files.timings, **keys)
+    except Exception as exc:
+        _fail(ctx, FittingSession, job_id, exc)
+
+
+JOB_FUNCTIONS = {Cloth3D: run_generate, FittingSession: run_fit}

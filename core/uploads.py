@@ -1,0 +1,101 @@
+"""Validation of uploaded image bytes: type from the bytes, size, bombs, orientation, alpha."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+)
+MIN_SIDE = 32
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ValidatedImage:
+    image: Image.Image  # RGB, or RGBA when the alpha channel carries a real cut-out
+    format: str
+    has_alpha: bool
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The format the bytes say they are, whatever the file's name claims."""
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """Read at most `limit` bytes, refusing as soon as the stream goes past it."""
+    buf = io.BytesIO()
+    while chunk := stream.read(CHUNK):
+        buf.write(chunk)
+        if buf.tell() > limit:
+            raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
+    return buf.getvalue()
+
+
+def validate_image(data: bytes, *, max_bytes: int, max_side: int, max_pixels: int) -> ValidatedImage:
+    if not data:
+        raise InputError("The file is empty.")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB.")
+    fmt = sniff_format(data[:16])
+    if fmt is None:
+        raise UnsupportedMedia("This is not a PNG, JPEG or WebP image. Please upload a photo in one of those formats.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=[fmt])
+            w, h = img.size
+            if w * h > max_pixels or max(w, h) > max_side:
+                raise InputError(
+                    f"The image is {w}×{h} pixels; the limit is {max_side} pixels a side "
+                    f"and {max_pixels / 1e6:g} megapixels in all.")
+            if min(w, h) < MIN_SIDE:
+                raise InputError(f"The image is {w}×{h} pixels; at least {MIN_SIDE} a side is needed.")
+            if getattr(img, "n_frames", 1) > 1:
+                raise InputError("Animated images are not supported; please upload a still photo.")
+            img.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError("The image is too large to decode safely.") from exc
+    except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError) as exc:
+        raise InputError(f"The image could not be decoded ({fmt} data is damaged or truncated).") from exc
+    img = ImageOps.exif_transpose(img)
+    has_alpha = False
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        has_alpha = bool(np.asarray(rgba.getchannel("A")).min() < 250)
+        img = rgba if has_alpha else rgba.convert("RGB")
+    else:
+        img = img.convert("RGB")
+    return ValidatedImage(image=img, format=fmt, has_alpha=has_alpha)
+
+
+def encode_for_storage(v: ValidatedImage) -> tuple[bytes, str, str]:
+    """Re-encode (PNG with alpha, JPEG without): drops any payload riding along in the file."""
+    out = io.BytesIO()
+    if v.has_alpha:
+        v.image.save(out, format="PNG", optimize=False, compress_level=6)
+        return out.getvalue(), "image/png", "png"
+    v.image.save(out, format="JPEG", quality=95)
+    return out.getvalue(), "image/jpeg", "jpg"

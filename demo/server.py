@@ -1,0 +1,68 @@
+"""The one process: FastAPI with the REST routes, /healthz, request logs, and Gradio mounted at /."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+import gradio as gr
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from core.config import Settings
+from core.context import context_for
+from core.errors import FitroomError, PayloadTooLarge
+from core.jobs import JobRunner
+from core.service import FitroomService
+from demo.rest import build_router
+from demo.ui.blocks import build_ui
+
+log = logging.getLogger("fitroom.http")
+UPLOAD_PATHS = ("/clothes/upload-image",)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ctx = context_for(settings)
+    runner = JobRunner(settings)
+    service = FitroomService(ctx, runner)
+    started = service.start()
+    log.info("started", extra=started)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        runner.close()
+
+    app = FastAPI(title="Fitroom 3D", version="0.1.0", lifespan=lifespan)
+    app.state.service = service
+
+    @app.exception_handler(FitroomError)
+    async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        t0 = time.perf_counter()
+        length = request.headers.get("content-length", "")
+        if (request.url.path in UPLOAD_PATHS and length.isdigit()
+                and int(length) > settings.max_upload_bytes + 64 * 1024):
+            # Refused before the body is read: the declared size is already too large.
+            exc = PayloadTooLarge(f"The upload is larger than the {settings.max_upload_mb:g} MB limit.")
+            response = JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        else:
+            response = await call_next(request)
+        response.headers["x-request-id"] = request_id
+        log.info("request", extra={"request_id": request_id, "method": request.method,
+                                   "route": request.url.path, "status": response.status_code,
+                                   "duration_ms": round((time.perf_counter() - t0) * 1000, 1)})
+        return response
+
+    app.include_router(build_router(service))
+    blocks = build_ui(service)
+    blocks.queue(default_concurrency_limit=8)
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"],
+                               allowed_paths=[str(settings.objects_dir.resolve()),
+                                              str(settings.cache_dir.resolve())])

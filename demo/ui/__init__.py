@@ -1,0 +1,1 @@
+"""Gradio Blocks: the fitting-room page and the Gradio API endpoints."""

@@ -1,0 +1,185 @@
+"""The fitting-room page (Gradio Blocks) and the public Gradio API, both over core.service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from core.errors import FitroomError
+from core.service import FitroomService
+
+POLL_S = 0.3
+CATEGORY_CHOICES = ["auto", "top", "bottom", "dress", "outer"]
+MODEL_CHOICES = ["auto", "silhouette", "zero123+instantmesh"]
+GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "cleanup", "export", "thumbnail"]
+FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
+
+
+def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Service errors become gr.Error: a readable message in the page and in gradio_client."""
+    def wrapper(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except FitroomError as exc:
+            raise gr.Error(str(exc)) from None
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
+          timeout_s: float) -> dict:
+    """Poll a job, showing its stage and the elapsed time, until it ends."""
+    t0 = time.monotonic()
+    while True:
+        job = service.get_result(job_id)
+        if job["status"] != "processing":
+            return job
+        stage = job.get("stage") or "queued"
+        step = stages.index(stage) if stage in stages else 0
+        progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
+        if time.monotonic() - t0 > timeout_s:
+            raise gr.Error("The job is taking longer than its time limit; check its status later.")
+        time.sleep(POLL_S)
+
+
+def _report(metrics: dict) -> str:
+    rows = ["| garment | inside body | deepest | clearance p50 | stretch p95 |", "|---|---|---|---|---|"]
+    for layer in metrics.get("layers", []):
+        rows.append(f"| {layer['name']} | {layer['inside_share']:.2%} | {layer['max_penetration_mm']:.1f} mm "
+                    f"| {layer['clearance_mm_p50'] or 0:.0f} mm | {layer['stretch_p95']:.2f} |")
+    rows.append(f"\nFitted in {metrics.get('time_s', 0):.2f} s.")
+    return "\n".join(rows)
+
+
+def build_ui(service: FitroomService) -> gr.Blocks:
+    settings = service.ctx.settings
+    presets = service.list_presets()
+    gallery_items = [(str(service.local_files(p["id"])["thumbnail"]), f"{p['name']}") for p in presets]
+
+    with gr.Blocks(title="Fitroom 3D", analytics_enabled=False) as blocks:
+        gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar.")
+        garment_id = gr.State(None)
+        preset_id = gr.State(presets[0]["id"] if presets else None)
+        with gr.Row():
+            with gr.Column(scale=1):
+                gr.Markdown("### 1 · Garment")
+                photo = gr.Image(type="filepath", label="Garment photo", sources=["upload", "clipboard"],
+                                 height=280)
+                with gr.Row():
+                    category = gr.Dropdown(CATEGORY_CHOICES, value="auto", label="Category")
+                    quality = gr.Radio(["low", "med"], value="low", label="Quality")
+                model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
+                generate_btn = gr.Button("Generate 3D", variant="primary")
+                gen_status = gr.Markdown("Upload a photo of one garment on a plain background.")
+                cutout = gr.Image(label="Cut-out", interactive=False, height=200)
+            with gr.Column(scale=1):
+                gr.Markdown("### 2 · 3D garment")
+                garment_view = gr.Model3D(label="3D garment", height=420, clear_color=(0.96, 0.96, 0.97, 1))
+                garment_files = gr.File(label="Downloads (GLB, Draco GLB)", file_count="multiple")
+            with gr.Column(scale=1):
+                gr.Markdown("### 3 · Avatar and fit")
+                gallery = gr.Gallery(value=gallery_items, label="Avatar presets", columns=3, height=200,
+                                     allow_preview=False, selected_index=0 if presets else None)
+                fit_btn = gr.Button("Fit", variant="primary")
+                fit_status = gr.Markdown("")
+                fitted_view = gr.Model3D(label="Dressed avatar", height=420,
+                                         clear_color=(0.96, 0.96, 0.97, 1), elem_id="fitted-view")
+                fit_report = gr.Markdown("")
+                fitted_files = gr.File(label="Downloads (fitted GLB, Draco GLB)", file_count="multiple")
+
+        def on_generate(photo_path, category_v, quality_v, model_v, progress=gr.Progress()):
+            if not photo_path:
+                raise gr.Error("Upload a garment photo first.")
+            try:
+                with open(photo_path, "rb") as fh:
+                    cloth = service.upload_image(fh, Path(photo_path).name)
+                job = service.generate_3d(cloth["id"], model_v, quality_v, category_v)
+                job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+            if job["status"] == "error":
+                raise gr.Error(f"Generation failed: {job['log']}")
+            files = service.local_files(job["id"])
+            total = sum(job["timings"].values())
+            text = (f"**Done** in {total:.2f} s · {job['category']} · {job['model_used']} · "
+                    f"{job['stats']['faces']} faces")
+            return (job["id"], str(files["cutout"]), str(files["glb"]), text,
+                    [str(files["glb"]), str(files["gltf"])])
+
+        generate_btn.click(on_generate, [photo, category, quality, model],
+                           [garment_id, cutout, garment_view, gen_status, garment_files],
+                           api_visibility="private", concurrency_limit=4)
+
+        def on_select(evt: gr.SelectData):
+            return presets[evt.index]["id"]
+
+        gallery.select(on_select, None, preset_id, api_visibility="private")
+
+        def on_fit(garment, preset, progress=gr.Progress()):
+            if not garment:
+                raise gr.Error("Generate a 3D garment first.")
+            if not preset:
+                raise gr.Error("Pick an avatar.")
+            try:
+                job = service.fit(garment, preset)
+                job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+            if job["status"] == "error":
+                raise gr.Error(f"Fitting failed: {job['log']}")
+            files = service.local_files(job["id"])
+            return (str(files["fitted_glb"]), "**Done**", _report(job["metrics"]),
+                    [str(files["fitted_glb"]), str(files["fitted_gltf"])])
+
+        fit_btn.click(on_fit, [garment_id, preset_id], [fitted_view, fit_status, fit_report, fitted_files],
+                      api_visibility="private", concurrency_limit=4)
+
+        _public_api(service)
+    return blocks
+
+
+def _public_api(service: FitroomService) -> None:
+    """The Gradio API: exactly the service's operations, on hidden components."""
+    with gr.Group(visible=False):
+        file_in = gr.File(label="file", type="filepath")
+        text_in = [gr.Textbox(label=n) for n in ("user_id", "cloth_id", "model", "quality", "category",
+                                                 "cloth3d_id", "avatar_preset_id", "job_id")]
+        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id = text_in
+        out = gr.JSON(label="result")
+        buttons = [gr.Button(visible=False) for _ in range(5)]
+
+    def upload_image(file: str, user_id: str | None = None) -> dict:
+        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
+        if not file:
+            raise FitroomError("No file was sent.")
+        with open(file, "rb") as fh:
+            return service.upload_image(fh, Path(file).name, user_id or None)
+
+    def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None) -> dict:
+        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id."""
+        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None)
+
+    def list_presets() -> list[dict]:
+        """The avatar presets with their heights, measurements and URLs."""
+        return service.list_presets()
+
+    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None) -> dict:
+        """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers)."""
+        ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
+        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None)
+
+    def get_result(job_id: str) -> dict:
+        """Any job (a 3D garment or a fitting session) with its status and URLs."""
+        return service.get_result(job_id)
+
+    b_upload, b_generate, b_presets, b_fit, b_result = buttons
+    b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
+    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
+    b_presets.click(_api(list_presets), None, out, api_name="list_presets")
+    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id], out, api_name="fit")
+    b_result.click(_api(get_result), [job_id], out, api_name="get_result")
