@@ -93,7 +93,8 @@ class S3Storage:
             aws_access_key_id=settings.s3_key,
             aws_secret_access_key=settings.s3_secret,
             region_name=settings.s3_region,
-            config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2},
+            config=Config(signature_version="s3v4", connect_timeout=5, read_timeout=30,
+                          retries={"max_attempts": 2},
                           s3={"addressing_style": "path"}),
         )
         self._bucket_ready = False

@@ -15,9 +15,10 @@ def guess_category(mask: np.ndarray) -> str:
     aspect = h / w
     if _two_legs(crop):
         return "bottom"
-    top_w = widths[: max(1, h // 3)].max()
-    low_w = widths[-max(1, h // 5):].mean()
-    if aspect > 1.25 and low_w > 0.55 * top_w:
+    waist = widths[int(h * 0.45): int(h * 0.55) + 1].mean()
+    hem = widths[-max(1, h // 10):].mean()
+    # Dresses are long, and their skirts flare out below the waist; long tops hang straight.
+    if aspect > 2.2 or (aspect > 1.4 and hem > 1.1 * waist):
         return "dress"
     return "top"
 

@@ -17,6 +17,7 @@ from PIL import Image
 from scipy import ndimage
 
 from core.ai.segment import Cutout
+from core.errors import InputError
 
 # Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment.
 GARMENT_SIZE = {"top": (0.70, 0.11), "outer": (0.78, 0.13), "dress": (1.05, 0.11),
@@ -36,19 +37,23 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     ys, xs = np.nonzero(cutout.mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     mask = cutout.mask[y0:y1, x0:x1]
+    if min(mask.shape) < 8:
+        raise InputError("The garment's outline is too thin to build a 3D shape from it.")
     rgb = cutout.rgb[y0:y1, x0:x1]
     # Each interior cell gives ~4 faces (2 front, 2 back): size the cells to fit the budget.
-    cell_px = max(1.0, np.sqrt(mask.sum() * 4.4 / budget))
+    cell_px = max(1.0, min(np.sqrt(mask.sum() * 4.4 / budget), min(mask.shape) / 8))
     rows, cols = max(2, int(np.ceil(mask.shape[0] / cell_px))), max(2, int(np.ceil(mask.shape[1] / cell_px)))
     cells = cv2.resize(mask.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) >= 0.5
-    cells = _largest_piece(cells)
+    cells = _manifold_cells(cells)
+    if not cells.any() or not ndimage.binary_erosion(cells, np.ones((2, 2), bool)).any():
+        raise InputError("The garment's outline is too thin to build a 3D shape from it.")
     metres_per_cell = height_m / rows
 
     # Corners of the grid: (rows+1) x (cols+1). A corner is used when any cell around it is inside;
     # it is on the rim (shared by front and back, depth 0) when any cell around it is outside.
     pad = np.pad(cells, 1)
     around = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
-    used, interior = around.any(axis=0), around.all(axis=0)
+    used, interior = around.any(axis=0), around.all(axis=0)  # interior == used & ~rim
     dist = ndimage.distance_transform_edt(interior) * metres_per_cell
     ramp = half_depth
     depth = half_depth * np.sqrt(1.0 - (1.0 - np.minimum(dist, ramp) / ramp) ** 2)
@@ -61,21 +66,29 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
 
     ii, jj = np.nonzero(used)
     bi, bj = np.nonzero(back_only)
-    cx = cols / 2.0
+
     def position(i, j, sign):
-        return np.stack([(j - cx) * metres_per_cell, -i * metres_per_cell, sign * depth[i, j]], axis=1)
+        return np.stack([j * metres_per_cell, -i * metres_per_cell, sign * depth[i, j]], axis=1)
     vertices = np.concatenate([position(ii, jj, 1.0), position(bi, bj, -1.0)])
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
     uv_of = lambda i, j: np.stack([j / cols, 1.0 - i / rows], axis=1)  # noqa: E731
     uv = np.concatenate([uv_of(ii, jj), uv_of(bi, bj)])
 
     ci, cj = np.nonzero(cells)
-    a, b = front_id[ci, cj], front_id[ci, cj + 1]
-    c, d = front_id[ci + 1, cj + 1], front_id[ci + 1, cj]
-    ab, bb, cb, db = back_id[ci, cj], back_id[ci, cj + 1], back_id[ci + 1, cj + 1], back_id[ci + 1, cj]
-    faces = np.concatenate([
-        np.stack([a, d, c], 1), np.stack([a, c, b], 1),        # front, counter-clockwise from +Z
-        np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1),  # back, counter-clockwise from -Z
-    ])
+    corners = [(ci, cj), (ci, cj + 1), (ci + 1, cj + 1), (ci + 1, cj)]  # a, b, c, d clockwise
+    a, b, c, d = (front_id[i, j] for i, j in corners)
+    ab, bb, cb, db = (back_id[i, j] for i, j in corners)
+    # Split each cell along the diagonal through an inside corner, so that no triangle has all
+    # three corners on the outline (front and back copies of it would coincide).
+    ac = interior[ci, cj] | interior[ci + 1, cj + 1]
+    front = np.where(ac[:, None, None],
+                     np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1),
+                     np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1)).reshape(-1, 3)
+    back = np.where(ac[:, None, None],
+                    np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
+                    np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
+    faces = np.concatenate([front, back])  # front counter-clockwise from +Z, back from -Z
     texture = Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
@@ -83,6 +96,40 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     mesh = trimesh.Trimesh(vertices, faces, process=False,
                            visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
     return Garment3D(mesh=mesh, category=category)
+
+
+def _rim_corners(cells: np.ndarray) -> np.ndarray:
+    """Corners touching both an inside and an outside cell (shape (rows+1, cols+1))."""
+    pad = np.pad(cells, 1)
+    around = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
+    return around.any(axis=0) & ~around.all(axis=0)
+
+
+def _manifold_cells(cells: np.ndarray) -> np.ndarray:
+    """Trim the cells until front and back can meet only along the outline.
+
+    An edge between two inside cells whose both ends lie on the outline (a one-cell neck, or a
+    cell with no inside corner) would be shared by four faces once front and back are joined
+    there; diagonal-only contacts would pinch. Removing one cell of each such place and keeping
+    the largest piece converges in a few rounds.
+    """
+    cells = _largest_piece(cells)
+    for _ in range(64):
+        rim = _rim_corners(cells)
+        bad = np.zeros_like(cells)
+        # horizontal edges between (i-1, j) and (i, j): corners (i, j) and (i, j+1)
+        bad[1:] |= cells[:-1] & cells[1:] & rim[1:-1, :-1] & rim[1:-1, 1:]
+        # vertical edges between (i, j-1) and (i, j): corners (i, j) and (i+1, j)
+        bad[:, 1:] |= cells[:, :-1] & cells[:, 1:] & rim[:-1, 1:-1] & rim[1:, 1:-1]
+        # diagonal-only contacts
+        diag = cells[:-1, :-1] & cells[1:, 1:] & ~cells[:-1, 1:] & ~cells[1:, :-1]
+        anti = cells[:-1, 1:] & cells[1:, :-1] & ~cells[:-1, :-1] & ~cells[1:, 1:]
+        bad[1:, 1:] |= diag
+        bad[1:, :-1] |= anti
+        if not bad.any():
+            return cells
+        cells = _largest_piece(cells & ~bad)
+    return cells
 
 
 def _largest_piece(cells: np.ndarray) -> np.ndarray:

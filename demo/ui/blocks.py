@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,12 @@ FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Service errors become gr.Error: a readable message in the page and in gradio_client."""
+    @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
     def wrapper(*args: Any) -> Any:
         try:
             return fn(*args)
         except FitroomError as exc:
             raise gr.Error(str(exc)) from None
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
     return wrapper
 
 

@@ -1,0 +1,47 @@
+"""Schema, idempotent preset seeding and the sweep of jobs a dead process left running."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from core.context import context_for
+from core.db import INTERRUPTED, fail_interrupted_jobs, init_db, session_scope
+from core.models import AvatarPreset, Cloth3D, FittingSession
+
+
+class _NoRunner:
+    def submit(self, *args) -> None:  # seeding and recovery never submit jobs
+        raise AssertionError("unexpected job")
+
+
+def test_presets_seeded_once(settings) -> None:
+    from core.service import FitroomService
+
+    ctx = context_for(settings)
+    first = FitroomService(ctx, _NoRunner()).start()
+    second = FitroomService(ctx, _NoRunner()).start()
+    assert first["seeded_presets"] == 3 and second["seeded_presets"] == 0
+    with session_scope(ctx.engine) as s:
+        rows = s.exec(select(AvatarPreset)).all()
+    assert sorted(r.slug for r in rows) == ["average-man-175", "slim-woman-160", "tall-man-185"]
+    for r in rows:
+        assert ctx.storage.exists(r.glb_key) and ctx.storage.exists(r.gltf_key)
+        assert ctx.storage.exists(r.thumbnail_key)
+        assert {"neck", "shoulder_l", "chest", "waist", "hips", "crotch", "knee_l", "ankle_r"} <= set(r.landmarks)
+
+
+def test_interrupted_jobs_end_as_errors(settings) -> None:
+    ctx = context_for(settings)
+    init_db(ctx.engine)
+    with session_scope(ctx.engine) as s:
+        s.add(Cloth3D(id="a" * 8, cloth_id="c"))
+        s.add(Cloth3D(id="b" * 8, cloth_id="c", status="done"))
+        s.add(FittingSession(id="c" * 8, cloth3d_id="x", avatar_preset_id="y"))
+        s.commit()
+    assert fail_interrupted_jobs(ctx.engine) == 2
+    with session_scope(ctx.engine) as s:
+        assert s.get(Cloth3D, "a" * 8).status == "error"
+        assert s.get(Cloth3D, "a" * 8).log == INTERRUPTED
+        assert s.get(Cloth3D, "b" * 8).status == "done"
+        assert s.get(FittingSession, "c" * 8).status == "error"
+    assert fail_interrupted_jobs(ctx.engine) == 0

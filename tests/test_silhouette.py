@@ -1,0 +1,73 @@
+"""The silhouette shell: closed, in the glTF frame, at garment size, within the face budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.ai.segment import Cutout
+from core.ai.silhouette import GARMENT_SIZE, QUALITY, reconstruct
+from core.errors import InputError
+from core.mesh.cleanup import clean, drop_small_pieces
+from core.samples import draw_garment
+
+
+def cutout_of(category: str) -> Cutout:
+    photo, mask = draw_garment(category)
+    return Cutout(rgb=np.asarray(photo), mask=mask, method="truth")
+
+
+@pytest.mark.parametrize("category", ["top", "bottom", "dress", "outer"])
+@pytest.mark.parametrize("quality", ["low", "med"])
+def test_shell_is_closed_sized_and_oriented(category, quality) -> None:
+    mesh = clean(reconstruct(cutout_of(category), category, quality).mesh)
+    height, half_depth = GARMENT_SIZE[category]
+    assert mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
+    assert len(mesh.faces) <= QUALITY[quality]["faces"]
+    assert mesh.extents[1] == pytest.approx(height, rel=0.02)
+    assert mesh.extents[2] == pytest.approx(2 * half_depth, rel=0.05)
+    assert mesh.bounds[1, 1] == pytest.approx(0.0, abs=1e-9)  # anchor: the top centre
+    assert abs(mesh.bounds[:, 0].mean()) < 0.03
+    # The front (+Z) carries the photo: the front-most vertex's normal points to +Z.
+    assert mesh.vertex_normals[np.argmax(mesh.vertices[:, 2])][2] > 0.9
+
+
+def test_texture_maps_photo_colours_to_front() -> None:
+    mesh = reconstruct(cutout_of("top"), "top", "low").mesh
+    uv = mesh.visual.uv
+    assert uv.min() >= 0 and uv.max() <= 1
+    assert mesh.visual.material.baseColorTexture.size == (512, 512)
+
+
+@settings(max_examples=25, deadline=None)
+@given(w=st.integers(20, 300), h=st.integers(20, 300), holes=st.booleans(),
+       category=st.sampled_from(["top", "bottom", "dress"]))
+def test_any_blob_gives_a_closed_shell(w, h, holes, category) -> None:
+    mask = np.zeros((320, 320), bool)
+    yy, xx = np.mgrid[:320, :320]
+    mask[((yy - 160) / (h / 2)) ** 2 + ((xx - 160) / (w / 2)) ** 2 <= 1] = True
+    if holes:
+        r = min(w, h) // 8
+        mask[160 - r:160 + r, 160 - r:160 + r] = False
+    rgb = np.full((320, 320, 3), 128, np.uint8)
+    mesh = clean(reconstruct(Cutout(rgb, mask, "t"), category, "low").mesh)
+    assert mesh.is_watertight and mesh.volume > 0
+    assert len(mesh.faces) <= QUALITY["low"]["faces"]
+
+
+def test_degenerate_outline_refused() -> None:
+    mask = np.zeros((200, 200), bool)
+    mask[100, 20:180] = True  # a one-pixel line: nothing to inflate
+    with pytest.raises(InputError, match="too thin"):
+        reconstruct(Cutout(np.zeros((200, 200, 3), np.uint8), mask, "t"), "top", "low")
+
+
+def test_drop_small_pieces() -> None:
+    big = trimesh.creation.icosphere(3)
+    small = trimesh.creation.box(extents=[0.1] * 3)
+    small.apply_translation([5, 0, 0])
+    out = drop_small_pieces(trimesh.util.concatenate([big, small]))
+    assert len(out.faces) == len(big.faces)
