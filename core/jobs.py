@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -30,24 +29,22 @@ class JobRunner:
         # server's threads.
         self.pool = ProcessPool(max_workers=settings.job_workers,
                                 context=multiprocessing.get_context("forkserver"))
-        self.pending: dict[str, object] = {}
+        self.closing = False
 
     def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
         future = self.pool.schedule(JOB_FUNCTIONS[table], args=(self.settings, job_id), timeout=timeout_s)
-        self.pending[job_id] = future
 
         def done(f) -> None:
-            self.pending.pop(job_id, None)
             try:
                 f.result()
+                return
             except FutureTimeout:
-                self._end(table, job_id, f"timed out after {timeout_s:g} s and was stopped")
-            except CancelledError:
-                self._end(table, job_id, INTERRUPTED)
+                message = f"timed out after {timeout_s:g} s and was stopped"
             except ProcessExpired as exc:
-                self._end(table, job_id, f"the worker process died (exit code {exc.exitcode})")
-            except Exception as exc:
-                self._end(table, job_id, f"internal error ({type(exc).__name__}): {exc}")
+                message = f"the worker process died (exit code {exc.exitcode})"
+            except BaseException as exc:  # cancellation too
+                message = f"internal error ({type(exc).__name__}): {exc}"
+            self._end(table, job_id, INTERRUPTED if self.closing else message)
 
         future.add_done_callback(done)
 
@@ -57,5 +54,6 @@ class JobRunner:
 
     def close(self) -> None:
         """Stop now: running jobs end as interrupted (their callbacks say so), none stays processing."""
+        self.closing = True
         self.pool.stop()
         self.pool.join()

@@ -1,0 +1,38 @@
+"""The anny builder and the committed presets it made."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.avatars.presets import PRESET_SPECS, load_presets
+
+
+def test_committed_presets_match_their_specs() -> None:
+    presets = load_presets()
+    assert [p.slug for p in presets] == [s.slug for s in PRESET_SPECS]
+    for files, spec in zip(presets, PRESET_SPECS, strict=True):
+        assert files.meta["height_cm"] == pytest.approx(spec.phenotype.height_cm, abs=0.5)
+        m = files.meta["measurements"]
+        assert 60 < m["waist_cm"] < m["chest_cm"] + 10 and 70 < m["hips_cm"] < 130
+        assert files.glb.stat().st_size < 2_000_000
+
+
+def test_missing_preset_file_is_named(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"slim-woman-160\.json"):
+        load_presets(tmp_path)
+
+
+@pytest.mark.slow
+def test_anny_body_has_the_asked_height_and_ordered_landmarks() -> None:
+    from core.avatars.builder import Phenotype, build_body
+
+    body = build_body(Phenotype(gender=1.0, height_cm=168, weight=0.5))
+    assert body.measurements["height_cm"] == pytest.approx(168, abs=0.5)
+    assert body.mesh.is_watertight and body.mesh.volume > 0
+    assert body.mesh.bounds[0, 1] == pytest.approx(0.0, abs=1e-9)
+    lm = body.landmarks
+    assert lm["ankle_r"][1] < lm["knee_r"][1] < lm["hips"][1] < lm["waist"][1] < lm["chest"][1] < lm["neck"][1]
+    assert lm["shoulder_l"][0] > 0 > lm["shoulder_r"][0]  # +X is the body's left, seen from the front
+    # Facing +Z: the toes are in front of the heels.
+    feet = body.mesh.vertices[body.mesh.vertices[:, 1] < 0.03]
+    assert feet[:, 2].max() > 0.1 and abs(feet[:, 2].min()) < feet[:, 2].max()

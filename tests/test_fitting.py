@@ -1,0 +1,77 @@
+"""Fitting on a committed preset: nothing inside the body, the clearance kept, named nodes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import trimesh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.ai.segment import Cutout
+from core.ai.silhouette import reconstruct
+from core.avatars.presets import PRESETS_DIR
+from core.fitting.body import BodyModel
+from core.fitting.clearance import push_out
+from core.fitting.fit import FitLayer, fit
+from core.mesh.cleanup import clean
+from core.mesh.export import scene_to_glb
+from core.samples import draw_garment
+
+
+@pytest.fixture(scope="module")
+def body() -> BodyModel:
+    meta = json.loads((PRESETS_DIR / "average-man-175.json").read_text())
+    mesh = trimesh.load(PRESETS_DIR / "average-man-175.glb", force="mesh")
+    return BodyModel(mesh, meta["landmarks"], meta["measurements"])
+
+
+def garment(category: str) -> trimesh.Trimesh:
+    photo, mask = draw_garment(category)
+    return clean(reconstruct(Cutout(np.asarray(photo), mask, "t"), category, "low").mesh)
+
+
+def test_preset_body_is_a_closed_solid(body) -> None:
+    assert body.mesh.is_watertight and body.mesh.volume > 0.03
+    assert body.mesh.bounds[0, 1] == pytest.approx(0.0, abs=1e-6)  # feet on the floor
+    lm = body.landmarks
+    assert lm["ankle_l"][1] < lm["knee_l"][1] < lm["crotch"][1] < lm["waist"][1] < lm["chest"][1] < lm["neck"][1]
+
+
+@pytest.mark.parametrize("category", ["top", "bottom", "dress"])
+def test_fitted_garment_never_inside(body, category) -> None:
+    result = fit([FitLayer(garment(category), category, category)], body, offset_mm=4.0)
+    (g,) = result.garments
+    assert not body.mesh.contains(g.vertices).any()
+    signed, _, _ = body.surface_query(g.vertices, near=0.01)
+    assert signed.min() >= 0.004 - 1e-4  # the clearance holds after smoothing
+    assert result.metrics["inside_share"] == 0.0 and result.metrics["max_penetration_mm"] == 0.0
+    lo, hi = g.bounds[:, 1]
+    if category == "bottom":
+        assert abs(hi - body.point("waist")[1]) < 0.08 and lo < body.point("knee_l")[1]
+    else:
+        assert abs(hi - body.point("neck")[1]) < 0.08 and lo < body.point("waist")[1]
+
+
+def test_scene_has_named_nodes_and_keeps_texture(body) -> None:
+    result = fit([FitLayer(garment("top"), "top", "top"), FitLayer(garment("bottom"), "bottom", "bottom")], body)
+    scene = trimesh.load(trimesh.util.wrap_as_stream(scene_to_glb(result.scene)), file_type="glb", force="scene")
+    assert set(scene.graph.nodes_geometry) == {"avatar", "garment:top", "garment:bottom"}
+    top = scene.geometry["garment:top"]
+    assert top.visual.material.baseColorTexture is not None
+    outer_gap = [r["clearance_mm_p5"] for r in result.metrics["layers"]]
+    assert outer_gap[1] > outer_gap[0]  # the top (outer layer) sits further out than the bottom
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.floats(-0.3, 0.3), st.floats(0.9, 1.5), st.floats(-0.2, 0.2)),
+                min_size=1, max_size=40))
+def test_push_out_clears_any_point(body, points) -> None:
+    pts = np.array(points)
+    out = push_out(pts, body, offset=0.004)
+    signed, _, _ = body.surface_query(out, near=0.01)
+    assert (signed >= 0.004 - 1e-5).all()
+    far = ~np.isfinite(body.surface_query(pts, near=0.01)[0])
+    assert np.allclose(out[far], pts[far])  # points already clear are not moved

@@ -1,0 +1,159 @@
+"""The running app (`python app.py`), driven like its users do: REST with requests, the Gradio API
+with gradio_client. Photos are drawn by the test; every output file is opened and checked."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import requests
+import trimesh
+from gradio_client import Client, handle_file
+
+from core.mesh.export import decode_draco_glb
+from tests.conftest import photo_bytes
+
+pytestmark = pytest.mark.slow
+
+
+def get(base: str, url: str) -> bytes:
+    r = requests.get(url if url.startswith("http") else base + url, timeout=30)
+    r.raise_for_status()
+    return r.content
+
+
+def poll(base: str, path: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = requests.get(base + path, timeout=10).json()
+        if job["status"] != "processing":
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+
+
+def check_fitted(base: str, session: dict, garment_node: str) -> None:
+    scene = trimesh.load(trimesh.util.wrap_as_stream(get(base, session["fitted_glb_url"])),
+                         file_type="glb", force="scene")
+    assert set(scene.graph.nodes_geometry) == {"avatar", garment_node}
+    avatar = scene.geometry["avatar"]
+    garment = scene.geometry[garment_node]
+    assert not avatar.contains(garment.vertices).any(), "a garment vertex is inside the avatar"
+    decoded = decode_draco_glb(get(base, session["fitted_gltf_url"]))
+    assert sorted(len(d.faces) for d in decoded) == sorted([len(avatar.faces), len(garment.faces)])
+
+
+@pytest.mark.parametrize("category", ["top", "bottom", "dress"])
+def test_rest_flow(live_app: str, category: str) -> None:
+    base = live_app
+    r = requests.post(base + "/clothes/upload-image",
+                      files={"file": (f"{category}.png", photo_bytes(category, fmt="PNG"), "image/png")},
+                      timeout=30)
+    assert r.status_code == 201, r.text
+    cloth = r.json()
+    assert cloth["status"] == "uploaded" and get(base, cloth["image_url"])[:3] == b"\xff\xd8\xff"
+    r = requests.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette", "quality": "low"},
+                      timeout=30)
+    assert r.status_code == 202 and r.json()["status"] == "processing"
+    job = poll(base, f"/clothes3d/{r.json()['id']}")
+    assert job["status"] == "done", job["log"]
+    assert job["category"] == category
+    mesh = trimesh.load(trimesh.util.wrap_as_stream(get(base, job["glb_url"])), file_type="glb", force="mesh")
+    assert mesh.is_watertight and len(mesh.faces) <= 10_000
+    assert len(decode_draco_glb(get(base, job["gltf_url"]))[0].faces) == len(mesh.faces)
+    assert get(base, job["thumb_url"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+    presets = requests.get(base + "/avatar-presets", timeout=10).json()
+    assert len(presets) == 3 and all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
+    r = requests.post(base + "/fit", json={"cloth3d_id": job["id"], "avatar_preset_id": presets[0]["id"]},
+                      timeout=30)
+    assert r.status_code == 202
+    session = poll(base, f"/session/{r.json()['id']}/result")
+    assert session["status"] == "done", session["log"]
+    assert session["metrics"]["inside_share"] == 0.0
+    check_fitted(base, session, f"garment:{category}")
+
+
+def test_gradio_client_flow(live_app: str, tmp_path) -> None:
+    photo = tmp_path / "dress.webp"
+    photo.write_bytes(photo_bytes("dress", fmt="WEBP"))
+    client = Client(live_app, verbose=False)
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result"}
+    assert [p["parameter_name"] for p in api["/generate_3d"]["parameters"]] == ["cloth_id", "model", "quality",
+                                                                                "category"]
+    cloth = client.predict(handle_file(str(photo)), api_name="/upload_image")
+    job = client.predict(cloth["id"], "silhouette", "low", api_name="/generate_3d")
+    deadline = time.monotonic() + 90
+    while job["status"] == "processing" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job = client.predict(job["id"], api_name="/get_result")
+    assert job["status"] == "done" and job["category"] == "dress"
+    presets = client.predict(api_name="/list_presets")
+    session = client.predict(job["id"], presets[2]["id"], api_name="/fit")
+    while session["status"] == "processing" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        session = client.predict(session["id"], api_name="/get_result")
+    assert session["status"] == "done"
+    check_fitted(live_app, session, "garment:dress")
+    with pytest.raises(Exception, match="not a valid id"):
+        client.predict("../../etc/passwd", "silhouette", "low", api_name="/generate_3d")
+
+
+HOSTILE_UPLOADS = [
+    ("empty.png", b"", 400, "empty"),
+    ("page.png", b"<html><body>hi</body></html>", 415, "not a PNG"),
+    ("cut.jpg", photo_bytes()[:4000], 400, "damaged or truncated"),
+    ("big.jpg", b"\xff\xd8\xff" + b"\0" * (10 * 2**20 + 1), 413, "limit"),
+    ("../../etc/passwd", photo_bytes(), 201, ""),
+]
+
+
+@pytest.mark.parametrize("name,data,status,text", HOSTILE_UPLOADS, ids=[h[0] for h in HOSTILE_UPLOADS])
+def test_rest_refuses_hostile_uploads(live_app: str, name, data, status, text) -> None:
+    r = requests.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
+    assert r.status_code == status, r.text
+    if text:
+        assert text in r.json()["detail"]
+    else:  # a hostile file name is only a label: the object key is made by the server
+        assert "/etc/passwd" not in r.json()["image_url"]
+    assert requests.get(live_app + "/healthz", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("method,path,body,status", [
+    ("post", "/clothes/not-a-uuid/generate-3d", {}, 400),
+    ("post", "/clothes/00000000-0000-4000-8000-000000000000/generate-3d", {}, 404),
+    ("post", "/clothes/00000000-0000-4000-8000-000000000000/generate-3d", {"quality": "ultra"}, 422),
+    ("post", "/fit", {"avatar_preset_id": "x"}, 422),
+    ("post", "/fit", {"cloth3d_id": "x", "avatar_preset_id": "y"}, 400),
+    ("get", "/session/00000000-0000-4000-8000-000000000000/result", None, 404),
+    ("get", "/clothes3d/%2e%2e%2f%2e%2e%2fetc", None, 404),
+    ("get", "/clothes3d/1%27%20OR%201=1", None, 400),
+    ("get", "/files/../../app.py", None, 404),
+    ("get", "/files/presets/..%2f..%2fapp.py", None, 404),
+])
+def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) -> None:
+    r = requests.request(method, live_app + path, json=body, timeout=10)
+    assert r.status_code == status, r.text
+    assert "import" not in r.text
+
+
+def test_malformed_json_is_a_client_error(live_app: str) -> None:
+    r = requests.post(live_app + "/fit", data=b"{not json", headers={"content-type": "application/json"}, timeout=10)
+    assert r.status_code == 422
+
+
+def test_health_and_request_ids(live_app: str) -> None:
+    r = requests.get(live_app + "/healthz", headers={"x-request-id": "abc123"}, timeout=10)
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert r.headers["x-request-id"] == "abc123"
+
+
+def test_presets_listed_with_files(live_app: str) -> None:
+    presets = requests.get(live_app + "/avatar-presets", timeout=10).json()
+    heights = [p["height_cm"] for p in presets]
+    assert heights == sorted(heights) and np.allclose(heights, [160, 175, 185], atol=0.5)
+    glb = get(live_app, presets[0]["glb_url"])
+    body = trimesh.load(trimesh.util.wrap_as_stream(glb), file_type="glb", force="mesh")
+    assert body.is_watertight

@@ -1,0 +1,154 @@
+"""The service layer with its real job runner (worker processes), database and storage."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+import trimesh
+from sqlmodel import select
+
+from core.context import context_for
+from core.db import session_scope
+from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
+from core.jobs import JobRunner
+from core.mesh.export import decode_draco_glb
+from core.models import Cloth
+from core.service import FitroomService
+from tests.conftest import photo_bytes
+
+
+def make_service(settings):
+    runner = JobRunner(settings)
+    service = FitroomService(context_for(settings), runner)
+    service.start()
+    return service
+
+
+@pytest.fixture
+def service(settings):
+    svc = make_service(settings)
+    yield svc
+    svc.runner.close()
+
+
+def wait(service, job_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while (job := service.get_result(job_id))["status"] == "processing":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    return job
+
+
+def stored_objects(service) -> list:
+    return sorted(p for p in service.ctx.settings.objects_dir.rglob("*") if p.is_file()
+                  and "presets" not in p.parts)
+
+
+def test_photo_to_fitted_avatar(service) -> None:
+    cloth = service.upload_image(io.BytesIO(photo_bytes("top")), "tee.jpg")
+    assert cloth["status"] == "uploaded" and cloth["width"] == 768
+    job = service.generate_3d(cloth["id"], "auto", "low")
+    assert job["status"] == "processing"
+    job = wait(service, job["id"])
+    assert job["status"] == "done", job["log"]
+    assert job["model_used"] == "silhouette" and "fell back to silhouette" in job["log"]
+    assert job["category"] == "top" and set(job["timings"]) >= {"cut-out", "reconstruction", "export"}
+    files = service.local_files(job["id"])
+    mesh = trimesh.load(files["glb"], force="mesh")
+    assert mesh.is_watertight
+    assert len(decode_draco_glb(files["gltf"].read_bytes())[0].faces) == len(mesh.faces)
+
+    presets = service.list_presets()
+    assert [p["slug"] for p in presets] == ["slim-woman-160", "average-man-175", "tall-man-185"]
+    session = wait(service, service.fit(job["id"], presets[1]["id"])["id"])
+    assert session["status"] == "done", session["log"]
+    assert session["metrics"]["inside_share"] == 0.0
+    fitted = trimesh.load(service.local_files(session["id"])["fitted_glb"], force="scene")
+    assert set(fitted.graph.nodes_geometry) == {"avatar", "garment:top"}
+    assert service.get_result(session["id"])["fitted_gltf_url"].endswith("fitted.draco.glb")
+
+
+def test_bad_upload_leaves_nothing(service) -> None:
+    for data, error in ((b"", InputError), (b"<svg/>", InputError), (photo_bytes()[:2000], InputError)):
+        with pytest.raises(error):
+            service.upload_image(io.BytesIO(data), "x.png")
+    with pytest.raises(PayloadTooLarge):
+        service.upload_image(io.BytesIO(b"\xff\xd8\xff" + b"\0" * (11 * 2**20)), "big.jpg")
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth)).all() == []
+    assert stored_objects(service) == []
+
+
+def test_storage_failure_leaves_no_row(service, monkeypatch) -> None:
+    def broken(*_args, **_kw):
+        raise Unavailable("object storage is unreachable")
+
+    monkeypatch.setattr(service.ctx.storage, "put_bytes", broken)
+    with pytest.raises(Unavailable):
+        service.upload_image(io.BytesIO(photo_bytes()), "tee.jpg")
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth)).all() == []
+
+
+@pytest.mark.parametrize("args,error,text", [
+    (("not-a-uuid", "auto", "low"), InputError, "not a valid id"),
+    (("00000000-0000-4000-8000-000000000000", "auto", "low"), NotFound, "No garment photo"),
+    (("00000000-0000-4000-8000-000000000000", "magic", "low"), InputError, "Unknown model"),
+    (("00000000-0000-4000-8000-000000000000", "auto", "ultra"), InputError, "Unknown quality"),
+    (("00000000-0000-4000-8000-000000000000", "zero123+instantmesh", "low"), InputError, "cannot run here"),
+])
+def test_generate_refuses_bad_requests(service, args, error, text) -> None:
+    with pytest.raises(error, match=text):
+        service.generate_3d(*args)
+
+
+def test_generate_refuses_unknown_category(service) -> None:
+    cloth = service.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
+    with pytest.raises(InputError, match="Unknown category"):
+        service.generate_3d(cloth["id"], "silhouette", "low", "hat")
+
+
+def test_fit_refuses_bad_requests(service) -> None:
+    preset = service.list_presets()[0]["id"]
+    with pytest.raises(InputError, match="at least one"):
+        service.fit([], preset)
+    with pytest.raises(NotFound, match="No 3D garment"):
+        service.fit("00000000-0000-4000-8000-000000000000", preset)
+    with pytest.raises(NotFound, match="No avatar preset"):
+        service.fit("00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000001")
+    with pytest.raises(InputError, match="At most 3"):
+        service.fit(["00000000-0000-4000-8000-000000000000"] * 4, preset)
+    with pytest.raises(NotFound):
+        service.get_result("00000000-0000-4000-8000-000000000000")
+
+
+def test_job_past_its_time_limit_ends_as_error(settings) -> None:
+    svc = make_service(settings.model_copy(update={"generate_timeout_s": 0.05}))
+    try:
+        cloth = svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
+        job = wait(svc, svc.generate_3d(cloth["id"], "silhouette", "low")["id"])
+        assert job["status"] == "error" and "timed out after 0.05 s" in job["log"]
+        # The pool replaced the killed worker: a second job is taken too (and also times out).
+        second = wait(svc, svc.generate_3d(cloth["id"], "silhouette", "low")["id"])
+        assert second["status"] == "error" and "timed out" in second["log"]
+    finally:
+        svc.runner.close()
+
+
+def test_closing_the_runner_ends_running_jobs(settings) -> None:
+    svc = make_service(settings)
+    cloth = svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
+    job = svc.generate_3d(cloth["id"], "silhouette", "med")
+    svc.runner.close()
+    ended = svc.get_result(job["id"])  # no waiting: close() has settled every job
+    assert ended["status"] in ("done", "error")
+    if ended["status"] == "error":
+        assert "interrupted" in ended["log"]
+
+
+def test_health_names_the_failure(service, monkeypatch) -> None:
+    assert service.health() == {"database": "ok", "storage": "ok"}
+    monkeypatch.setattr(service.ctx.storage, "check", lambda: (_ for _ in ()).throw(Unavailable("disk gone")))
+    assert service.health()["storage"] == "failed: disk gone"
