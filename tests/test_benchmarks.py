@@ -1,0 +1,25 @@
+"""The benchmarks run (on drawn inputs) and print their figures; their numbers are not asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("script,expected", [
+    ("garment.py", ["median s:", "reconstruction=", "median sizes:", "category right: 3/3"]),
+    ("fitting.py", ["cases: 9", "worst inside:", "median s: fit="]),
+])
+def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    print(out.stdout)
+    for text in expected:
+        assert text in out.stdout
