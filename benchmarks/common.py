@@ -13,7 +13,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.samples import draw_garment  # noqa: E402
+from core.samples import draw_garment
 
 PHOTO_EXT = {".jpg", ".jpeg", ".png", ".webp"}
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import trimesh
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 from core.ai.segment import Cutout
 from core.errors import InputError
@@ -70,10 +70,6 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     def position(i, j, sign):
         return np.stack([j * metres_per_cell, -i * metres_per_cell, sign * depth[i, j]], axis=1)
     vertices = np.concatenate([position(ii, jj, 1.0), position(bi, bj, -1.0)])
-    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-    vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
-    uv_of = lambda i, j: np.stack([j / cols, 1.0 - i / rows], axis=1)  # noqa: E731
-    uv = np.concatenate([uv_of(ii, jj), uv_of(bi, bj)])
 
     ci, cj = np.nonzero(cells)
     corners = [(ci, cj), (ci, cj + 1), (ci + 1, cj + 1), (ci + 1, cj)]  # a, b, c, d clockwise
@@ -89,6 +85,11 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
                     np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
                     np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
     faces = np.concatenate([front, back])  # front counter-clockwise from +Z, back from -Z
+    vertices[:, :2] = _smooth_outline(vertices[:, :2], front)
+    # Texture coordinates follow the (smoothed) positions: the photo maps straight onto the front.
+    uv = np.stack([vertices[:, 0] / (cols * metres_per_cell), 1.0 + vertices[:, 1] / (rows * metres_per_cell)], 1)
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
     texture = Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
@@ -96,6 +97,24 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     mesh = trimesh.Trimesh(vertices, faces, process=False,
                            visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
     return Garment3D(mesh=mesh, category=category)
+
+
+def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """Laplacian smoothing of the outline only (in the image plane), so the grid's staircase
+    becomes the garment's curve; inner vertices and depth are untouched."""
+    edges = np.sort(np.concatenate([front[:, [0, 1]], front[:, [1, 2]], front[:, [2, 0]]]), axis=1)
+    uniq, counts = np.unique(edges, axis=0, return_counts=True)
+    outline = uniq[counts == 1]  # edges of one front face only: the front sheet's border
+    n = len(xy)
+    adj = sparse.coo_matrix((np.ones(2 * len(outline)), (np.r_[outline[:, 0], outline[:, 1]],
+                                                         np.r_[outline[:, 1], outline[:, 0]])), shape=(n, n)).tocsr()
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    on = degree > 0
+    out = xy.copy()
+    for _ in range(iterations):
+        mean = adj @ out
+        out[on] = 0.5 * out[on] + 0.5 * mean[on] / degree[on, None]
+    return out
 
 
 def _rim_corners(cells: np.ndarray) -> np.ndarray:
