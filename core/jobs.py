@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -30,11 +31,17 @@ class JobRunner:
         self.pool = ProcessPool(max_workers=settings.job_workers,
                                 context=multiprocessing.get_context("forkserver"))
         self.closing = False
+        self.active: dict[str, type[SQLModel]] = {}  # submitted, not yet settled
+        self.lock = threading.Lock()
 
     def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
+        with self.lock:
+            self.active[job_id] = table
         future = self.pool.schedule(JOB_FUNCTIONS[table], args=(self.settings, job_id), timeout=timeout_s)
 
         def done(f) -> None:
+            with self.lock:
+                self.active.pop(job_id, None)
             try:
                 f.result()
                 return
@@ -53,7 +60,11 @@ class JobRunner:
         update_job(context_for(self.settings), table, job_id, status=ERROR, log=message)
 
     def close(self) -> None:
-        """Stop now: running jobs end as interrupted (their callbacks say so), none stays processing."""
+        """Stop now: running and queued jobs end as interrupted, none stays processing."""
         self.closing = True
         self.pool.stop()
         self.pool.join()
+        with self.lock:
+            left, self.active = self.active, {}
+        for job_id, table in left.items():  # callbacks may not have run yet; the write is idempotent
+            self._end(table, job_id, INTERRUPTED)

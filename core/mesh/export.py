@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import DracoPy
 import numpy as np
 import pygltflib
 import trimesh
+from PIL import Image
 
 DRACO_EXT = "KHR_draco_mesh_compression"
 # Draco's GeometryAttribute types, as DracoPy reports them, and their glTF attribute names.
@@ -13,6 +16,15 @@ _DRACO_TO_GLTF = {0: "POSITION", 1: "NORMAL", 2: "COLOR_0", 3: "TEXCOORD_0"}
 _COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 _DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32,
            5126: np.float32}
+
+
+def jpeg_texture(image: Image.Image, quality: int = 90) -> Image.Image:
+    """A JPEG-backed copy of a photo texture: trimesh writes JPEG-sourced images into the GLB as
+    JPEG (several times smaller than the PNG it writes otherwise). Photos have no alpha to lose."""
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf)
 
 
 def scene_to_glb(scene: trimesh.Scene) -> bytes:
