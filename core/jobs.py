@@ -23,12 +23,17 @@ from core.tasks import JOB_FUNCTIONS, update_job
 log = logging.getLogger("fitroom.jobs")
 
 
+def _warm_up() -> None:
+    """Import the pipeline when a worker starts, so a user's first job does not pay for it."""
+    import core.pipeline  # noqa: F401
+
+
 class JobRunner:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # forkserver: workers start from a clean, single-threaded process, never a fork of the
         # server's threads.
-        self.pool = ProcessPool(max_workers=settings.job_workers,
+        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_up,
                                 context=multiprocessing.get_context("forkserver"))
         self.closing = False
         self.active: dict[str, type[SQLModel]] = {}  # submitted, not yet settled

@@ -85,3 +85,11 @@ def test_render_shows_the_texture() -> None:
 
 def test_render_empty_scene() -> None:
     assert render([], size=32).size == (32, 32)
+
+
+def test_opaque_textures_are_written_as_jpeg() -> None:
+    import pygltflib
+
+    glb = mesh_to_glb(textured_sphere().copy())  # a copy forgets where its image came from
+    gltf = pygltflib.GLTF2.load_from_bytes(glb)
+    assert [img.mimeType for img in gltf.images] == ["image/jpeg"]

@@ -18,11 +18,12 @@ class Cutout:
     mask: np.ndarray  # HxW bool
     method: str
 
-    def preview(self) -> Image.Image:
-        """The garment on a checkerboard-free white card: what the user sees as 'cut-out'."""
-        out = np.full_like(self.rgb, 255)
-        out[self.mask] = self.rgb[self.mask]
-        return Image.fromarray(out)
+    def preview(self, max_side: int = 512) -> Image.Image:
+        """The cut-out as the user sees it: the garment on a transparent background, small."""
+        rgba = np.dstack([self.rgb, self.mask.astype(np.uint8) * 255])
+        img = Image.fromarray(rgba, "RGBA")
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        return img
 
 
 def cut_out(image: Image.Image) -> Cutout:

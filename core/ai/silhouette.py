@@ -18,7 +18,6 @@ from scipy import ndimage, sparse
 
 from core.ai.segment import Cutout
 from core.errors import InputError
-from core.mesh.export import jpeg_texture
 
 # Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment.
 GARMENT_SIZE = {"top": (0.70, 0.11), "outer": (0.78, 0.13), "dress": (1.05, 0.11),
@@ -91,7 +90,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     uv = np.stack([vertices[:, 0] / (cols * metres_per_cell), 1.0 + vertices[:, 1] / (rows * metres_per_cell)], 1)
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
-    texture = jpeg_texture(Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS))
+    texture = Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
         doubleSided=False)

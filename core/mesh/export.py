@@ -28,6 +28,13 @@ def jpeg_texture(image: Image.Image, quality: int = 90) -> Image.Image:
 
 
 def scene_to_glb(scene: trimesh.Scene) -> bytes:
+    """GLB bytes; opaque photo textures go in as JPEG whatever their source (copies of PIL images
+    forget that they came from a JPEG, and trimesh would then write a PNG)."""
+    for geom in scene.geometry.values():
+        mat = getattr(geom.visual, "material", None)
+        tex = getattr(mat, "baseColorTexture", None)
+        if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
+            mat.baseColorTexture = jpeg_texture(tex)
     return scene.export(file_type="glb")
 
 
