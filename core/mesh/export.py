@@ -32,9 +32,10 @@ def scene_to_glb(scene: trimesh.Scene) -> bytes:
     forget that they came from a JPEG, and trimesh would then write a PNG)."""
     for geom in scene.geometry.values():
         mat = getattr(geom.visual, "material", None)
-        tex = getattr(mat, "baseColorTexture", None)
-        if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
-            mat.baseColorTexture = jpeg_texture(tex)
+        for attr in ("baseColorTexture", "image"):  # PBR and simple materials
+            tex = getattr(mat, attr, None)
+            if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
+                setattr(mat, attr, jpeg_texture(tex))
     return scene.export(file_type="glb")
 
 
