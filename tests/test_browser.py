@@ -45,6 +45,8 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page.locator("input[type=file]").first.set_input_files(str(photo))
         page.get_by_role("button", name="Generate 3D").click()
         expect(page.get_by_text("Done").first).to_be_visible(timeout=90_000)
+        page.wait_for_timeout(2500)  # the viewer fades the model in
+        garment_shot = page.locator("#garment-view canvas").first.screenshot()
         page.screenshot(path=str(SHOTS / "1-generated.png"), full_page=True)
         page.get_by_role("button", name="Fit").click()
         expect(page.get_by_text("inside body")).to_be_visible(timeout=90_000)
@@ -55,6 +57,7 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         (SHOTS / "2-fitted-viewer.png").write_bytes(shot)
         page.screenshot(path=str(SHOTS / "3-page.png"), full_page=True)
         browser.close()
+    assert canvas_coverage(garment_shot) > 0.03, "the 3D garment does not show in the viewer"
     assert canvas_coverage(shot) > 0.03, "the dressed avatar does not show in the viewer"
 
 

@@ -79,7 +79,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 cutout = gr.Image(label="Cut-out", interactive=False, height=200)
             with gr.Column(scale=1):
                 gr.Markdown("### 2 · 3D garment")
-                garment_view = gr.Model3D(label="3D garment", height=420, clear_color=(0.96, 0.96, 0.97, 1))
+                garment_view = gr.Model3D(label="3D garment", height=420, clear_color=(0.96, 0.96, 0.97, 1),
+                                           elem_id="garment-view")
                 garment_files = gr.File(label="Downloads (GLB, Draco GLB)", file_count="multiple")
             with gr.Column(scale=1):
                 gr.Markdown("### 3 · Avatar and fit")
