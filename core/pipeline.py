@@ -77,7 +77,8 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
         preview = png_bytes(cutout.preview())
     stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
              "extents_m": [round(float(x), 4) for x in mesh.extents],
-             "watertight": bool(mesh.is_watertight), "segmentation": cutout.method,
+             "openings": 0 if mesh.is_watertight else len(mesh.outline().entities),
+             "segmentation": cutout.method,
              "glb_bytes": len(glb), "draco_bytes": len(draco), "thumb_bytes": len(thumb)}
     return GarmentFiles(mesh, category, glb, draco, thumb, preview, timer.timings, stats)
 

@@ -57,7 +57,7 @@ def test_photo_to_fitted_avatar(service) -> None:
     assert job["category"] == "top" and set(job["timings"]) >= {"cut-out", "reconstruction", "export"}
     files = service.local_files(job["id"])
     mesh = trimesh.load(files["glb"], force="mesh")
-    assert mesh.is_watertight
+    assert job["stats"]["openings"] == 4  # neck, hem, two sleeves
     assert len(decode_draco_glb(files["gltf"].read_bytes())[0].faces) == len(mesh.faces)
 
     presets = service.list_presets()

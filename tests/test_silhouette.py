@@ -20,12 +20,22 @@ def cutout_of(category: str) -> Cutout:
     return Cutout(rgb=np.asarray(photo), mask=mask, method="truth")
 
 
-@pytest.mark.parametrize("category", ["top", "bottom", "dress", "outer"])
+def openings(mesh: trimesh.Trimesh) -> list[np.ndarray]:
+    """The border loops of an open shell, as vertex arrays."""
+    outline = mesh.outline()
+    return [outline.vertices[e.points] for e in outline.entities]
+
+
+@pytest.mark.parametrize("category,n_open", [("top", 4), ("bottom", 3), ("dress", 4), ("outer", 4)])
 @pytest.mark.parametrize("quality", ["low", "med"])
-def test_shell_is_closed_sized_and_oriented(category, quality) -> None:
+def test_shell_is_open_where_worn_sized_and_oriented(category, n_open, quality) -> None:
     mesh = clean(reconstruct(cutout_of(category), category, quality).mesh)
     height, half_depth = GARMENT_SIZE[category]
-    assert mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
+    assert mesh.is_winding_consistent
+    loops = openings(mesh)
+    assert len(loops) == n_open  # neck, hem, two sleeves; or waist and two legs
+    for loop in loops:  # each opening keeps the garment's depth: a body can pass through it
+        assert np.ptp(loop[:, 2]) > 0.08
     assert len(mesh.faces) <= QUALITY[quality]["faces"]
     assert mesh.extents[1] == pytest.approx(height, rel=0.02)
     assert mesh.extents[2] == pytest.approx(2 * half_depth, rel=0.05)
@@ -45,7 +55,7 @@ def test_texture_maps_photo_colours_to_front() -> None:
 @settings(max_examples=25, deadline=None)
 @given(w=st.integers(20, 300), h=st.integers(20, 300), holes=st.booleans(),
        category=st.sampled_from(["top", "bottom", "dress"]))
-def test_any_blob_gives_a_closed_shell(w, h, holes, category) -> None:
+def test_any_blob_gives_a_clean_shell(w, h, holes, category) -> None:
     mask = np.zeros((320, 320), bool)
     yy, xx = np.mgrid[:320, :320]
     mask[((yy - 160) / (h / 2)) ** 2 + ((xx - 160) / (w / 2)) ** 2 <= 1] = True
@@ -53,9 +63,14 @@ def test_any_blob_gives_a_closed_shell(w, h, holes, category) -> None:
         r = min(w, h) // 8
         mask[160 - r:160 + r, 160 - r:160 + r] = False
     rgb = np.full((320, 320, 3), 128, np.uint8)
-    mesh = clean(reconstruct(Cutout(rgb, mask, "t"), category, "low").mesh)
-    assert mesh.is_watertight and mesh.volume > 0
+    raw = reconstruct(Cutout(rgb, mask, "t"), category, "low").mesh
+    mesh = clean(raw.copy())
+    assert len(mesh.faces) == len(raw.faces)  # nothing degenerate, duplicated or floating
+    assert mesh.is_winding_consistent
     assert len(mesh.faces) <= QUALITY["low"]["faces"]
+    edges = np.sort(mesh.edges, axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    assert counts.max() <= 2  # manifold edges: every edge has one or two faces
 
 
 def test_degenerate_outline_refused() -> None:

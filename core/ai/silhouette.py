@@ -1,9 +1,15 @@
-"""Offline reconstructor: inflate the garment's silhouette into a closed, textured shell (no weights, CPU).
+"""Offline reconstructor: inflate the garment's silhouette into a textured shell (no weights, CPU).
 
-The photo is the front; the back takes the same texture coordinates, i.e. the front seen mirrored
-from behind. The shell is built on a grid of square cells inside the mask, so its size follows a
-face budget, and it comes out directly in the glTF frame with the origin at the garment's anchor
-(the top centre: neckline for tops and dresses, waistband for bottoms).
+The cut-out is divided into square cells sized to the face budget. Each cell gives two front
+triangles (the photo, facing +Z) and two back triangles (the same texture coordinates: the front
+seen mirrored from behind). Front and back meet along the outline, except where the real garment
+is open (neck, hem, sleeve ends; waist and leg ends of bottoms): there the shell stays open with
+its full depth, so that a body fits through, as in a worn garment.
+
+Depth follows the distance to the outline: round where the garment is narrow (sleeves, legs:
+a circular section of the local half-width), flat at the category's depth across the torso. The
+mesh comes out in the glTF frame (metres, +Y up, facing +Z) with the origin at the garment's
+anchor, the top centre: neckline for tops and dresses, waistband for bottoms.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from scipy import ndimage, sparse
 from core.ai.segment import Cutout
 from core.errors import InputError
 
-# Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment.
-GARMENT_SIZE = {"top": (0.70, 0.11), "outer": (0.78, 0.13), "dress": (1.05, 0.11),
+# Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment
+# (a T-shirt about 70 cm long; torso 15–25 cm deep).
+GARMENT_SIZE = {"top": (0.70, 0.10), "outer": (0.78, 0.12), "dress": (1.05, 0.10),
                 "bottom": (1.00, 0.08)}
+OPENINGS = {"top": ("neck", "hem", "sleeves"), "outer": ("neck", "hem", "sleeves"),
+            "dress": ("neck", "hem", "sleeves"), "bottom": ("waist", "legs")}
 QUALITY = {"low": {"faces": 10_000, "texture": 512}, "med": {"faces": 40_000, "texture": 1024}}
+EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
 
 
 @dataclass(frozen=True)
@@ -39,45 +49,53 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     mask = cutout.mask[y0:y1, x0:x1]
     if min(mask.shape) < 8:
         raise InputError("The garment's outline is too thin to build a 3D shape from it.")
-    rgb = cutout.rgb[y0:y1, x0:x1]
-    # Each interior cell gives ~4 faces (2 front, 2 back): size the cells to fit the budget.
+    # Each cell gives ~4 faces (2 front, 2 back): size the cells to fit the budget.
     cell_px = max(1.0, min(np.sqrt(mask.sum() * 4.4 / budget), min(mask.shape) / 8))
     rows, cols = max(2, int(np.ceil(mask.shape[0] / cell_px))), max(2, int(np.ceil(mask.shape[1] / cell_px)))
-    cells = cv2.resize(mask.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) >= 0.5
-    cells = _manifold_cells(cells)
+    cells = _manifold_cells(cv2.resize(mask.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) >= 0.5)
     if not cells.any() or not ndimage.binary_erosion(cells, np.ones((2, 2), bool)).any():
         raise InputError("The garment's outline is too thin to build a 3D shape from it.")
     metres_per_cell = height_m / rows
+    pad = int(np.ceil(EXTENSION_M / metres_per_cell)) + 1
+    cells = np.pad(cells, pad)
+    ext = _openings(cells, category, pad)
 
-    # Corners of the grid: (rows+1) x (cols+1). A corner is used when any cell around it is inside;
-    # it is on the rim (shared by front and back, depth 0) when any cell around it is outside.
-    pad = np.pad(cells, 1)
-    around = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
-    used, interior = around.any(axis=0), around.all(axis=0)  # interior == used & ~rim
-    dist = ndimage.distance_transform_edt(interior) * metres_per_cell
-    ramp = half_depth
-    depth = half_depth * np.sqrt(1.0 - (1.0 - np.minimum(dist, ramp) / ramp) ** 2)
+    # Corners of the grid, (R+1)×(C+1). Around each, four cells: inside, opening, or outside.
+    def around(a: np.ndarray) -> np.ndarray:
+        p = np.pad(a, 1)
+        return np.stack([p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]])
+
+    inside4, open4 = around(cells), around(ext)
+    used = inside4.any(axis=0)
+    seam = used & (~inside4 & ~open4).any(axis=0)  # front and back are joined here (depth 0)
+    # Depth: distance to the outline, measured as if the garment went on through its openings.
+    dist = ndimage.distance_transform_edt((inside4 | open4).all(axis=0)) * metres_per_cell
+    radius = np.maximum(ndimage.grey_dilation(dist, size=(2 * pad + 1, 2 * pad + 1)), 1e-9)  # local half-width
+    # An elliptical section: round (radius = half-width) where narrow, flattened to the
+    # category's depth across the torso.
+    depth = np.minimum(half_depth, radius) * np.sqrt(np.clip(dist * (2 * radius - dist), 0, None)) / radius
+    depth[seam] = 0.0
 
     front_id = np.full(used.shape, -1)
     front_id[used] = np.arange(used.sum())
-    back_only = used & interior
+    two_sided = used & ~seam
     back_id = front_id.copy()
-    back_id[back_only] = used.sum() + np.arange(back_only.sum())
+    back_id[two_sided] = used.sum() + np.arange(two_sided.sum())
 
     ii, jj = np.nonzero(used)
-    bi, bj = np.nonzero(back_only)
-
-    def position(i, j, sign):
-        return np.stack([j * metres_per_cell, -i * metres_per_cell, sign * depth[i, j]], axis=1)
-    vertices = np.concatenate([position(ii, jj, 1.0), position(bi, bj, -1.0)])
+    bi, bj = np.nonzero(two_sided)
+    vertices = np.concatenate([
+        np.stack([jj, -ii, depth[ii, jj] / metres_per_cell], axis=1),
+        np.stack([bj, -bi, -depth[bi, bj] / metres_per_cell], axis=1),
+    ]).astype(np.float64) * metres_per_cell
 
     ci, cj = np.nonzero(cells)
     corners = [(ci, cj), (ci, cj + 1), (ci + 1, cj + 1), (ci + 1, cj)]  # a, b, c, d clockwise
     a, b, c, d = (front_id[i, j] for i, j in corners)
     ab, bb, cb, db = (back_id[i, j] for i, j in corners)
-    # Split each cell along the diagonal through an inside corner, so that no triangle has all
-    # three corners on the outline (front and back copies of it would coincide).
-    ac = interior[ci, cj] | interior[ci + 1, cj + 1]
+    # Split each cell along a diagonal through a corner off the seam, so that no triangle has all
+    # three corners on the seam (its front and back copies would coincide).
+    ac = ~seam[ci, cj] | ~seam[ci + 1, cj + 1]
     front = np.where(ac[:, None, None],
                      np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1),
                      np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1)).reshape(-1, 3)
@@ -85,29 +103,75 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
                     np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
                     np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
     faces = np.concatenate([front, back])  # front counter-clockwise from +Z, back from -Z
-    vertices[:, :2] = _smooth_outline(vertices[:, :2], front)
+
+    n_front = int(used.sum())
+    smooth_xy = _smooth_outline(vertices[:n_front, :2], front)
+    vertices[:n_front, :2] = smooth_xy
+    vertices[n_front:, :2] = smooth_xy[front_id[bi, bj]]  # back copies follow their front vertex
     # Texture coordinates follow the (smoothed) positions: the photo maps straight onto the front.
-    uv = np.stack([vertices[:, 0] / (cols * metres_per_cell), 1.0 + vertices[:, 1] / (rows * metres_per_cell)], 1)
+    col_pos = vertices[:, 0] / metres_per_cell - pad
+    row_pos = -vertices[:, 1] / metres_per_cell - pad
+    uv = np.stack([col_pos / cols, 1.0 - row_pos / rows], axis=1)
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
+
+    rgb = cutout.rgb[y0:y1, x0:x1]
     texture = Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
-        doubleSided=False)
+        doubleSided=True)  # open garments show their inside
     mesh = trimesh.Trimesh(vertices, faces, process=False,
-                           visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
+                           visual=trimesh.visual.TextureVisuals(uv=np.clip(uv, 0, 1), material=material))
     return Garment3D(mesh=mesh, category=category)
 
 
+def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
+    """Outside cells that continue the garment through its openings, `length` cells long.
+
+    Found from the silhouette's layout: the hem (or leg ends) is the lowest outline, the waist
+    of bottoms the highest; the neck is the top of the central fifth; sleeve ends are the
+    outermost outline of the upper half.
+    """
+    n_rows, n_cols = cells.shape
+    rows_in, cols_in = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
+    r0, r1, c0, c1 = rows_in[0], rows_in[-1], cols_in[0], cols_in[-1]
+    h, w = r1 - r0 + 1, c1 - c0 + 1
+    ii, jj = np.arange(n_rows)[:, None], np.arange(n_cols)[None, :]
+    has_col, has_row = cells.any(axis=0), cells.any(axis=1)
+    top = np.argmax(cells, axis=0)
+    bottom = n_rows - 1 - np.argmax(cells[::-1], axis=0)
+    left = np.argmax(cells, axis=1)
+    right = n_cols - 1 - np.argmax(cells[:, ::-1], axis=1)
+    ext = np.zeros_like(cells)
+    kinds = OPENINGS[category]
+    if "hem" in kinds or "legs" in kinds:
+        sel = has_col & (bottom >= r1 - max(1, 0.03 * h))
+        ext |= sel[None, :] & (ii > bottom[None, :]) & (ii <= bottom[None, :] + length)
+    if "waist" in kinds:
+        sel = has_col & (top <= r0 + max(1, 0.03 * h))
+        ext |= sel[None, :] & (ii < top[None, :]) & (ii >= top[None, :] - length)
+    if "neck" in kinds:
+        sel = has_col & (np.abs(jj[0] - (c0 + c1) / 2) <= 0.1 * w)
+        ext |= sel[None, :] & (ii < top[None, :]) & (ii >= r0 - length)
+    if "sleeves" in kinds:
+        upper = has_row & (np.arange(n_rows) <= r0 + 0.5 * h)
+        lu, ru = left[upper].min(), right[upper].max()  # the upper half's own extent (skirts flare)
+        sel = upper & (left <= lu + max(1, 0.05 * (ru - lu)))
+        ext |= sel[:, None] & (jj < left[:, None]) & (jj >= left[:, None] - length)
+        sel = upper & (right >= ru - max(1, 0.05 * (ru - lu)))
+        ext |= sel[:, None] & (jj > right[:, None]) & (jj <= right[:, None] + length)
+    return ext & ~cells
+
+
 def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> np.ndarray:
-    """Laplacian smoothing of the outline only (in the image plane), so the grid's staircase
-    becomes the garment's curve; inner vertices and depth are untouched."""
+    """Laplacian smoothing of the front sheet's border only (in the image plane), so the grid's
+    staircase becomes the garment's curve; inner vertices and depth are untouched."""
     edges = np.sort(np.concatenate([front[:, [0, 1]], front[:, [1, 2]], front[:, [2, 0]]]), axis=1)
     uniq, counts = np.unique(edges, axis=0, return_counts=True)
-    outline = uniq[counts == 1]  # edges of one front face only: the front sheet's border
+    border = uniq[counts == 1]  # edges of one front face only
     n = len(xy)
-    adj = sparse.coo_matrix((np.ones(2 * len(outline)), (np.r_[outline[:, 0], outline[:, 1]],
-                                                         np.r_[outline[:, 1], outline[:, 0]])), shape=(n, n)).tocsr()
+    adj = sparse.coo_matrix((np.ones(2 * len(border)), (np.r_[border[:, 0], border[:, 1]],
+                                                        np.r_[border[:, 1], border[:, 0]])), shape=(n, n)).tocsr()
     degree = np.asarray(adj.sum(axis=1)).ravel()
     on = degree > 0
     out = xy.copy()

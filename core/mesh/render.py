@@ -65,16 +65,19 @@ def render(meshes: list[trimesh.Trimesh], size: int = 256, yaw_deg: float = 25.0
     locs, ray_idx, tri_idx = combined.ray.intersects_location(origins, dirs, multiple_hits=False)
     image = np.tile(BACKGROUND, (n * n, 1))
     if len(tri_idx):
-        normals = combined.face_normals[tri_idx]
-        shade = 0.35 + 0.65 * np.abs(normals @ LIGHT / np.linalg.norm(LIGHT))
+        normals = np.empty((len(tri_idx), 3))
         colours = np.empty((len(tri_idx), 3))
         owner = np.searchsorted(offsets, tri_idx, side="right") - 1
         for k, mesh in enumerate(meshes):
             sel = owner == k
             if sel.any():
                 faces = tri_idx[sel] - offsets[k]
-                bary = trimesh.triangles.points_to_barycentric(mesh.triangles[faces], locs[sel])
-                colours[sel] = _face_colours(mesh, faces, np.clip(bary, 0, 1))
+                bary = np.clip(trimesh.triangles.points_to_barycentric(mesh.triangles[faces], locs[sel]), 0, 1)
+                colours[sel] = _face_colours(mesh, faces, bary)
+                # smooth shading: vertex normals interpolated across the face
+                normals[sel] = np.einsum("ij,ijk->ik", bary, mesh.vertex_normals[mesh.faces[faces]])
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        shade = 0.35 + 0.65 * np.abs(normals @ LIGHT / np.linalg.norm(LIGHT))
         image[ray_idx] = colours * shade[:, None]
     img = Image.fromarray(image.reshape(n, n, 3).clip(0, 255).astype(np.uint8))
     return img.resize((size, size), Image.Resampling.LANCZOS) if supersample > 1 else img
