@@ -5,7 +5,6 @@ from __future__ import annotations
 import resource
 import statistics
 import sys
-import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,18 +38,6 @@ def photos(folder: Path | None, limit: int | None) -> Iterator[tuple[str, Image.
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class PeakPython:
-    """Peak Python-heap allocation inside a block (tracemalloc), in MB."""
-
-    def __enter__(self) -> PeakPython:
-        tracemalloc.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.mb = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

@@ -54,7 +54,7 @@ class GarmentFiles:
 
 def png_bytes(image: Image.Image) -> bytes:
     buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=6)
+    image.save(buf, format="PNG", compress_level=3)
     return buf.getvalue()
 
 

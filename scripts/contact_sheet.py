@@ -86,7 +86,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
     out = args.out or Path(f"{args.kind}-sheet.png")
-    image = garments(args.photos, args.quality, args.limit) if args.kind == "garments" else fitting(args.photos, args.limit)
+    if args.kind == "garments":
+        image = garments(args.photos, args.quality, args.limit)
+    else:
+        image = fitting(args.photos, args.limit)
     image.save(out)
     print(f"wrote {out} ({image.width}×{image.height})")
 

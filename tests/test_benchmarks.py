@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("script,expected", [
-    ("garment.py", ["median s:", "reconstruction=", "median sizes:", "category right: 3/3"]),
+    ("reconstruction.py", ["p50 s:", "p95 s:", "reconstruction=", "draco/plain geometry=", "category right: 3/3"]),
     ("fitting.py", ["cases: 9", "worst inside:", "median s: fit="]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:

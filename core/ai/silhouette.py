@@ -22,7 +22,7 @@ import trimesh
 from PIL import Image
 from scipy import ndimage, sparse
 
-from core.ai.segment import Cutout
+from core.ai.segment import Cutout, fill_background
 from core.errors import InputError
 
 # Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment
@@ -115,8 +115,11 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
 
-    rgb = cutout.rgb[y0:y1, x0:x1]
-    texture = Image.fromarray(rgb).resize((tex_side, tex_side), Image.Resampling.LANCZOS)
+    # The texture: the garment's box at the texture's size, every backdrop pixel taking the colour
+    # of the nearest garment pixel, so lookups at the outline never pick up the backdrop.
+    tex_rgb = cv2.resize(cutout.rgb[y0:y1, x0:x1], (tex_side, tex_side), interpolation=cv2.INTER_AREA)
+    tex_mask = cv2.resize(mask.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
+    texture = Image.fromarray(fill_background(tex_rgb, tex_mask))
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
         doubleSided=True)  # open garments show their inside

@@ -97,6 +97,7 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
                     else col.astype(np.uint8)
             data = DracoPy.encode(pos.astype(np.float64), faces.astype(np.uint32),
                                   quantization_bits=quantization_bits, compression_level=level,
+                                  tex_coord_quantization_bits=12, normal_quantization_bits=8,
                                   **extra)
             decoded = DracoPy.decode(data)  # the accessors must describe what a decoder will see
             ids, new_attrs = {}, {}
@@ -133,6 +134,13 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
     gltf.extensionsUsed = sorted(set(gltf.extensionsUsed or []) | {DRACO_EXT})
     gltf.extensionsRequired = sorted(set(gltf.extensionsRequired or []) | {DRACO_EXT})
     return b"".join(gltf.save_to_bytes())
+
+
+def glb_geometry_bytes(glb: bytes) -> int:
+    """Bytes of a GLB's binary chunk that are not images: the geometry (plain or Draco)."""
+    gltf = pygltflib.GLTF2.load_from_bytes(glb)
+    images = sum(gltf.bufferViews[i.bufferView].byteLength for i in gltf.images if i.bufferView is not None)
+    return sum(v.byteLength for v in gltf.bufferViews) - images
 
 
 def decode_draco_glb(glb: bytes) -> list[DracoPy.DracoMesh]:

@@ -36,7 +36,7 @@ def _face_colours(mesh: trimesh.Trimesh, faces: np.ndarray, bary: np.ndarray) ->
 
 
 def render(meshes: list[trimesh.Trimesh], size: int = 256, yaw_deg: float = 25.0,
-           pitch_deg: float = 8.0, supersample: int = 2) -> Image.Image:
+           pitch_deg: float = 8.0, supersample: float = 1.5) -> Image.Image:
     """Render meshes (glTF frame) from the front, turned by `yaw_deg`, fitted to the frame."""
     meshes = [m for m in meshes if len(m.faces)]
     if not meshes:
@@ -52,7 +52,7 @@ def render(meshes: list[trimesh.Trimesh], size: int = 256, yaw_deg: float = 25.0
     fov = np.radians(30.0)
     dist = radius / np.sin(fov / 2) * 1.02
     eye = centre - forward * dist
-    n = size * supersample
+    n = round(size * supersample)
     t = np.tan(fov / 2) * (1 - (np.arange(n) + 0.5) / n * 2)
     gy, gx = np.meshgrid(t, -t, indexing="ij")
     dirs = forward + gx[..., None] * right + gy[..., None] * up
@@ -80,4 +80,4 @@ def render(meshes: list[trimesh.Trimesh], size: int = 256, yaw_deg: float = 25.0
         shade = 0.35 + 0.65 * np.abs(normals @ LIGHT / np.linalg.norm(LIGHT))
         image[ray_idx] = colours * shade[:, None]
     img = Image.fromarray(image.reshape(n, n, 3).clip(0, 255).astype(np.uint8))
-    return img.resize((size, size), Image.Resampling.LANCZOS) if supersample > 1 else img
+    return img.resize((size, size), Image.Resampling.LANCZOS) if n != size else img
