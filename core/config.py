@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     tmp_dir: Path | None = None  # default: data_dir/tmp
     log_level: str = "INFO"
     max_upload_mb: float = Field(10.0, gt=0)
+    max_import_mb: float = Field(50.0, gt=0)
     max_image_side: int = Field(8192, ge=64)
     max_image_pixels: int = Field(40_000_000, ge=4096)
     generate_timeout_s: float = Field(180.0, gt=0)

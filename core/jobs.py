@@ -54,7 +54,7 @@ class JobRunner:
                 message = f"timed out after {timeout_s:g} s and was stopped"
             except ProcessExpired as exc:
                 message = f"the worker process died (exit code {exc.exitcode})"
-            except BaseException as exc:  # cancellation too
+            except BaseException as exc:  # noqa: BLE001 - cancellation too: every end is recorded
                 message = f"internal error ({type(exc).__name__}): {exc}"
             self._end(table, job_id, INTERRUPTED if self.closing else message)
 

@@ -67,6 +67,7 @@ class Cloth3D(SQLModel, table=True):
     obj_key: str | None = None
     thumb_key: str | None = None
     cutout_key: str | None = None
+    turntable_key: str | None = None
     timings: dict = _json(dict)
     stats: dict = _json(dict)
     created_at: datetime = Field(default_factory=utcnow)

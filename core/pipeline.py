@@ -20,8 +20,8 @@ from core.ai.segment import cut_out
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
 from core.mesh.cleanup import clean
-from core.mesh.export import draco_compress_glb, mesh_to_glb, scene_to_glb
-from core.mesh.render import render
+from core.mesh.export import draco_compress_glb, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
+from core.mesh.render import render, turntable
 
 StageCallback = Callable[[str], None]
 
@@ -37,7 +37,7 @@ class Timer:
             self.on_stage(name)
         t0 = time.perf_counter()
         yield
-        self.timings[name] = round(time.perf_counter() - t0, 4)
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 4)
 
 
 @dataclass
@@ -67,20 +67,45 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
         category = category or guess_category(cutout.mask)
     with timer.stage("reconstruction"):
         garment = reconstructor.reconstruct(cutout, category, quality)
+    files = finish_garment(garment.mesh, category, timer)
+    with timer.stage("thumbnail"):
+        files.cutout_preview = png_bytes(cutout.preview())
+    files.stats["segmentation"] = cutout.method
+    return files
+
+
+def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = None) -> GarmentFiles:
+    """The one path after any reconstruction or import: cleanup, GLB + Draco GLB, thumbnail."""
+    timer = timer or Timer()
     with timer.stage("cleanup"):
-        mesh = clean(garment.mesh)
+        mesh = clean(mesh)
     with timer.stage("export"):
         glb = mesh_to_glb(mesh, name=f"garment:{category}")
         draco = draco_compress_glb(glb)
     with timer.stage("thumbnail"):
         thumb = png_bytes(render([mesh]))
-        preview = png_bytes(cutout.preview())
     stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
              "extents_m": [round(float(x), 4) for x in mesh.extents],
              "openings": 0 if mesh.is_watertight else len(mesh.outline().entities),
-             "segmentation": cutout.method,
              "glb_bytes": len(glb), "draco_bytes": len(draco), "thumb_bytes": len(thumb)}
-    return GarmentFiles(mesh, category, glb, draco, thumb, preview, timer.timings, stats)
+    return GarmentFiles(mesh, category, glb, draco, thumb, b"", timer.timings, stats)
+
+
+@dataclass
+class GarmentExtras:
+    obj_zip: bytes
+    turntable_gif: bytes
+    timings: dict[str, float]
+
+
+def garment_extras(mesh: trimesh.Trimesh) -> GarmentExtras:
+    """What is made after the garment is ready: the OBJ zip and the turntable."""
+    timer = Timer()
+    with timer.stage("obj"):
+        obj_zip = mesh_to_obj_zip(mesh)
+    with timer.stage("turntable"):
+        gif = turntable([mesh])
+    return GarmentExtras(obj_zip, gif, timer.timings)
 
 
 @dataclass

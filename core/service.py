@@ -10,16 +10,20 @@ from typing import BinaryIO
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from core.ai.category import CATEGORIES
+from core.ai.category import CATEGORIES, guess_category
 from core.ai.reconstructors import MODELS, resolve
-from core.ai.silhouette import QUALITY
+from core.ai.silhouette import GARMENT_SIZE, QUALITY
 from core.avatars.presets import load_presets
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
-from core.errors import FitroomError, InputError, NotFound, PayloadTooLarge, Unavailable
+from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
 from core.jobs import JobRunner
+from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
-from core.models import AvatarPreset, Cloth, Cloth3D, FittingSession
+from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
+from core.models import DONE, AvatarPreset, Cloth, Cloth3D, FittingSession
+from core.pipeline import finish_garment
+from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
@@ -73,20 +77,24 @@ class FitroomService:
         return added
 
     # -- operations -----------------------------------------------------------------------------
+    def _receive(self, stream: BinaryIO, limit: int) -> bytes:
+        """An upload's bytes, through a temp file, refused as soon as they pass `limit`."""
+        with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=self.ctx.settings.resolved_tmp_dir) as tmp:
+            copied = 0
+            while chunk := stream.read(CHUNK):
+                copied += len(chunk)
+                if copied > limit:
+                    raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
+                tmp.write(chunk)
+            tmp.seek(0)
+            return tmp.read()
+
     def upload_image(self, stream: BinaryIO, filename: str | None = None, user_id: str | None = None) -> dict:
         """Validate a garment photo (bytes → temp file → checks) and store it as a Cloth."""
         s = self.ctx.settings
         user_id = parse_id(user_id, "user_id") if user_id else None
         limit = s.max_upload_bytes
-        with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=s.resolved_tmp_dir) as tmp:
-            copied = 0
-            while chunk := stream.read(CHUNK):
-                copied += len(chunk)
-                if copied > limit:
-                    raise PayloadTooLarge(f"The file is larger than the {s.max_upload_mb:g} MB limit.")
-                tmp.write(chunk)
-            tmp.seek(0)
-            data = tmp.read()
+        data = self._receive(stream, limit)
         image = validate_image(data, max_bytes=limit, max_side=s.max_image_side,
                                max_pixels=s.max_image_pixels)
         payload, content_type, ext = encode_for_storage(image)
@@ -104,14 +112,50 @@ class FitroomService:
             raise
         return self.present(cloth)
 
+    def upload_garment_3d(self, stream: BinaryIO, filename: str | None = None, category: str | None = None,
+                          units: str = "auto", up: str = "auto", user_id: str | None = None) -> dict:
+        """Import a 3D garment (GLB, glTF, OBJ, PLY) as a finished Cloth3D that can be fitted."""
+        user_id = parse_id(user_id, "user_id") if user_id else None
+        category = self._category(category)
+        limit = int(self.ctx.settings.max_import_mb * 2**20)
+        mesh, fmt = load_mesh(self._receive(stream, limit), filename, limit)
+        item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
+        category = category or guess_category(front_mask(item.mesh))
+        item = scale_and_anchor(item, units or "auto", GARMENT_SIZE[category][0])
+        decimated = decimate(item.mesh, QUALITY["med"]["faces"])
+        if len(decimated.faces) < len(item.mesh.faces):
+            item.notes.append(f"decimated from {len(item.mesh.faces):,} to {len(decimated.faces):,} faces")
+        files = finish_garment(decimated, category)
+        job = Cloth3D(user_id=user_id, model_requested="import", model_used="import", quality="med",
+                      category=category, status=DONE, stage="done", timings=files.timings,
+                      stats=files.stats | {"format": fmt, "source_faces": len(mesh.faces)},
+                      log="; ".join(["imported from " + fmt.upper(), *item.notes]))
+        keys = store_garment(self.ctx, job.id, files)
+        try:
+            with session_scope(self.ctx.engine) as db:
+                for name, key in keys.items():
+                    setattr(job, name, key)
+                db.add(job)
+                db.commit()
+        except Exception:
+            for key in filter(None, keys.values()):  # no object without its row
+                self.ctx.storage.delete(key)
+            raise
+        add_extras(self.ctx, job.id, files)
+        return self.get_result(job.id, kind=Cloth3D)
+
+    def _category(self, category: str | None) -> str | None:
+        category = None if category in (None, "", "auto") else category
+        if category is not None and category not in CATEGORIES:
+            raise InputError(f"Unknown category {category!r}; choose auto or one of: {', '.join(CATEGORIES)}.")
+        return category
+
     def generate_3d(self, cloth_id: str, model: str = "auto", quality: str = "low",
                     category: str | None = None) -> dict:
         cloth_id = parse_id(cloth_id, "cloth_id")
         if quality not in QUALITY:
             raise InputError(f"Unknown quality {quality!r}; choose one of: {', '.join(QUALITY)}.")
-        category = None if category in (None, "", "auto") else category
-        if category is not None and category not in CATEGORIES:
-            raise InputError(f"Unknown category {category!r}; choose auto or one of: {', '.join(CATEGORIES)}.")
+        category = self._category(category)
         if model not in MODELS:
             raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
         resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
@@ -175,14 +219,14 @@ class FitroomService:
             try:
                 probe()
                 checks[name] = "ok"
-            except (FitroomError, Exception) as exc:
+            except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
                 checks[name] = f"failed: {exc}"
         return checks
 
     def local_files(self, job_id: str) -> dict[str, Path]:
         """Local copies of a finished job's files (or a preset's), for viewers in this process."""
         job_id = parse_id(job_id, "id")
-        names = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key"),
+        names = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key", "obj_key", "turntable_key"),
                  FittingSession: ("fitted_glb_key", "fitted_gltf_key", "thumb_key"),
                  AvatarPreset: ("glb_key", "gltf_key", "thumbnail_key")}
         with session_scope(self.ctx.engine) as db:
@@ -217,7 +261,8 @@ class FitroomService:
                              "category": row.category, "stage": row.stage, "log": row.log,
                              "gltf_url": u(row.gltf_key), "glb_url": u(row.glb_key),
                              "obj_url": u(row.obj_key), "thumb_url": u(row.thumb_key),
-                             "cutout_url": u(row.cutout_key), "timings": row.timings,
+                             "cutout_url": u(row.cutout_key), "turntable_url": u(row.turntable_key),
+                             "timings": row.timings,
                              "stats": row.stats, "updated_at": row.updated_at.isoformat()}
         if isinstance(row, FittingSession):
             return common | {"kind": "fitting", "user_id": row.user_id, "cloth3d_id": row.cloth3d_id,

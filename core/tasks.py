@@ -23,7 +23,7 @@ from core.errors import FitroomError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
-from core.pipeline import dress, photo_to_garment
+from core.pipeline import GarmentFiles, dress, garment_extras, photo_to_garment
 
 log = logging.getLogger("fitroom.jobs")
 
@@ -58,17 +58,44 @@ def run_generate(settings: Settings, job_id: str) -> None:
             image = im.convert("RGBA") if cloth.has_alpha else im.convert("RGB")
         files = photo_to_garment(image, job.category, job.quality, reconstructor,
                                  on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st))
-        prefix = f"clothes3d/{job_id}"
-        keys = {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
-                "thumb_key": f"{prefix}/thumb.png", "cutout_key": f"{prefix}/cutout.png"}
-        ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
-        ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
-        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
-        ctx.storage.put_bytes(keys["cutout_key"], files.cutout_preview, "image/png")
-        update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category,
-                   timings=files.timings, stats=files.stats, **keys)
-    except Exception as exc:
+        if not update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category,
+                          timings=files.timings, stats=files.stats, **store_garment(ctx, job_id, files)):
+            return  # ended meanwhile (time limit): leave it as it is
+    except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
         _fail(ctx, Cloth3D, job_id, exc)
+        return
+    add_extras(ctx, job_id, files)
+
+
+def store_garment(ctx: Context, job_id: str, files: GarmentFiles) -> dict[str, str | None]:
+    """Write a garment's files; returns the Cloth3D columns that point at them."""
+    prefix = f"clothes3d/{job_id}"
+    keys = {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
+            "thumb_key": f"{prefix}/thumb.png",
+            "cutout_key": f"{prefix}/cutout.png" if files.cutout_preview else None}
+    ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
+    ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
+    ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
+    if files.cutout_preview:
+        ctx.storage.put_bytes(keys["cutout_key"], files.cutout_preview, "image/png")
+    return keys
+
+
+def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
+    """OBJ zip and turntable, made once the garment is already usable; a failure here is logged
+    and leaves the garment done without them."""
+    try:
+        extras = garment_extras(files.mesh)
+        keys = {"obj_key": f"clothes3d/{job_id}/garment.obj.zip",
+                "turntable_key": f"clothes3d/{job_id}/turntable.gif"}
+        ctx.storage.put_bytes(keys["obj_key"], extras.obj_zip, "application/zip")
+        ctx.storage.put_bytes(keys["turntable_key"], extras.turntable_gif, "image/gif")
+        with session_scope(ctx.engine) as s:
+            s.exec(update(Cloth3D).where(Cloth3D.id == job_id, Cloth3D.status == DONE)  # type: ignore[call-overload]
+                   .values(timings=files.timings | extras.timings, updated_at=utcnow(), **keys))
+            s.commit()
+    except Exception:
+        log.exception("job %s: extras (OBJ, turntable) failed", job_id)
 
 
 @lru_cache(maxsize=8)
@@ -102,7 +129,7 @@ def run_fit(settings: Settings, job_id: str) -> None:
         ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
         update_job(ctx, FittingSession, job_id, status=DONE, stage="done", metrics=files.metrics,
                    timings=files.timings, **keys)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
         _fail(ctx, FittingSession, job_id, exc)
 
 

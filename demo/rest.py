@@ -12,11 +12,13 @@ from core.models import Cloth3D, FittingSession
 from core.service import FitroomService
 from core.storage import LocalStorage
 
+Category = Literal["auto", "top", "bottom", "dress", "outer"]
+
 
 class GenerateRequest(BaseModel):
     model: Literal["auto", "silhouette", "zero123+instantmesh"] = "auto"
     quality: Literal["low", "med"] = "low"
-    category: Literal["auto", "top", "bottom", "dress", "outer"] | None = None
+    category: Category | None = None
 
 
 class FitRequest(BaseModel):
@@ -32,6 +34,14 @@ def build_router(service: FitroomService) -> APIRouter:
     def upload_image(file: Annotated[UploadFile, File()],
                      user_id: Annotated[str | None, Form()] = None) -> dict:
         return service.upload_image(file.file, file.filename, user_id)
+
+    @router.post("/clothes3d/import", status_code=201, tags=["clothes"])
+    def import_garment_3d(file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],
+                          category: Annotated[Category | None, Form()] = None,
+                          units: Annotated[Literal["auto", "m", "cm", "mm"], Form()] = "auto",
+                          up: Annotated[Literal["auto", "+y", "+z", "-y", "-z", "+x", "-x"], Form()] = "auto",
+                          user_id: Annotated[str | None, Form()] = None) -> dict:
+        return service.upload_garment_3d(file.file, file.filename, category, units, up, user_id)
 
     @router.post("/clothes/{cloth_id}/generate-3d", status_code=202, tags=["clothes"])
     def generate_3d(cloth_id: str, body: GenerateRequest | None = None) -> dict:

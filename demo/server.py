@@ -20,7 +20,7 @@ from demo.rest import build_router
 from demo.ui.blocks import build_ui
 
 log = logging.getLogger("fitroom.http")
-UPLOAD_PATHS = ("/clothes/upload-image",)
+UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": "max_import_mb"}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,10 +47,10 @@ def create_app(settings: Settings) -> FastAPI:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         t0 = time.perf_counter()
         length = request.headers.get("content-length", "")
-        if (request.url.path in UPLOAD_PATHS and length.isdigit()
-                and int(length) > settings.max_upload_bytes + 64 * 1024):
+        limit_mb = getattr(settings, UPLOAD_LIMITS.get(request.url.path, ""), None)
+        if limit_mb and length.isdigit() and int(length) > limit_mb * 2**20 + 64 * 1024:
             # Refused before the body is read: the declared size is already too large.
-            exc = PayloadTooLarge(f"The upload is larger than the {settings.max_upload_mb:g} MB limit.")
+            exc = PayloadTooLarge(f"The upload is larger than the {limit_mb:g} MB limit.")
             response = JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
         else:
             response = await call_next(request)

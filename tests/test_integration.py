@@ -81,9 +81,12 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     photo.write_bytes(photo_bytes("dress", fmt="WEBP"))
     client = Client(live_app, verbose=False)
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result"}
-    assert [p["parameter_name"] for p in api["/generate_3d"]["parameters"]] == ["cloth_id", "model", "quality",
-                                                                                "category"]
+    assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
+                        "/upload_garment_3d"}
+    params = api["/generate_3d"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category"]
+    assert [p["parameter_has_default"] for p in params] == [False, True, True, True]
+    assert [p["parameter_default"] for p in params[1:3]] == ["auto", "low"]
     cloth = client.predict(handle_file(str(photo)), api_name="/upload_image")
     job = client.predict(cloth["id"], "silhouette", "low", api_name="/generate_3d")
     deadline = time.monotonic() + 90
@@ -158,3 +161,28 @@ def test_presets_listed_with_files(live_app: str) -> None:
     glb = get(live_app, presets[0]["glb_url"])
     body = trimesh.load(trimesh.util.wrap_as_stream(glb), file_type="glb", force="mesh")
     assert body.is_watertight
+
+
+def test_import_3d_garment_rest_and_gradio(live_app: str, tmp_path) -> None:
+    from tests.test_importer import exported, garment
+
+    glb = exported(garment("dress"), "glb")
+    r = requests.post(live_app + "/clothes3d/import", files={"file": ("dress.glb", glb)},
+                      data={"category": "dress"}, timeout=60)
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["status"] == "done" and job["category"] == "dress" and "units guessed as m" in job["log"]
+    mesh = trimesh.load(trimesh.util.wrap_as_stream(get(live_app, job["glb_url"])), file_type="glb", force="mesh")
+    assert mesh.extents[1] == pytest.approx(1.05, rel=0.03)
+
+    path = tmp_path / "top.ply"
+    path.write_bytes(exported(garment("top").apply_scale(1000.0), "ply"))
+    client = Client(live_app, verbose=False)
+    job = client.predict(handle_file(str(path)), api_name="/upload_garment_3d")
+    assert job["status"] == "done" and "units guessed as mm" in job["log"]
+
+    bad = requests.post(live_app + "/clothes3d/import", files={"file": ("x.glb", b"glTF" + b"\xff" * 64)}, timeout=30)
+    assert bad.status_code == 400 and "malformed" in bad.json()["detail"]
+    big = requests.post(live_app + "/clothes3d/import", files={"file": ("x.obj", b"v 0 0 0\n" * (7 * 2**20))},
+                        timeout=60)
+    assert big.status_code == 413

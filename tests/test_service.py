@@ -60,6 +60,14 @@ def test_photo_to_fitted_avatar(service) -> None:
     assert job["stats"]["openings"] == 4  # neck, hem, two sleeves
     assert len(decode_draco_glb(files["gltf"].read_bytes())[0].faces) == len(mesh.faces)
 
+    deadline = time.monotonic() + 30  # the OBJ zip and turntable follow the finished garment
+    while not (extras := service.get_result(job["id"]))["turntable_url"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert extras["obj_url"].endswith("garment.obj.zip") and "turntable" in extras["timings"]
+    gif = service.local_files(job["id"])["turntable"].read_bytes()
+    assert gif[:6] == b"GIF89a"
+
     presets = service.list_presets()
     assert [p["slug"] for p in presets] == ["slim-woman-160", "average-man-175", "tall-man-185"]
     session = wait(service, service.fit(job["id"], presets[1]["id"])["id"])
@@ -152,3 +160,29 @@ def test_health_names_the_failure(service, monkeypatch) -> None:
     assert service.health() == {"database": "ok", "storage": "ok"}
     monkeypatch.setattr(service.ctx.storage, "check", lambda: (_ for _ in ()).throw(Unavailable("disk gone")))
     assert service.health()["storage"] == "failed: disk gone"
+
+
+def test_import_then_fit(service) -> None:
+    from tests.test_importer import exported, garment
+
+    data = exported(garment("bottom").apply_scale(100.0), "obj")  # centimetres
+    job = service.upload_garment_3d(io.BytesIO(data), "trousers.obj")
+    assert job["status"] == "done" and job["model_used"] == "import" and job["category"] == "bottom"
+    assert "units guessed as cm" in job["log"]
+    assert job["glb_url"] and job["gltf_url"] and job["obj_url"] and job["turntable_url"]
+    preset = service.list_presets()[0]["id"]
+    session = wait(service, service.fit(job["id"], preset)["id"])
+    assert session["status"] == "done" and session["metrics"]["inside_share"] == 0.0
+
+
+def test_bad_import_leaves_nothing(service) -> None:
+    from core.models import Cloth3D
+
+    for data in (b"", b"not a mesh at all", b"v nan 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"):
+        with pytest.raises(InputError):
+            service.upload_garment_3d(io.BytesIO(data), "x.obj")
+    with pytest.raises(InputError, match="Unknown category"):
+        service.upload_garment_3d(io.BytesIO(b"v 0 0 0\n"), "x.obj", category="hat")
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth3D)).all() == []
+    assert stored_objects(service) == []

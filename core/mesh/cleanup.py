@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 
 def drop_small_pieces(mesh: trimesh.Trimesh, min_share: float = 0.02) -> trimesh.Trimesh:
@@ -18,6 +19,19 @@ def drop_small_pieces(mesh: trimesh.Trimesh, min_share: float = 0.02) -> trimesh
     out = mesh.copy()
     out.update_faces(keep)
     out.remove_unreferenced_vertices()
+    return out
+
+
+def decimate(mesh: trimesh.Trimesh, max_faces: int) -> trimesh.Trimesh:
+    """Quadric decimation (fast-simplification through trimesh) down to `max_faces`. The texture
+    survives: each new vertex takes the UV of the nearest original vertex."""
+    if len(mesh.faces) <= max_faces:
+        return mesh
+    out = mesh.simplify_quadric_decimation(face_count=max_faces)
+    visual = mesh.visual
+    if isinstance(visual, trimesh.visual.TextureVisuals) and visual.uv is not None:
+        _, nearest = cKDTree(mesh.vertices).query(out.vertices)
+        out.visual = trimesh.visual.TextureVisuals(uv=visual.uv[nearest], material=visual.material)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import DracoPy
 import numpy as np
@@ -43,6 +44,25 @@ def mesh_to_glb(mesh: trimesh.Trimesh, name: str = "garment") -> bytes:
     scene = trimesh.Scene()
     scene.add_geometry(mesh, node_name=name, geom_name=name)
     return scene_to_glb(scene)
+
+
+def mesh_to_obj_zip(mesh: trimesh.Trimesh, name: str = "garment") -> bytes:
+    """OBJ + MTL + texture in one zip, for tools that do not read glTF."""
+    mesh = mesh.copy()
+    mat = getattr(mesh.visual, "material", None)
+    image = getattr(mat, "baseColorTexture", None) or getattr(mat, "image", None)
+    if image is not None:  # white diffuse, so that viewers show the texture's own colours
+        mesh.visual.material = trimesh.visual.material.SimpleMaterial(
+            name=name, image=image, diffuse=[255, 255, 255, 255], ambient=[255, 255, 255, 255],
+            specular=[20, 20, 20, 255])
+    text, files = trimesh.exchange.obj.export_obj(mesh, include_normals=True, return_texture=True,
+                                                  mtl_name=f"{name}.mtl", header=None)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{name}.obj", text)
+        for fname, data in files.items():
+            zf.writestr(fname, data)
+    return buf.getvalue()
 
 
 def _read_accessor(gltf: pygltflib.GLTF2, blob: bytes, index: int) -> np.ndarray:

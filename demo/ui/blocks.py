@@ -148,11 +148,14 @@ def _public_api(service: FitroomService) -> None:
     """The Gradio API: exactly the service's operations, on hidden components."""
     with gr.Group(visible=False):
         file_in = gr.File(label="file", type="filepath")
-        text_in = [gr.Textbox(label=n) for n in ("user_id", "cloth_id", "model", "quality", "category",
-                                                 "cloth3d_id", "avatar_preset_id", "job_id")]
-        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id = text_in
+        # A component's initial value is what gradio_client offers as the parameter's default.
+        defaults = {"model": "auto", "quality": "low", "units": "auto", "up": "auto"}
+        text_in = [gr.Textbox(label=n, value=defaults.get(n)) for n in (
+            "user_id", "cloth_id", "model", "quality", "category", "cloth3d_id", "avatar_preset_id", "job_id",
+            "units", "up")]
+        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id, units, up = text_in
         out = gr.JSON(label="result")
-        buttons = [gr.Button(visible=False) for _ in range(5)]
+        buttons = [gr.Button(visible=False) for _ in range(6)]
 
     def upload_image(file: str, user_id: str | None = None) -> dict:
         """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
@@ -174,13 +177,24 @@ def _public_api(service: FitroomService) -> None:
         ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
         return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None)
 
+    def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
+                          user_id: str | None = None) -> dict:
+        """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
+        and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
+        if not file:
+            raise FitroomError("No file was sent.")
+        with open(file, "rb") as fh:
+            return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
+                                             up or "auto", user_id or None)
+
     def get_result(job_id: str) -> dict:
         """Any job (a 3D garment or a fitting session) with its status and URLs."""
         return service.get_result(job_id)
 
-    b_upload, b_generate, b_presets, b_fit, b_result = buttons
+    b_upload, b_generate, b_presets, b_fit, b_result, b_import = buttons
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
     b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id], out, api_name="fit")
     b_result.click(_api(get_result), [job_id], out, api_name="get_result")
+    b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")

@@ -1,0 +1,155 @@
+"""Import of an existing 3D garment (GLB, glTF, OBJ, PLY): checks, then units, up axis and anchor
+normalised into the garment frame (metres, +Y up, facing +Z, origin at the top centre)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+from scipy import ndimage
+
+from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
+from core.mesh.frames import frame_rotation
+
+MAX_FACES = 1_000_000
+UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+UPS = ("auto", "+y", "+z", "-y", "-z", "+x", "-x")
+PLAUSIBLE_M = (0.25, 2.5)  # a garment's largest extent, in metres
+
+
+@dataclass
+class ImportedMesh:
+    mesh: trimesh.Trimesh
+    notes: list[str] = field(default_factory=list)
+
+
+def sniff_mesh_format(data: bytes, filename: str | None) -> str:
+    """glb, gltf, obj or ply, from the bytes (the name only tells OBJ and glTF text apart)."""
+    if data[:4] == b"glTF":
+        return "glb"
+    if data[:4] in (b"ply\n", b"ply\r"):
+        return "ply"
+    head = data[:4096].lstrip()
+    if head[:1] == b"{" and b'"asset"' in data[:65536]:
+        return "gltf"
+    text = head.decode("utf-8", errors="replace")
+    if re.search(r"^\s*(v|vt|vn|f|o|g|mtllib|usemtl)\s", text, re.MULTILINE) and "\0" not in text:
+        return "obj"
+    name = (filename or "").lower()
+    raise UnsupportedMedia(f"This is not a GLB, glTF, OBJ or PLY file{f' ({name[-40:]})' if name else ''}.")
+
+
+def _declared_faces(data: bytes, fmt: str) -> int | None:
+    """The face count a file declares in its header, read before parsing the body."""
+    if fmt == "ply":
+        header = data[:4096].split(b"end_header")[0].decode("ascii", errors="replace")
+        found = re.search(r"element\s+face\s+(\d+)", header)
+        return int(found.group(1)) if found else None
+    if fmt in ("glb", "gltf"):
+        try:
+            if fmt == "glb":
+                (length,) = struct.unpack("<I", data[12:16])
+                doc = json.loads(data[20:20 + length])
+            else:
+                doc = json.loads(data)
+            counts = [doc["accessors"][p["indices"]]["count"] // 3 for m in doc.get("meshes", [])
+                      for p in m.get("primitives", []) if "indices" in p]
+            return sum(counts)
+        except (ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
+            raise InputError(f"The {fmt.upper()} file is malformed ({type(exc).__name__}).") from None
+    if fmt == "obj":
+        return data.count(b"\nf ")
+    return None
+
+
+def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimesh.Trimesh, str]:
+    """Parse and check a 3D file: a real triangle mesh, finite, within limits. Returns it and its format."""
+    if not data:
+        raise InputError("The file is empty.")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB.")
+    fmt = sniff_mesh_format(data, filename)
+    declared = _declared_faces(data, fmt)
+    if declared is not None and declared > MAX_FACES:
+        raise InputError(f"The mesh has {declared:,} faces; at most {MAX_FACES:,} are accepted.")
+    try:
+        loaded = trimesh.load(io.BytesIO(data), file_type=fmt, process=False, force="scene")
+    except Exception as exc:  # noqa: BLE001 - parsers raise anything on hostile input
+        raise InputError(f"The {fmt.upper()} file could not be read ({type(exc).__name__}). If it is a glTF "
+                         "with separate .bin or texture files, upload it as one GLB.") from None
+    meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]  # transforms applied
+    if not meshes:
+        raise InputError("The file holds no triangle mesh with faces (only points, lines or nothing).")
+    mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
+    if len(mesh.faces) > MAX_FACES:
+        raise InputError(f"The mesh has {len(mesh.faces):,} faces; at most {MAX_FACES:,} are accepted.")
+    if not np.isfinite(mesh.vertices).all():
+        raise InputError("The mesh has vertices that are not numbers (NaN or infinite).")
+    if np.ptp(mesh.vertices, axis=0).max() <= 0:
+        raise InputError("The mesh has no size (all its vertices are at one point).")
+    return mesh, fmt
+
+
+def orient(mesh: trimesh.Trimesh, fmt_is_gltf: bool, up: str = "auto") -> ImportedMesh:
+    """Rotate into the glTF frame: +Y up, depth along Z. Guesses are written down in `notes`."""
+    if up not in UPS:
+        raise InputError(f"Unknown up axis {up!r}; choose one of: {', '.join(UPS)}.")
+    notes: list[str] = []
+    mesh = mesh.copy()
+    if up == "auto":
+        # glTF is +Y up by definition; elsewhere the thinnest axis is the garment's depth, so the
+        # up axis is +Y unless Y is the thinnest (a Z-up file).
+        up = "+y" if fmt_is_gltf or np.argmin(np.ptp(mesh.vertices, axis=0)) != 1 else "+z"
+        notes.append(f"up axis guessed as {up}")
+    forward = {"+y": "+z", "-y": "-z", "+z": "-y", "-z": "+y", "+x": "+z", "-x": "+z"}[up]
+    rot = np.eye(4)
+    rot[:3, :3] = frame_rotation(up, forward)
+    mesh.apply_transform(rot)
+    extents = np.ptp(mesh.vertices, axis=0)
+    if extents[0] < extents[2]:  # turned sideways: the depth must run along Z
+        mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
+        notes.append("turned 90° about Y so that the garment faces +Z")
+    return ImportedMesh(mesh, notes)
+
+
+def scale_and_anchor(item: ImportedMesh, units: str, typical_height_m: float) -> ImportedMesh:
+    """Metres (units given, or guessed among m/cm/mm from a plausible garment size, else scaled
+    to the category's typical height), origin at the top centre."""
+    if units not in ("auto", *UNITS):
+        raise InputError(f"Unknown units {units!r}; choose auto, m, cm or mm.")
+    mesh = item.mesh
+    size = float(np.ptp(mesh.vertices, axis=0).max())
+    if units == "auto":
+        plausible = [u for u, k in UNITS.items() if PLAUSIBLE_M[0] <= size * k <= PLAUSIBLE_M[1]]
+        if plausible:
+            units = plausible[0]
+            item.notes.append(f"units guessed as {units}")
+            scale = UNITS[units]
+        else:
+            scale = typical_height_m / float(np.ptp(mesh.vertices[:, 1]))
+            item.notes.append(f"units unknown (size {size:.3g}): scaled to a {typical_height_m:.2f} m garment")
+    else:
+        scale = UNITS[units]
+    mesh.apply_scale(scale)
+    lo, hi = mesh.bounds
+    mesh.apply_translation([-(lo[0] + hi[0]) / 2, -hi[1], -(lo[2] + hi[2]) / 2])  # anchor: top centre
+    return item
+
+
+def front_mask(mesh: trimesh.Trimesh, size: int = 256) -> np.ndarray:
+    """The garment's silhouette seen from the front (orthographic), as the photo path would see it."""
+    import cv2
+
+    xy = mesh.vertices[:, :2] * [1.0, -1.0]  # image rows grow downwards
+    lo = xy.min(axis=0)
+    scale = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
+    pts = np.round((xy - lo) * scale + 2).astype(np.int32)
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(mask, list(pts[mesh.faces]), 1)
+    # fillPoly leaves specks where triangles overlap an odd number of times: close them.
+    return ndimage.binary_fill_holes(ndimage.binary_closing(mask.astype(bool), iterations=2))
