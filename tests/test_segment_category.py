@@ -26,6 +26,17 @@ def test_cutout_matches_truth(category, background) -> None:
     assert guess_category(cut.mask) == category
 
 
+@pytest.mark.parametrize("category", ["top", "dress"])
+def test_cutout_on_a_textured_backdrop(category) -> None:
+    photo, truth = draw_garment(category, background=(226, 218, 200))
+    rng = np.random.default_rng(3)
+    grain = rng.normal(0, 4, (photo.height, photo.width, 1))  # a linen-like backdrop
+    arr = np.asarray(photo).astype(float)
+    arr[~truth] += grain[~truth]
+    cut = cut_out(Image.fromarray(arr.clip(0, 255).astype(np.uint8)))
+    assert iou(cut.mask, truth) > 0.95
+
+
 def test_alpha_channel_is_the_mask() -> None:
     photo, truth = draw_garment("top")
     rgba = photo.convert("RGBA")
@@ -57,3 +68,30 @@ def test_small_floaters_dropped() -> None:
     cut = cut_out(Image.fromarray(arr))
     assert not cut.mask[5:15, 5:15].any()
     assert iou(cut.mask, truth) > 0.97
+
+
+def _landscape() -> Image.Image:
+    rng = np.random.default_rng(0)
+    img = np.zeros((600, 800, 3), np.uint8)
+    img[:300] = np.linspace([90, 140, 230], [200, 220, 250], 300)[:, None, :]  # sky
+    img[300:] = (60, 140, 50)  # meadow
+    return Image.fromarray((img + rng.normal(0, 12, img.shape)).clip(0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("name,image,text", [
+    ("noise", Image.fromarray(np.random.default_rng(1).integers(0, 255, (400, 300, 3), dtype=np.uint8)),
+     "not plain"),
+    ("landscape", _landscape(), "No garment found"),
+    ("tiny garment", draw_garment("top", size=(768, 1024))[0].resize((60, 80)).crop((-300, -400, 468, 624)),
+     "too small"),
+])
+def test_no_garment_is_a_clear_error(name, image, text) -> None:
+    with pytest.raises(InputError, match=text):
+        cut_out(image)
+
+
+def test_garment_touching_the_border_is_kept() -> None:
+    photo, truth = draw_garment("bottom")
+    cropped, truth = photo.crop((0, 150, 768, 1024)), truth[150:]  # the waistband runs off the top
+    cut = cut_out(cropped)
+    assert iou(cut.mask, truth) > 0.95

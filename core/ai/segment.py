@@ -9,7 +9,11 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from core.errors import InputError
+
 WORK_SIDE = 384  # segmentation runs at this size, the mask is scaled back up
+MAX_BACKDROP_SPREAD = 15.0  # Lab units: product backdrops measure 0-2, textured ones up to ~10
+NO_GARMENT = "No garment found: please use a photo of one garment on a plain background"
 
 
 @dataclass(frozen=True)
@@ -34,17 +38,24 @@ def cut_out(image: Image.Image) -> Cutout:
         rgb = rgba[..., :3]
     else:
         rgb = np.asarray(image.convert("RGB"))
-        mask = _classical_mask(rgb)
+        mask, spread = _classical_mask(rgb)
         method = "border-model+grabcut"
+        if spread > MAX_BACKDROP_SPREAD:
+            raise InputError(NO_GARMENT + " (the background is not plain)")
     mask = _keep_main_pieces(mask)
-    if mask.sum() < 0.01 * mask.size:
-        from core.errors import InputError
-
-        raise InputError("No garment found in the photo: please use a photo of one garment on a plain background.")
+    share = mask.mean()
+    if share < 0.005:
+        raise InputError(NO_GARMENT)
+    if share < 0.03:
+        raise InputError(f"The garment is too small in the photo ({share:.1%} of it): please crop closer to it.")
+    sides = np.array([mask[0].mean(), mask[-1].mean(), mask[:, 0].mean(), mask[:, -1].mean()])
+    if (sides > 0.2).sum() >= 3 or share > 0.95:  # a garment may touch one or two edges, not fill the frame
+        raise InputError(NO_GARMENT + " (the picture is filled edge to edge)")
     return Cutout(rgb=np.ascontiguousarray(rgb), mask=mask, method=method)
 
 
-def _classical_mask(rgb: np.ndarray) -> np.ndarray:
+def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The garment's mask and the backdrop's spread (how far from plain the border is)."""
     h, w = rgb.shape[:2]
     scale = WORK_SIDE / max(h, w)
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
@@ -61,7 +72,7 @@ def _classical_mask(rgb: np.ndarray) -> np.ndarray:
     if fg.sum() > 0.02 * fg.size:
         fg = _grabcut(small, fg, dist, thr)
     mask = cv2.resize(fg.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR) > 0
-    return ndimage.binary_fill_holes(mask)
+    return ndimage.binary_fill_holes(mask), spread
 
 
 def _edge_region(rgb: np.ndarray) -> np.ndarray:
@@ -96,6 +107,8 @@ def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float]:
         residual = np.linalg.norm(values - design @ coef, axis=1)
         keep = residual <= max(2.0, 3.0 * float(np.median(residual[keep])))
     gy, gx = np.mgrid[:h, :w].astype(np.float32)
+    if keep.mean() < 0.6:  # most of the border fits no smooth backdrop: a scene, not a studio shot
+        return basis(gy, gx) @ coef, np.inf
     return basis(gy, gx) @ coef, float(np.percentile(residual[keep], 95))
 
 
