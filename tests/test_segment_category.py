@@ -71,11 +71,15 @@ def test_small_floaters_dropped() -> None:
 
 
 def _landscape() -> Image.Image:
+    """Sky over a meadow with clumps of grass: texture at every scale, as outdoor photos have."""
     rng = np.random.default_rng(0)
-    img = np.zeros((600, 800, 3), np.uint8)
+    img = np.zeros((600, 800, 3))
     img[:300] = np.linspace([90, 140, 230], [200, 220, 250], 300)[:, None, :]  # sky
     img[300:] = (60, 140, 50)  # meadow
-    return Image.fromarray((img + rng.normal(0, 12, img.shape)).clip(0, 255).astype(np.uint8))
+    clumps = np.asarray(Image.fromarray(rng.normal(128, 40, (75, 100)).clip(0, 255).astype(np.uint8))
+                        .resize((800, 600), Image.Resampling.BICUBIC), float) - 128
+    img[300:] += clumps[300:, :, None]
+    return Image.fromarray((img + rng.normal(0, 8, img.shape)).clip(0, 255).astype(np.uint8))
 
 
 @pytest.mark.parametrize("name,image,text", [
