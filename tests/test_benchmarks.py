@@ -23,3 +23,10 @@ def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
     print(out.stdout)
     for text in expected:
         assert text in out.stdout
+
+
+def test_fidelity_benchmark_prints_figures() -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fidelity.py")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "IoU p50=" in out.stdout and "Chamfer p50=" in out.stdout

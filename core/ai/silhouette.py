@@ -167,8 +167,9 @@ def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
 
 
 def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> np.ndarray:
-    """Laplacian smoothing of the front sheet's border only (in the image plane), so the grid's
-    staircase becomes the garment's curve; inner vertices and depth are untouched."""
+    """Taubin smoothing (a shrinking and an inflating step, so the outline keeps its size) of the
+    front sheet's border only, in the image plane: the grid's staircase becomes the garment's
+    curve; inner vertices and depth are untouched."""
     edges = np.sort(np.concatenate([front[:, [0, 1]], front[:, [1, 2]], front[:, [2, 0]]]), axis=1)
     uniq, counts = np.unique(edges, axis=0, return_counts=True)
     border = uniq[counts == 1]  # edges of one front face only
@@ -179,8 +180,9 @@ def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> n
     on = degree > 0
     out = xy.copy()
     for _ in range(iterations):
-        mean = adj @ out
-        out[on] = 0.5 * out[on] + 0.5 * mean[on] / degree[on, None]
+        for weight in (0.5, -0.53):
+            mean = adj @ out
+            out[on] += weight * (mean[on] / degree[on, None] - out[on])
     return out
 
 

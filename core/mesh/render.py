@@ -15,7 +15,7 @@ from PIL import Image
 
 BACKGROUND = np.array([246, 246, 248], np.float64)
 LIGHT = np.array([0.35, 0.55, 0.75]) / np.linalg.norm([0.35, 0.55, 0.75])
-FOV = np.radians(30.0)
+FOV_DEG = 30.0
 
 
 class _Shader:
@@ -65,22 +65,23 @@ class RayScene:
             self.centre, self.radius = (lo + hi) / 2, np.linalg.norm(hi - lo) / 2
 
     def image(self, size: int = 256, yaw_deg: float = 25.0, pitch_deg: float = 8.0,
-              supersample: float = 1.5) -> Image.Image:
-        """The view from the front turned by `yaw_deg` about +Y, the scene fitted to the frame."""
+              supersample: float = 1.5, fov_deg: float = FOV_DEG) -> Image.Image:
+        """The view from the front turned by `yaw_deg` about +Y, the scene fitted to the frame
+        (a small `fov_deg` is a long lens: nearly orthographic, like product photography)."""
         n = round(size * supersample)
         image = np.tile(BACKGROUND, (n * n, 1))
         if self.meshes:
-            self._shade(image, n, np.radians(yaw_deg), np.radians(pitch_deg))
+            self._shade(image, n, np.radians(yaw_deg), np.radians(pitch_deg), np.radians(fov_deg))
         img = Image.fromarray(image.reshape(n, n, 3).clip(0, 255).astype(np.uint8))
         return img.resize((size, size), Image.Resampling.LANCZOS) if n != size else img
 
-    def _shade(self, image: np.ndarray, n: int, yaw: float, pitch: float) -> None:
+    def _shade(self, image: np.ndarray, n: int, yaw: float, pitch: float, fov: float) -> None:
         forward = -np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
         right = np.cross(forward, [0.0, 1.0, 0.0])
         right /= np.linalg.norm(right)
         up = np.cross(right, forward)
-        eye = self.centre - forward * self.radius / np.sin(FOV / 2) * 1.02
-        t = np.tan(FOV / 2) * (1 - (np.arange(n) + 0.5) / n * 2)
+        eye = self.centre - forward * self.radius / np.sin(fov / 2) * 1.02
+        t = np.tan(fov / 2) * (1 - (np.arange(n) + 0.5) / n * 2)
         gy, gx = np.meshgrid(t, -t, indexing="ij")
         dirs = forward + gx[..., None] * right + gy[..., None] * up
         dirs = (dirs / np.linalg.norm(dirs, axis=-1, keepdims=True)).reshape(-1, 3)
