@@ -1,8 +1,12 @@
-"""Garment cut-out: a real alpha channel as is, else a border colour model refined by GrabCut."""
+"""Garment cut-out: a real alpha channel as is; else rembg (U²-Net) when its model is on disk; else a
+border colour model refined by GrabCut, which needs no weights."""
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -10,6 +14,8 @@ from PIL import Image
 from scipy import ndimage
 
 from core.errors import InputError
+
+log = logging.getLogger("fitroom.segment")
 
 WORK_SIDE = 384  # segmentation runs at this size, the mask is scaled back up
 MAX_BACKDROP_SPREAD = 15.0  # Lab units: product backdrops measure 0-2, textured ones up to ~10
@@ -36,6 +42,10 @@ def cut_out(image: Image.Image) -> Cutout:
         mask = rgba[..., 3] > 127
         method = "alpha"
         rgb = rgba[..., :3]
+    elif (session := rembg_session()) is not None:
+        rgb = np.asarray(image.convert("RGB"))
+        mask = _rembg_mask(rgb, session)
+        method = f"rembg:{session.model_name}"
     else:
         rgb = np.asarray(image.convert("RGB"))
         mask, spread = _classical_mask(rgb)
@@ -52,6 +62,37 @@ def cut_out(image: Image.Image) -> Cutout:
     if (sides > 0.2).sum() >= 3 or share > 0.95:  # a garment may touch one or two edges, not fill the frame
         raise InputError(NO_GARMENT + " (the picture is filled edge to edge)")
     return Cutout(rgb=np.ascontiguousarray(rgb), mask=mask, method=method)
+
+
+@lru_cache(maxsize=1)
+def rembg_session():
+    """rembg's session when the package is installed and its model file is already on disk (rembg
+    looks in U2NET_HOME or REMBG_HOME), or REMBG_DOWNLOAD=1 lets it fetch the file; otherwise None
+    and the classical cut-out runs. REMBG_MODEL picks the model (default u2net)."""
+    try:
+        import rembg
+        from rembg.sessions import sessions_class
+    except ImportError:
+        return None
+    name = os.environ.get("REMBG_MODEL", "u2net")
+    session_class = next((c for c in sessions_class if c.name() == name), None)
+    if session_class is None:
+        log.warning("rembg has no model %r; using the classical cut-out", name)
+        return None
+    if session_class.resolve_existing(f"{name}.onnx") is None and os.environ.get("REMBG_DOWNLOAD") != "1":
+        return None
+    try:
+        return rembg.new_session(name)
+    except Exception:
+        log.exception("rembg model %r could not be loaded; using the classical cut-out", name)
+        return None
+
+
+def _rembg_mask(rgb: np.ndarray, session) -> np.ndarray:
+    from rembg import remove
+
+    alpha = remove(Image.fromarray(rgb), session=session, only_mask=True, post_process_mask=True)
+    return ndimage.binary_fill_holes(np.asarray(alpha) > 127)
 
 
 def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
