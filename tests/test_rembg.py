@@ -3,7 +3,6 @@ an ONNX graph with u2net's input and output shapes whose 'saliency' is the image
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from core.ai import segment

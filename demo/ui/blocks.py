@@ -18,6 +18,7 @@ CATEGORY_CHOICES = ["auto", "top", "bottom", "dress", "outer"]
 MODEL_CHOICES = ["auto", "silhouette", "zero123+instantmesh"]
 GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "cleanup", "export", "thumbnail"]
 FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
+EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,6 +46,14 @@ def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.
         if time.monotonic() - t0 > timeout_s:
             raise gr.Error("The job is taking longer than its time limit; check its status later.")
         time.sleep(POLL_S)
+
+
+def _wait_extras(service: FitroomService, job_id: str, timeout_s: float = 15.0) -> dict:
+    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
+    deadline = time.monotonic() + timeout_s
+    while not (job := service.get_result(job_id))["turntable_url"] and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    return job
 
 
 def _report(metrics: dict) -> str:
@@ -77,11 +86,15 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 generate_btn = gr.Button("Generate 3D", variant="primary")
                 gen_status = gr.Markdown("Upload a photo of one garment on a plain background.")
                 cutout = gr.Image(label="Cut-out", interactive=False, height=200)
+                with gr.Accordion("…or import a 3D garment (GLB, OBJ, PLY)", open=False):
+                    mesh_file = gr.File(label="3D garment", file_types=[".glb", ".gltf", ".obj", ".ply"])
+                    import_btn = gr.Button("Import")
             with gr.Column(scale=1):
                 gr.Markdown("### 2 · 3D garment")
                 garment_view = gr.Model3D(label="3D garment", height=420, clear_color=(0.96, 0.96, 0.97, 1),
                                            elem_id="garment-view")
-                garment_files = gr.File(label="Downloads (GLB, Draco GLB)", file_count="multiple")
+                garment_files = gr.File(label="Downloads (GLB, Draco GLB, OBJ zip)", file_count="multiple")
+                turntable = gr.Image(label="Turntable", interactive=False, height=200)
             with gr.Column(scale=1):
                 gr.Markdown("### 3 · Avatar and fit")
                 gallery = gr.Gallery(value=gallery_items, label="Avatar presets", columns=3, height=200,
@@ -105,16 +118,33 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 raise gr.Error(str(exc)) from None
             if job["status"] == "error":
                 raise gr.Error(f"Generation failed: {job['log']}")
-            files = service.local_files(job["id"])
-            total = sum(job["timings"].values())
-            text = (f"**Done** in {total:.2f} s · {job['category']} · {job['model_used']} · "
-                    f"{job['stats']['faces']} faces")
-            return (job["id"], str(files["cutout"]), str(files["glb"]), text,
-                    [str(files["glb"]), str(files["gltf"])])
+            return _show_garment(job["id"], f"{job['category']} · {job['model_used']}")
 
-        generate_btn.click(on_generate, [photo, category, quality, model],
-                           [garment_id, cutout, garment_view, gen_status, garment_files],
+        def _show_garment(job_id: str, what: str):
+            job = _wait_extras(service, job_id)
+            files = service.local_files(job_id)
+            total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
+            text = f"**Done** in {total:.2f} s · {what} · {job['stats']['faces']} faces"
+            downloads = [str(files[k]) for k in ("glb", "gltf", "obj") if k in files]
+            return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
+                    downloads, str(files["turntable"]) if "turntable" in files else None)
+
+        garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable]
+        generate_btn.click(on_generate, [photo, category, quality, model], garment_outputs,
                            api_visibility="private", concurrency_limit=4)
+
+        def on_import(mesh_path, category_v):
+            if not mesh_path:
+                raise gr.Error("Choose a 3D garment file first.")
+            try:
+                with open(mesh_path, "rb") as fh:
+                    job = service.upload_garment_3d(fh, Path(mesh_path).name, category_v)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+            return _show_garment(job["id"], f"{job['category']} · imported ({job['log']})")
+
+        import_btn.click(on_import, [mesh_file, category], garment_outputs, api_visibility="private",
+                         concurrency_limit=4)
 
         def on_select(evt: gr.SelectData):
             return presets[evt.index]["id"]
