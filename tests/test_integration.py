@@ -13,6 +13,7 @@ from gradio_client import Client, handle_file
 
 from core.mesh.export import decode_draco_glb
 from tests.conftest import photo_bytes
+from tests.gltf import validate
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +34,16 @@ def poll(base: str, path: str, timeout: float = 90) -> dict:
         time.sleep(0.3)
 
 
+def check_valid_gltf(base: str, tmp_path, *urls: str) -> None:
+    """Every GLB the app serves passes the Khronos glTF validator with no error."""
+    paths = []
+    for i, url in enumerate(urls):
+        paths.append(tmp_path / f"{i}.glb")
+        paths[-1].write_bytes(get(base, url))
+    reports = validate(*paths)
+    assert [r["errors"] for r in reports] == [0] * len(urls), reports
+
+
 def check_fitted(base: str, session: dict, garment_node: str) -> None:
     scene = trimesh.load(trimesh.util.wrap_as_stream(get(base, session["fitted_glb_url"])),
                          file_type="glb", force="scene")
@@ -45,7 +56,7 @@ def check_fitted(base: str, session: dict, garment_node: str) -> None:
 
 
 @pytest.mark.parametrize("category", ["top", "bottom", "dress"])
-def test_rest_flow(live_app: str, category: str) -> None:
+def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     base = live_app
     r = requests.post(base + "/clothes/upload-image",
                       files={"file": (f"{category}.png", photo_bytes(category, fmt="PNG"), "image/png")},
@@ -74,6 +85,8 @@ def test_rest_flow(live_app: str, category: str) -> None:
     assert session["status"] == "done", session["log"]
     assert session["metrics"]["inside_share"] == 0.0
     check_fitted(base, session, f"garment:{category}")
+    check_valid_gltf(base, tmp_path, job["glb_url"], job["gltf_url"], session["fitted_glb_url"],
+                     session["fitted_gltf_url"], presets[0]["glb_url"], presets[0]["gltf_url"])
 
 
 def test_gradio_client_flow(live_app: str, tmp_path) -> None:
