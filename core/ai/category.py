@@ -18,7 +18,7 @@ def guess_category(mask: np.ndarray) -> str:
     waist = widths[int(h * 0.45): int(h * 0.55) + 1].mean()
     hem = widths[-max(1, h // 10):].mean()
     # Dresses are long, and their skirts flare out below the waist; long tops hang straight.
-    if aspect > 2.2 or (aspect > 1.4 and hem > 1.1 * waist):
+    if aspect > 2.2 or (aspect > 1.4 and hem > 1.2 * waist):
         return "dress"
     return "top"
 

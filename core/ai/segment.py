@@ -128,8 +128,9 @@ def _edge_region(rgb: np.ndarray) -> np.ndarray:
 
 
 def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float]:
-    """The backdrop's colour over the whole image, fitted to the image border as a quadratic
-    surface per Lab channel (studio light falls off and greys are graded), refitted without the
+    """The backdrop's colour over the whole image, fitted to the image border as a plane per Lab
+    channel (studio light falls off and greys are graded; a curved fit would extrapolate into the
+    middle and swallow white garments), refitted without the
     border pixels the garment covers. Returns the backdrop image and its residual spread."""
     h, w = lab.shape[:2]
     band = max(2, min(h, w) // 64)
@@ -139,7 +140,7 @@ def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float]:
 
     def basis(y: np.ndarray, x: np.ndarray) -> np.ndarray:
         y, x = y / h - 0.5, x / w - 0.5
-        return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+        return np.stack([np.ones_like(x), x, y], axis=-1)
 
     design, values = basis(ys.astype(np.float32), xs.astype(np.float32)), lab[ys, xs]
     keep = np.ones(len(values), bool)
