@@ -9,6 +9,8 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
+SAMPLE_SPACING = 0.003  # metres between surface samples
+
 
 @dataclass
 class BodyModel:
@@ -20,32 +22,38 @@ class BodyModel:
         return np.asarray(self.landmarks[name], float)
 
     @cached_property
-    def _tree(self) -> cKDTree:
-        return cKDTree(self.mesh.vertices)
+    def _surface(self) -> tuple[cKDTree, np.ndarray, np.ndarray]:
+        """Dense surface samples with their faces' normals, built once per avatar (~0.2 s).
 
-    @cached_property
-    def _max_edge(self) -> float:
-        return float(self.mesh.edges_unique_length.max())
-
-    def surface_query(self, points: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Signed distance (negative inside), closest surface point and outward normal.
-
-        Exact only for points inside the body or within `near` of it (the ones the fitting moves);
-        others get +inf, which keeps the exact triangle search off the far points.
+        Queries then cost one KD-tree lookup: the nearest sample's face plane gives the signed
+        distance (exact where the closest point lies on that face, off by a fraction of a mm at
+        edges with 3 mm sample spacing), far cheaper than exact triangle searches.
         """
-        n = len(points)
-        signed = np.full(n, np.inf)
-        closest = points.copy()
-        normals = np.zeros((n, 3))
-        inside = self.mesh.contains(points)
-        kd_dist, _ = self._tree.query(points, distance_upper_bound=near + self._max_edge)
-        cand = np.flatnonzero(inside | np.isfinite(kd_dist))
-        if len(cand):
-            cp, dist, tri = trimesh.proximity.closest_point(self.mesh, points[cand])
-            signed[cand] = np.where(inside[cand], -dist, dist)
-            closest[cand] = cp
-            normals[cand] = self.mesh.face_normals[tri]
-        return signed, closest, normals
+        count = max(50_000, int(self.mesh.area / SAMPLE_SPACING**2))
+        points, faces = trimesh.sample.sample_surface(self.mesh, count, seed=0)
+        return cKDTree(points), points, self.mesh.face_normals[faces]
+
+    def surface_query(self, points: np.ndarray, near: float = 0.03) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Signed distance (negative inside), closest surface point and outward normal per point.
+
+        Points farther than `near` outside get +inf and are left alone; points deep inside (rare
+        after placement) get an exact closest-point search.
+        """
+        tree, samples, normals = self._surface
+        n_points = len(points)
+        signed, closest, out_normals = np.full(n_points, np.inf), points.copy(), np.zeros((n_points, 3))
+        dist, idx = tree.query(points, distance_upper_bound=near)
+        hit = np.flatnonzero(np.isfinite(dist))
+        n = normals[idx[hit]]
+        signed[hit] = np.einsum("ij,ij->i", points[hit] - samples[idx[hit]], n)
+        closest[hit] = points[hit] - signed[hit, None] * n
+        out_normals[hit] = n
+        far = np.flatnonzero(~np.isfinite(dist))
+        deep = far[self.mesh.contains(points[far])] if len(far) else far
+        if len(deep):
+            cp, d, tri = trimesh.proximity.closest_point(self.mesh, points[deep])
+            signed[deep], closest[deep], out_normals[deep] = -d, cp, self.mesh.face_normals[tri]
+        return signed, closest, out_normals
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y."""

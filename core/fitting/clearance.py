@@ -8,7 +8,7 @@ import trimesh
 from core.fitting.body import BodyModel
 
 
-def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 8) -> np.ndarray:
+def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24) -> np.ndarray:
     """Move every vertex inside the body, or nearer than `offset`, to `offset` outside along the
     nearest surface normal.
 
@@ -19,21 +19,35 @@ def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int =
     """
     v = vertices.copy()
     previous = np.zeros_like(v)
+    active = np.arange(len(v))  # only moved vertices can become too near again
     for _ in range(rounds):
-        signed, closest, normals = body.surface_query(v, near=offset)
-        bad = np.flatnonzero(signed < offset - 1e-6)
-        if len(bad) == 0:
+        signed, closest, normals = body.surface_query(v[active])
+        bad_local = np.flatnonzero(signed < offset - 1e-6)
+        if len(bad_local) == 0:
             break
-        inside = signed[bad] < 0
-        direction = normals[bad] + previous[bad]
+        bad = active[bad_local]
+        s, c, n = signed[bad_local], closest[bad_local], normals[bad_local]
+        direction = n + previous[bad]
         direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-12)
-        along = np.maximum((direction * normals[bad]).sum(axis=1), 0.3)
-        step = (offset - signed[bad]) / along
+        along = np.maximum((direction * n).sum(axis=1), 0.3)
+        step = (offset - s) / along
         # Inside points go to the surface first (the nearest surface point plus the offset).
-        v[bad] = np.where(inside[:, None], closest[bad] + normals[bad] * offset,
-                          v[bad] + direction * step[:, None])
+        v[bad] = np.where((s < 0)[:, None], c + n * offset, v[bad] + direction * step[:, None])
         previous[:] = 0.0
-        previous[bad] = normals[bad]
+        previous[bad] = n
+        active = bad
+    return _guarantee_outside(v, body, offset)
+
+
+def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: int = 4) -> np.ndarray:
+    """The fast queries can be fooled in deep creases (between the legs, under the arms): check
+    with exact ray parity, and move what is still inside with exact closest points."""
+    for _ in range(rounds):
+        inside = np.flatnonzero(body.mesh.contains(v))
+        if len(inside) == 0:
+            break
+        closest, _, tri = trimesh.proximity.closest_point(body.mesh, v[inside])
+        v[inside] = closest + body.mesh.face_normals[tri] * offset
     return v
 
 

@@ -58,19 +58,27 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0) -> FitR
     return FitResult(scene=scene, garments=fitted, metrics=metrics)
 
 
+def _deepest_mm(inside_points: np.ndarray, body: BodyModel) -> float:
+    """Exact depth of the deepest vertex inside the body (none, in a correct fit)."""
+    if not len(inside_points):
+        return 0.0
+    _, dist, _ = trimesh.proximity.closest_point(body.mesh, inside_points)
+    return float(dist.max() * 1000)
+
+
 def layer_report(garment: trimesh.Trimesh, body: BodyModel, edges_before: np.ndarray, name: str) -> dict:
     """Share of vertices inside the body, deepest penetration, clearance percentiles, edge stretch."""
-    signed, _, _ = body.surface_query(garment.vertices, near=0.05)
-    inside = signed < 0
-    finite = signed[np.isfinite(signed)]
+    signed, _, _ = body.surface_query(garment.vertices)
+    inside = body.mesh.contains(garment.vertices)  # exact (ray parity), independent of the fitting's queries
+    near = signed[signed < 0.05]  # clearance where the garment is on or near the body
     stretch = garment.edges_unique_length / np.maximum(edges_before, 1e-9)
     return {
         "name": name,
         "vertices": len(garment.vertices),
         "inside_share": float(inside.mean()),
-        "max_penetration_mm": float(max(0.0, -signed.min()) * 1000) if len(signed) else 0.0,
-        "clearance_mm_p5": float(np.percentile(finite, 5) * 1000) if len(finite) else None,
-        "clearance_mm_p50": float(np.percentile(finite, 50) * 1000) if len(finite) else None,
+        "max_penetration_mm": _deepest_mm(garment.vertices[inside], body),
+        "clearance_mm_p5": float(np.percentile(near, 5) * 1000) if len(near) else None,
+        "clearance_mm_p50": float(np.percentile(near, 50) * 1000) if len(near) else None,
         "stretch_median": float(np.median(stretch)),
         "stretch_p95": float(np.percentile(stretch, 95)),
     }
