@@ -7,9 +7,8 @@ from functools import cached_property
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
 
-SAMPLE_SPACING = 0.003  # metres between surface samples
+from core.fitting.surface import SurfaceSamples
 
 
 @dataclass
@@ -22,16 +21,9 @@ class BodyModel:
         return np.asarray(self.landmarks[name], float)
 
     @cached_property
-    def _surface(self) -> tuple[cKDTree, np.ndarray, np.ndarray]:
-        """Dense surface samples with their faces' normals, built once per avatar (~0.2 s).
-
-        Queries then cost one KD-tree lookup: the nearest sample's face plane gives the signed
-        distance (exact where the closest point lies on that face, off by a fraction of a mm at
-        edges with 3 mm sample spacing), far cheaper than exact triangle searches.
-        """
-        count = max(50_000, int(self.mesh.area / SAMPLE_SPACING**2))
-        points, faces = trimesh.sample.sample_surface(self.mesh, count, seed=0)
-        return cKDTree(points), points, self.mesh.face_normals[faces]
+    def surface(self) -> SurfaceSamples:
+        """Built once per avatar (~0.2 s) and kept with it."""
+        return SurfaceSamples.of(self.mesh)
 
     def surface_query(self, points: np.ndarray, near: float = 0.03) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed distance (negative inside), closest surface point and outward normal per point.
@@ -39,21 +31,13 @@ class BodyModel:
         Points farther than `near` outside get +inf and are left alone; points deep inside (rare
         after placement) get an exact closest-point search.
         """
-        tree, samples, normals = self._surface
-        n_points = len(points)
-        signed, closest, out_normals = np.full(n_points, np.inf), points.copy(), np.zeros((n_points, 3))
-        dist, idx = tree.query(points, distance_upper_bound=near)
-        hit = np.flatnonzero(np.isfinite(dist))
-        n = normals[idx[hit]]
-        signed[hit] = np.einsum("ij,ij->i", points[hit] - samples[idx[hit]], n)
-        closest[hit] = points[hit] - signed[hit, None] * n
-        out_normals[hit] = n
-        far = np.flatnonzero(~np.isfinite(dist))
+        signed, closest, normals = self.surface.query(points, near)
+        far = np.flatnonzero(~np.isfinite(signed))
         deep = far[self.mesh.contains(points[far])] if len(far) else far
         if len(deep):
             cp, d, tri = trimesh.proximity.closest_point(self.mesh, points[deep])
-            signed[deep], closest[deep], out_normals[deep] = -d, cp, self.mesh.face_normals[tri]
-        return signed, closest, out_normals
+            signed[deep], closest[deep], normals[deep] = -d, cp, self.mesh.face_normals[tri]
+        return signed, closest, normals
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y."""

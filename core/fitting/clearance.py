@@ -6,6 +6,7 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
+from core.fitting.surface import SurfaceSamples
 
 
 def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24) -> np.ndarray:
@@ -51,10 +52,31 @@ def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: in
     return v
 
 
-def smooth_outside(mesh: trimesh.Trimesh, body: BodyModel, offset: float,
-                   iterations: int = 3) -> trimesh.Trimesh:
-    """Taubin smoothing (no shrinking) of the pushed garment, then push out again what re-entered."""
+def hug(vertices: np.ndarray, body: BodyModel, offset: float, weights: np.ndarray) -> np.ndarray:
+    """Bring the garment onto the body where it rests (weights 1), to `offset` above the skin."""
+    v = vertices.copy()
+    signed, closest, normals = body.surface_query(v, near=0.25)
+    sel = (weights > 0) & np.isfinite(signed) & (signed > offset)
+    v[sel] += weights[sel, None] * (closest[sel] + normals[sel] * offset - v[sel])
+    return v
+
+
+def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, rounds: int = 3) -> np.ndarray:
+    """Keep an outer garment `gap` outside the garment under it (an open shell, so 'outside' is
+    the side its normals face), wherever the two come within a few centimetres."""
+    v = vertices.copy()
+    for _ in range(rounds):
+        signed, closest, normals = inner.query(v, near=0.03)
+        bad = np.isfinite(signed) & (signed < gap)
+        if not bad.any():
+            break
+        v[bad] = closest[bad] + normals[bad] * gap
+    return v
+
+
+def settle(mesh: trimesh.Trimesh, clear, iterations: int = 3) -> trimesh.Trimesh:
+    """Taubin smoothing (no shrinking) of the placed garment, then `clear` again what re-entered."""
     out = mesh.copy()
     trimesh.smoothing.filter_taubin(out, iterations=iterations)
-    out.vertices = push_out(out.vertices, body, offset)
+    out.vertices = clear(out.vertices)
     return out

@@ -9,8 +9,9 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
-from core.fitting.clearance import push_out, smooth_outside
-from core.fitting.placement import place
+from core.fitting.clearance import hug, push_out, push_out_of_layer, settle
+from core.fitting.placement import hug_weights, place
+from core.fitting.surface import SurfaceSamples
 
 LAYER_ORDER = {"bottom": 0, "dress": 0, "top": 1, "outer": 2}
 LAYER_GAP = 0.004  # each layer sits this much further out than the one under it
@@ -30,29 +31,44 @@ class FitResult:
     metrics: dict
 
 
-def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0) -> FitResult:
+def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: str = "regular",
+        tuck_in: bool = False) -> FitResult:
+    """Dress the body, inner layers first; each layer clears the body by its offset and the layers
+    under it by LAYER_GAP. `tuck_in` puts tops under the waistband of bottoms instead of over it."""
     t0 = time.perf_counter()
-    offset = offset_mm / 1000.0
-    ordered = sorted(layers, key=lambda layer: LAYER_ORDER[layer.category])
+    order = LAYER_ORDER | ({"top": -1} if tuck_in else {})
+    ordered = sorted(layers, key=lambda layer: order[layer.category])
     scene = trimesh.Scene()
     scene.add_geometry(body.mesh, node_name="avatar", geom_name="avatar")
     fitted: list[trimesh.Trimesh] = []
+    inner: list[SurfaceSamples] = []
     per_layer = []
     for depth, layer in enumerate(ordered):
-        placed = place(layer.mesh, layer.category, body)
+        offset = offset_mm / 1000.0 + depth * LAYER_GAP
+
+        def clear(v: np.ndarray, offset: float = offset) -> np.ndarray:
+            v = push_out(v, body, offset)
+            for shell in inner:
+                v = push_out_of_layer(v, shell, LAYER_GAP)
+            return v
+
+        placed = place(layer.mesh, layer.category, body, ease)
         before = placed.edges_unique_length.copy()
-        layer_offset = offset + depth * LAYER_GAP
-        placed.vertices = push_out(placed.vertices, body, layer_offset)
-        garment = smooth_outside(placed, body, layer_offset)
+        v = clear(placed.vertices)
+        placed.vertices = clear(hug(v, body, offset, hug_weights(v, layer.category)))
+        garment = settle(placed, clear)
         name = f"garment:{layer.name}"
         scene.add_geometry(garment, node_name=name, geom_name=name)
         fitted.append(garment)
+        inner.append(SurfaceSamples.of(garment))
         per_layer.append(layer_report(garment, body, before, name))
     metrics = {
         "inside_share": max((r["inside_share"] for r in per_layer), default=0.0),
         "max_penetration_mm": max((r["max_penetration_mm"] for r in per_layer), default=0.0),
         "layers": per_layer,
         "offset_mm": offset_mm,
+        "ease": ease,
+        "tuck_in": tuck_in,
         "time_s": round(time.perf_counter() - t0, 3),
     }
     return FitResult(scene=scene, garments=fitted, metrics=metrics)

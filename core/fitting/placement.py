@@ -1,4 +1,6 @@
-"""Category rules: where a garment goes on the body and how it is scaled."""
+"""Category rules: where a garment goes on the body, how it is scaled, and how its sleeves and legs
+are turned to follow the avatar's arms and legs (the presets stand in an A-pose; flat-lay photos
+spread sleeves out sideways)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import trimesh
 
 from core.fitting.body import BodyModel
 
-# Ease over the body's flat half-girth, per category (the garment is a little wider than the body).
-EASE = {"top": 1.10, "outer": 1.22, "dress": 1.10, "bottom": 1.06}
+# Ease over the body's flat half-girth: how much wider than the body the garment is cut.
+EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
+OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
+BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
+ARMPIT_BELOW_SHOULDER_M = 0.09  # below this, cloth beyond the shoulder is the torso's side, not a sleeve
 
 
 def _width_at(vertices: np.ndarray, y: float, band: float) -> float:
@@ -18,11 +23,12 @@ def _width_at(vertices: np.ndarray, y: float, band: float) -> float:
     return float(np.ptp(vertices[sel, 0]))
 
 
-def place(garment: trimesh.Trimesh, category: str, body: BodyModel) -> trimesh.Trimesh:
+def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular") -> trimesh.Trimesh:
     """Scale and move a garment (glTF frame, origin at its anchor = top centre) onto the body.
 
     Tops, outerwear and dresses hang from the neck base and take the chest's width; bottoms hang
-    from the waist and take the waist's width. Depth is scaled so the body fits inside.
+    from the waist and take the waist's width. Depth is scaled so the body fits inside. Then
+    sleeves turn about the shoulders onto the arms, trouser legs about the hips onto the legs.
     """
     g = garment.copy()
     v = g.vertices
@@ -37,8 +43,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel) -> trimesh.T
     x0, x1, z0, z1 = body.torso_extent(ref_y)
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
+    target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
     garment_width = _width_at(v, -width_y, 0.04 * height)
-    s = np.clip(half_girth * EASE[category] / max(garment_width, 1e-6), 0.5, 2.0)
+    s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
     body_depth = z1 - z0
     garment_depth = float(np.ptp(v[:, 2])) * s
     sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s
@@ -46,4 +53,43 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel) -> trimesh.T
     transform = np.diag([s, s, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
     g.apply_transform(transform)
+    if category == "bottom":
+        g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
+    else:
+        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True)
     return g
+
+
+def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool) -> np.ndarray:
+    """Turn each side's limb part of the garment (sleeve or trouser leg) about the avatar's joint,
+    in the frontal plane, so that its axis follows the avatar's limb; the turn fades in across
+    the joint so the cloth does not tear at the armpit or crotch."""
+    out = v.copy()
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        pivot = body.point(f"{joint}_{side}")
+        limb = body.point(f"{next_joint}_{side}") - pivot
+        if along_x:  # sleeves: the part beyond the shoulder joint, above the armpit
+            armpit_y = pivot[1] - ARMPIT_BELOW_SHOULDER_M
+            weight = (np.clip(sign * (v[:, 0] - pivot[0]) / BLEND_M + 0.5, 0.0, 1.0)
+                      * np.clip((v[:, 1] - armpit_y) / BLEND_M + 0.5, 0.0, 1.0))
+        else:  # legs: the part of this side below the crotch
+            weight = np.clip((body.point("crotch")[1] - v[:, 1]) / BLEND_M + 0.5, 0.0, 1.0) * (sign * v[:, 0] > 0)
+        part = weight > 0.99
+        if part.sum() < 10:
+            continue
+        axis = v[part, :2].mean(axis=0) - pivot[:2]
+        angle = np.arctan2(limb[1], limb[0]) - np.arctan2(axis[1], axis[0])
+        angle = (angle + np.pi) % (2 * np.pi) - np.pi
+        theta = weight * angle
+        dx, dy = v[:, 0] - pivot[0], v[:, 1] - pivot[1]
+        moving = weight > 0
+        out[moving, 0] = pivot[0] + np.cos(theta[moving]) * dx[moving] - np.sin(theta[moving]) * dy[moving]
+        out[moving, 1] = pivot[1] + np.sin(theta[moving]) * dx[moving] + np.cos(theta[moving]) * dy[moving]
+    return out
+
+
+def hug_weights(v: np.ndarray, category: str, band_m: float = 0.12) -> np.ndarray:
+    """Where the garment should rest on the body: the shoulders of tops and dresses, the waistband
+    of bottoms (1 at the top edge, fading out over `band_m`); elsewhere it hangs."""
+    band = 0.06 if category == "bottom" else band_m
+    return np.clip(1.0 - (v[:, 1].max() - v[:, 1]) / band, 0.0, 1.0)
