@@ -75,19 +75,27 @@ class Cloth3D(SQLModel, table=True):
 
 
 class AvatarPreset(SQLModel, table=True):
+    """A body to dress: the seeded presets, and custom bodies built from measurements (a job)."""
+
     id: str = Field(default_factory=new_id, primary_key=True)
     slug: str = Field(index=True, unique=True)
     name: str
     height_cm: float
     gender: str
     notes: str | None = None
-    glb_key: str
+    status: str = Field(default=DONE, index=True)
+    stage: str | None = None
+    log: str | None = None
+    user_id: str | None = Field(default=None, index=True)
+    params: dict = _json(dict)
+    glb_key: str | None = None
     gltf_key: str | None = None
     thumbnail_key: str | None = None
     landmarks: dict = _json(dict)
     measurements: dict = _json(dict)
     is_custom: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class FittingSession(SQLModel, table=True):
@@ -111,4 +119,4 @@ class FittingSession(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-JOB_TABLES: tuple[type[SQLModel], ...] = (Cloth3D, FittingSession)
+JOB_TABLES: tuple[type[SQLModel], ...] = (Cloth3D, FittingSession, AvatarPreset)

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, select
 from core.ai.category import CATEGORIES, guess_category
 from core.ai.reconstructors import MODELS, resolve
 from core.ai.silhouette import GARMENT_SIZE, QUALITY
+from core.avatars.custom import Measurements
 from core.avatars.presets import load_presets
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
@@ -21,7 +22,7 @@ from core.jobs import JobRunner
 from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
-from core.models import DONE, AvatarPreset, Cloth, Cloth3D, FittingSession
+from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession
 from core.pipeline import finish_garment
 from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, encode_for_storage, validate_image
@@ -171,9 +172,39 @@ class FitroomService:
         return self.present(job)
 
     def list_presets(self) -> list[dict]:
+        """The seeded presets, then the custom avatars that are ready."""
         with session_scope(self.ctx.engine) as db:
-            rows = db.exec(select(AvatarPreset).order_by(AvatarPreset.height_cm)).all()
+            rows = db.exec(select(AvatarPreset).where(AvatarPreset.status == DONE)
+                           .order_by(AvatarPreset.is_custom, AvatarPreset.height_cm)).all()
         return [self.present(r) for r in rows]
+
+    def create_avatar(self, height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float,
+                      gender: str, user_id: str | None = None) -> dict:
+        """A custom avatar from measurements (a job); the same measurements return the same avatar."""
+        user_id = parse_id(user_id, "user_id") if user_id else None
+        try:
+            m = Measurements(float(height_cm), float(chest_cm), float(waist_cm), float(hips_cm), str(gender))
+        except (TypeError, ValueError):
+            raise InputError("Measurements must be numbers in centimetres.") from None
+        with session_scope(self.ctx.engine) as db:
+            row = db.exec(select(AvatarPreset).where(AvatarPreset.slug == m.key)).first()
+            if row is not None and row.status != ERROR:
+                return self.present(row)  # built, or being built: not again
+            if row is not None:
+                db.delete(row)  # a failed attempt is retried
+                db.commit()
+            row = AvatarPreset(slug=m.key, name=f"Custom {m.gender}, {m.height_cm:g} cm", height_cm=m.height_cm,
+                               gender=m.gender, is_custom=True, status=PROCESSING, stage="queued",
+                               user_id=user_id, params=m.__dict__.copy(),
+                               notes=f"chest {m.chest_cm:g}, waist {m.waist_cm:g}, hips {m.hips_cm:g} cm")
+            db.add(row)
+            try:
+                db.commit()
+            except IntegrityError:  # the same measurements asked at the same moment
+                db.rollback()
+                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == m.key)).one())
+        self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
+        return self.present(row)
 
     def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, user_id: str | None = None) -> dict:
         ids = [cloth3d_id] if isinstance(cloth3d_id, str) else list(cloth3d_id or [])
@@ -185,8 +216,11 @@ class FitroomService:
         avatar_preset_id = parse_id(avatar_preset_id, "avatar_preset_id")
         user_id = parse_id(user_id, "user_id") if user_id else None
         with session_scope(self.ctx.engine) as db:
-            if db.get(AvatarPreset, avatar_preset_id) is None:
+            avatar = db.get(AvatarPreset, avatar_preset_id)
+            if avatar is None:
                 raise NotFound(f"No avatar preset with id {avatar_preset_id}.")
+            if avatar.status != DONE:
+                raise InputError(f"The avatar {avatar_preset_id} is {avatar.status}; fit once it is done.")
             for gid in ids:
                 g = db.get(Cloth3D, gid)
                 if g is None:
@@ -205,7 +239,7 @@ class FitroomService:
         """Any job by id: a 3D garment (generation) or a fitting session."""
         job_id = parse_id(job_id, "job id")
         with session_scope(self.ctx.engine) as db:
-            for table in (kind,) if kind else (Cloth3D, FittingSession):
+            for table in (kind,) if kind else (Cloth3D, FittingSession, AvatarPreset):
                 row = db.get(table, job_id)
                 if row is not None:
                     return self.present(row)
@@ -275,6 +309,7 @@ class FitroomService:
         if isinstance(row, AvatarPreset):
             return common | {"kind": "avatar", "slug": row.slug, "name": row.name,
                              "height_cm": row.height_cm, "gender": row.gender, "notes": row.notes,
+                             "stage": row.stage, "log": row.log, "requested": row.params,
                              "is_custom": row.is_custom, "gltf_url": u(row.gltf_key),
                              "glb_url": u(row.glb_key), "thumbnail_url": u(row.thumbnail_key),
                              "measurements": row.measurements, "landmarks": row.landmarks}

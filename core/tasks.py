@@ -133,4 +133,33 @@ def run_fit(settings: Settings, job_id: str) -> None:
         _fail(ctx, FittingSession, job_id, exc)
 
 
-JOB_FUNCTIONS = {Cloth3D: run_generate, FittingSession: run_fit}
+def run_avatar(settings: Settings, job_id: str) -> None:
+    """A custom avatar: anny's phenotype solved for the asked measurements, then stored."""
+    from core.avatars.custom import Measurements, solve
+    from core.mesh.export import draco_compress_glb, mesh_to_glb
+    from core.mesh.render import render
+    from core.pipeline import png_bytes
+
+    ctx = context_for(settings)
+    try:
+        with session_scope(ctx.engine) as s:
+            job = s.get(AvatarPreset, job_id)
+        update_job(ctx, AvatarPreset, job_id, stage="solving")
+        solved = solve(Measurements(**job.params))
+        update_job(ctx, AvatarPreset, job_id, stage="export")
+        glb = mesh_to_glb(solved.body.mesh, name="avatar")
+        prefix = f"avatars/{job_id}"
+        keys = {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
+                "thumbnail_key": f"{prefix}/thumb.png"}
+        ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
+        ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
+        ctx.storage.put_bytes(keys["thumbnail_key"], png_bytes(render([solved.body.mesh], yaw_deg=15)), "image/png")
+        off = ", ".join(f"{k} {v:+.1f} cm" for k, v in solved.error_cm.items())
+        update_job(ctx, AvatarPreset, job_id, status=DONE, stage="done", landmarks=solved.body.landmarks,
+                   measurements=solved.body.measurements, log=f"measured against the request: {off}",
+                   params=job.params | {"phenotype": solved.body.phenotype, "error_cm": solved.error_cm}, **keys)
+    except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
+        _fail(ctx, AvatarPreset, job_id, exc)
+
+
+JOB_FUNCTIONS = {Cloth3D: run_generate, FittingSession: run_fit, AvatarPreset: run_avatar}

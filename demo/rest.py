@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from core.models import Cloth3D, FittingSession
+from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.service import FitroomService
 from core.storage import LocalStorage
 
@@ -19,6 +19,15 @@ class GenerateRequest(BaseModel):
     model: Literal["auto", "silhouette", "zero123+instantmesh"] = "auto"
     quality: Literal["low", "med"] = "low"
     category: Category | None = None
+
+
+class AvatarRequest(BaseModel):
+    height_cm: float = Field(ge=140, le=210)
+    chest_cm: float = Field(ge=65, le=150)
+    waist_cm: float = Field(ge=50, le=150)
+    hips_cm: float = Field(ge=70, le=160)
+    gender: Literal["female", "male"]
+    user_id: str | None = None
 
 
 class FitRequest(BaseModel):
@@ -55,6 +64,15 @@ def build_router(service: FitroomService) -> APIRouter:
     @router.get("/avatar-presets", tags=["avatars"])
     def list_presets() -> list[dict]:
         return service.list_presets()
+
+    @router.post("/avatars", status_code=202, tags=["avatars"])
+    def create_avatar(body: AvatarRequest) -> dict:
+        return service.create_avatar(body.height_cm, body.chest_cm, body.waist_cm, body.hips_cm, body.gender,
+                                     body.user_id)
+
+    @router.get("/avatars/{avatar_id}", tags=["avatars"])
+    def get_avatar(avatar_id: str) -> dict:
+        return service.get_result(avatar_id, kind=AvatarPreset)
 
     @router.post("/fit", status_code=202, tags=["fitting"])
     def fit(body: FitRequest) -> dict:

@@ -95,7 +95,7 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     client = Client(live_app, verbose=False)
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
-                        "/upload_garment_3d"}
+                        "/upload_garment_3d", "/create_avatar"}
     params = api["/generate_3d"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category"]
     assert [p["parameter_has_default"] for p in params] == [False, True, True, True]
@@ -149,6 +149,9 @@ def test_rest_refuses_hostile_uploads(live_app: str, name, data, status, text) -
     ("get", "/clothes3d/1%27%20OR%201=1", None, 400),
     ("get", "/files/../../app.py", None, 404),
     ("get", "/files/presets/..%2f..%2fapp.py", None, 404),
+    ("post", "/avatars", {"height_cm": 90, "chest_cm": 90, "waist_cm": 70, "hips_cm": 95, "gender": "male"}, 422),
+    ("post", "/avatars", {"height_cm": 170, "chest_cm": 90, "waist_cm": 70, "hips_cm": 95, "gender": "x"}, 422),
+    ("get", "/avatars/00000000-0000-4000-8000-000000000000", None, 404),
 ])
 def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) -> None:
     r = requests.request(method, live_app + path, json=body, timeout=10)

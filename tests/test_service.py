@@ -186,3 +186,33 @@ def test_bad_import_leaves_nothing(service) -> None:
     with session_scope(service.ctx.engine) as s:
         assert s.exec(select(Cloth3D)).all() == []
     assert stored_objects(service) == []
+
+
+@pytest.mark.slow
+def test_custom_avatar_from_measurements(service) -> None:
+    asked = {"height_cm": 165, "chest_cm": 85, "waist_cm": 68, "hips_cm": 94, "gender": "female"}
+    job = service.create_avatar(**asked)
+    assert job["status"] == "processing" and job["kind"] == "avatar"
+    again = service.create_avatar(**asked)
+    assert again["id"] == job["id"]  # the same measurements are not built twice
+    avatar = wait(service, job["id"], timeout=170)
+    assert avatar["status"] == "done", avatar["log"]
+    got = avatar["measurements"]
+    for key in ("height", "chest", "waist", "hips"):
+        assert abs(got[f"{key}_cm"] - asked[f"{key}_cm"]) <= 1.0, (key, got)
+    assert avatar["id"] in [p["id"] for p in service.list_presets()]
+    session = wait(service, service.fit(
+        wait(service, service.generate_3d(service.upload_image(io.BytesIO(photo_bytes()), "t.jpg")["id"],
+                                          "silhouette", "low")["id"])["id"], avatar["id"])["id"])
+    assert session["status"] == "done" and session["metrics"]["inside_share"] == 0.0
+
+
+@pytest.mark.parametrize("args,text", [
+    ((120, 90, 70, 95, "female"), "height must be between"),
+    ((170, 90, 70, 95, "robot"), "Unknown gender"),
+    ((170, float("nan"), 70, 95, "male"), "chest must be between"),
+    ((170, "wide", 70, 95, "male"), "must be numbers"),
+])
+def test_custom_avatar_refuses_bad_measurements(service, args, text) -> None:
+    with pytest.raises(InputError, match=text):
+        service.create_avatar(*args)

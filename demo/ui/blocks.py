@@ -185,7 +185,9 @@ def _public_api(service: FitroomService) -> None:
             "units", "up")]
         user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id, units, up = text_in
         out = gr.JSON(label="result")
-        buttons = [gr.Button(visible=False) for _ in range(6)]
+        numbers = [gr.Number(label=n) for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
+        gender = gr.Textbox(label="gender")
+        buttons = [gr.Button(visible=False) for _ in range(7)]
 
     def upload_image(file: str, user_id: str | None = None) -> dict:
         """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
@@ -217,14 +219,21 @@ def _public_api(service: FitroomService) -> None:
             return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
                                              up or "auto", user_id or None)
 
+    def create_avatar(height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float, gender: str,
+                      user_id: str | None = None) -> dict:
+        """Start building a custom avatar (gender: female or male; centimetres); poll get_result.
+        The same measurements give back the same avatar."""
+        return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, user_id or None)
+
     def get_result(job_id: str) -> dict:
         """Any job (a 3D garment or a fitting session) with its status and URLs."""
         return service.get_result(job_id)
 
-    b_upload, b_generate, b_presets, b_fit, b_result, b_import = buttons
+    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar = buttons
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
     b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id], out, api_name="fit")
     b_result.click(_api(get_result), [job_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
+    b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
