@@ -8,6 +8,10 @@ import trimesh
 from core.fitting.body import BodyModel
 from core.fitting.surface import SurfaceSamples
 
+# The sampled-surface distance can read up to about a millimetre long in concave places (armpits,
+# crotch); aiming half a millimetre further out keeps the true clearance at the asked offset.
+QUERY_MARGIN = 0.0005
+
 
 def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24) -> np.ndarray:
     """Move every vertex inside the body, or nearer than `offset`, to `offset` outside along the
@@ -18,6 +22,7 @@ def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int =
     vertex moves along the sum of the last two normals, which leaves the crease instead of
     zig-zagging across it.
     """
+    offset += QUERY_MARGIN
     v = vertices.copy()
     previous = np.zeros_like(v)
     active = np.arange(len(v))  # only moved vertices can become too near again
@@ -55,9 +60,11 @@ def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: in
 def hug(vertices: np.ndarray, body: BodyModel, offset: float, weights: np.ndarray) -> np.ndarray:
     """Bring the garment onto the body where it rests (weights 1), to `offset` above the skin."""
     v = vertices.copy()
-    signed, closest, normals = body.surface_query(v, near=0.25)
-    sel = (weights > 0) & np.isfinite(signed) & (signed > offset)
-    v[sel] += weights[sel, None] * (closest[sel] + normals[sel] * offset - v[sel])
+    band = np.flatnonzero(weights > 0)
+    signed, closest, normals = body.surface_query(v[band], near=0.25)
+    ok = np.isfinite(signed) & (signed > offset)
+    idx = band[ok]
+    v[idx] += weights[idx, None] * (closest[ok] + normals[ok] * offset - v[idx])
     return v
 
 
@@ -74,9 +81,18 @@ def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, r
     return v
 
 
-def settle(mesh: trimesh.Trimesh, clear, iterations: int = 3) -> trimesh.Trimesh:
-    """Taubin smoothing (no shrinking) of the placed garment, then `clear` again what re-entered."""
-    out = mesh.copy()
-    trimesh.smoothing.filter_taubin(out, iterations=iterations)
-    out.vertices = clear(out.vertices)
+def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int = 12) -> trimesh.Trimesh:
+    """Spread the clearance moves over the cloth: the displacement field (cleared - placed) is
+    diffused along the mesh, so neighbours of a pushed vertex follow it instead of stretching the
+    edges between them; then `clear` again whatever the spreading moved too near."""
+    out = placed.copy()
+    laplacian = trimesh.smoothing.laplacian_calculation(out)
+    moved = cleared - placed.vertices
+    spread = moved.copy()
+    for _ in range(iterations):
+        spread = laplacian @ spread
+        # never less than the move the vertex itself needed
+        keep = np.linalg.norm(moved, axis=1) > np.linalg.norm(spread, axis=1)
+        spread[keep] = moved[keep]
+    out.vertices = clear(placed.vertices + spread)
     return out

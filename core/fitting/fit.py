@@ -55,12 +55,12 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         placed = place(layer.mesh, layer.category, body, ease)
         before = placed.edges_unique_length.copy()
         v = clear(placed.vertices)
-        placed.vertices = clear(hug(v, body, offset, hug_weights(v, layer.category)))
-        garment = settle(placed, clear)
+        garment = settle(placed, clear(hug(v, body, offset, hug_weights(v, layer.category))), clear)
         name = f"garment:{layer.name}"
         scene.add_geometry(garment, node_name=name, geom_name=name)
         fitted.append(garment)
-        inner.append(SurfaceSamples.of(garment))
+        if depth + 1 < len(ordered):  # only an outer layer needs this one's surface
+            inner.append(SurfaceSamples.of(garment))
         per_layer.append(layer_report(garment, body, before, name))
     metrics = {
         "inside_share": max((r["inside_share"] for r in per_layer), default=0.0),

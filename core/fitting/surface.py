@@ -29,7 +29,7 @@ class SurfaceSamples:
         the point itself, a zero normal) for points farther than `near` from every sample."""
         n_points = len(points)
         signed, closest, normals = np.full(n_points, np.inf), points.copy(), np.zeros((n_points, 3))
-        dist, idx = self.tree.query(points, distance_upper_bound=near)
+        dist, idx = self.tree.query(points, distance_upper_bound=near, workers=-1)
         hit = np.flatnonzero(np.isfinite(dist))
         n = self.normals[idx[hit]]
         signed[hit] = np.einsum("ij,ij->i", points[hit] - self.points[idx[hit]], n)
