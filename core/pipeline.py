@@ -117,11 +117,11 @@ class FittedFiles:
     timings: dict[str, float]
 
 
-def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float,
-          on_stage: StageCallback | None = None) -> FittedFiles:
+def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float, ease: str = "regular",
+          tuck_in: bool = False, on_stage: StageCallback | None = None) -> FittedFiles:
     timer = Timer(on_stage)
     with timer.stage("fitting"):
-        result = fit(layers, body, offset_mm=offset_mm)
+        result = fit(layers, body, offset_mm=offset_mm, ease=ease, tuck_in=tuck_in)
     with timer.stage("export"):
         glb = scene_to_glb(result.scene)
         draco = draco_compress_glb(glb)

@@ -18,6 +18,7 @@ from core.avatars.presets import load_presets
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
 from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
+from core.fitting.placement import EASE
 from core.jobs import JobRunner
 from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
@@ -206,7 +207,8 @@ class FitroomService:
         self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
         return self.present(row)
 
-    def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, user_id: str | None = None) -> dict:
+    def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, user_id: str | None = None,
+            ease: str = "regular", tuck_in: bool = False) -> dict:
         ids = [cloth3d_id] if isinstance(cloth3d_id, str) else list(cloth3d_id or [])
         if not ids:
             raise InputError("Give at least one cloth3d_id to fit.")
@@ -215,6 +217,8 @@ class FitroomService:
         ids = [parse_id(i, "cloth3d_id") for i in ids]
         avatar_preset_id = parse_id(avatar_preset_id, "avatar_preset_id")
         user_id = parse_id(user_id, "user_id") if user_id else None
+        if ease not in EASE:
+            raise InputError(f"Unknown ease {ease!r}; choose one of: {', '.join(EASE)}.")
         with session_scope(self.ctx.engine) as db:
             avatar = db.get(AvatarPreset, avatar_preset_id)
             if avatar is None:
@@ -229,7 +233,8 @@ class FitroomService:
                     raise InputError(f"The 3D garment {gid} is {g.status}; fit it once it is done.")
             job = FittingSession(user_id=user_id, cloth3d_id=ids[0], layers=ids,
                                  avatar_preset_id=avatar_preset_id, stage="queued",
-                                 params={"offset_mm": self.ctx.settings.clearance_mm})
+                                 params={"offset_mm": self.ctx.settings.clearance_mm, "ease": ease,
+                                         "tuck_in": bool(tuck_in)})
             db.add(job)
             db.commit()
         self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s)

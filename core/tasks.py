@@ -120,6 +120,7 @@ def run_fit(settings: Settings, job_id: str) -> None:
         layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"),
                            g.category or "top", g.category or "top") for g in garments]
         files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),
+                      ease=job.params.get("ease", "regular"), tuck_in=job.params.get("tuck_in", False),
                       on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))
         prefix = f"fittings/{job_id}"
         keys = {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb",

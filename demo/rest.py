@@ -34,6 +34,8 @@ class FitRequest(BaseModel):
     cloth3d_id: str | list[str] = Field(description="one 3D garment id, or a list of layers")
     avatar_preset_id: str
     user_id: str | None = None
+    ease: Literal["tight", "regular", "loose"] = "regular"
+    tuck_in: bool = Field(False, description="tops under the waistband of bottoms, not over it")
 
 
 def build_router(service: FitroomService) -> APIRouter:
@@ -76,7 +78,7 @@ def build_router(service: FitroomService) -> APIRouter:
 
     @router.post("/fit", status_code=202, tags=["fitting"])
     def fit(body: FitRequest) -> dict:
-        return service.fit(body.cloth3d_id, body.avatar_preset_id, body.user_id)
+        return service.fit(body.cloth3d_id, body.avatar_preset_id, body.user_id, body.ease, body.tuck_in)
 
     @router.get("/session/{session_id}/result", tags=["fitting"])
     def session_result(session_id: str) -> dict:

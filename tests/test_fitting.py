@@ -87,3 +87,55 @@ def test_push_out_keeps_the_clearance_almost_everywhere(body) -> None:
     clearance = exact_clearance(body, push_out(pts, body, offset=0.004))
     assert clearance.min() >= 0
     assert (clearance >= 0.003).mean() >= 0.998
+
+
+def test_outfit_layers_and_tuck_in(body) -> None:
+    from core.fitting.surface import SurfaceSamples
+
+    top, bottom = FitLayer(garment("top"), "top", "top"), FitLayer(garment("bottom"), "bottom", "bottom")
+    over = fit([top, bottom], body)
+    tucked = fit([top, bottom], body, tuck_in=True)
+    assert [r["name"] for r in over.metrics["layers"]] == ["garment:bottom", "garment:top"]
+    assert [r["name"] for r in tucked.metrics["layers"]] == ["garment:top", "garment:bottom"]
+    for result in (over, tucked):
+        inner, outer = result.garments
+        assert not body.mesh.contains(inner.vertices).any() and not body.mesh.contains(outer.vertices).any()
+        # where the outer layer covers the inner one it stays outside it
+        signed, _, _ = SurfaceSamples.of(inner).query(outer.vertices, near=0.01)
+        assert (signed[np.isfinite(signed)] > 0).mean() > 0.99
+
+
+def test_ease_widens_the_garment(body) -> None:
+    depth = {e: np.ptp(fit([FitLayer(garment("top"), "top", "top")], body, ease=e).garments[0].vertices[:, 0])
+             for e in ("tight", "loose")}
+    assert depth["loose"] > depth["tight"]
+
+
+def test_no_membrane_over_body_openings(body) -> None:
+    """Head, hands and feet stay free: rays leaving the body through the neck, the wrists and the
+    ankles meet no garment."""
+    result = fit([FitLayer(garment("top"), "top", "top"), FitLayer(garment("bottom"), "bottom", "bottom")], body)
+    scene_mesh = trimesh.util.concatenate(result.garments)
+    lm = {k: np.asarray(v) for k, v in body.landmarks.items()}
+    rays = [(lm["neck"], [0, 1, 0])]
+    for side in ("l", "r"):
+        rays.append((lm[f"wrist_{side}"], lm[f"wrist_{side}"] - lm[f"elbow_{side}"]))
+        rays.append((lm[f"ankle_{side}"], [0, -1, 0]))
+    origins = np.array([o for o, _ in rays], float)
+    dirs = np.array([d / np.linalg.norm(d) for _, d in rays], float)
+    hits = scene_mesh.ray.intersects_any(origins, dirs)
+    assert not hits.any(), [i for i, h in enumerate(hits) if h]
+
+
+@settings(max_examples=15, deadline=None)
+@given(kind=st.sampled_from(["sphere", "capsule"]), radius=st.floats(0.05, 0.3), height=st.floats(0.1, 1.0),
+       seed=st.integers(0, 2**16))
+def test_random_garments_around_random_bodies_end_outside(kind, radius, height, seed) -> None:
+    mesh = (trimesh.creation.icosphere(4, radius=radius) if kind == "sphere"
+            else trimesh.creation.capsule(height=height, radius=radius, count=[24, 24]))
+    shape = BodyModel(mesh, landmarks={})
+    rng = np.random.default_rng(seed)
+    cloth = rng.normal(0, radius, (300, 3)) * [1, 1 + height / radius, 1]  # a cloud in and around it
+    out = push_out(cloth, shape, offset=0.004)
+    assert not mesh.contains(out).any()
+    assert (exact_clearance(shape, out) >= 0.003).all()

@@ -81,7 +81,7 @@ def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, r
     return v
 
 
-def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int = 12) -> trimesh.Trimesh:
+def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int = 40) -> trimesh.Trimesh:
     """Spread the clearance moves over the cloth: the displacement field (cleared - placed) is
     diffused along the mesh, so neighbours of a pushed vertex follow it instead of stretching the
     edges between them; then `clear` again whatever the spreading moved too near."""

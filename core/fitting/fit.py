@@ -56,12 +56,16 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         before = placed.edges_unique_length.copy()
         v = clear(placed.vertices)
         garment = settle(placed, clear(hug(v, body, offset, hug_weights(v, layer.category))), clear)
+        report = layer_report(garment, body, before, f"garment:{layer.name}")
+        # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
+        garment.update_faces(garment.nondegenerate_faces())
+        garment.remove_unreferenced_vertices()
         name = f"garment:{layer.name}"
         scene.add_geometry(garment, node_name=name, geom_name=name)
         fitted.append(garment)
         if depth + 1 < len(ordered):  # only an outer layer needs this one's surface
             inner.append(SurfaceSamples.of(garment))
-        per_layer.append(layer_report(garment, body, before, name))
+        per_layer.append(report)
     metrics = {
         "inside_share": max((r["inside_share"] for r in per_layer), default=0.0),
         "max_penetration_mm": max((r["max_penetration_mm"] for r in per_layer), default=0.0),

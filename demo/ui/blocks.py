@@ -99,6 +99,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 gr.Markdown("### 3 · Avatar and fit")
                 gallery = gr.Gallery(value=gallery_items, label="Avatar presets", columns=3, height=200,
                                      allow_preview=False, selected_index=0 if presets else None)
+                with gr.Row():
+                    ease_in = gr.Radio(["tight", "regular", "loose"], value="regular", label="Fit")
+                    tuck_box = gr.Checkbox(value=False, label="Tuck the top in")
                 fit_btn = gr.Button("Fit", variant="primary")
                 fit_status = gr.Markdown("")
                 fitted_view = gr.Model3D(label="Dressed avatar", height=420,
@@ -151,13 +154,13 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         gallery.select(on_select, None, preset_id, api_visibility="private")
 
-        def on_fit(garment, preset, progress=gr.Progress()):
+        def on_fit(garment, preset, ease_v, tuck_v, progress=gr.Progress()):
             if not garment:
                 raise gr.Error("Generate a 3D garment first.")
             if not preset:
                 raise gr.Error("Pick an avatar.")
             try:
-                job = service.fit(garment, preset)
+                job = service.fit(garment, preset, ease=ease_v, tuck_in=bool(tuck_v))
                 job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
@@ -167,8 +170,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             return (str(files["fitted_glb"]), "**Done**", _report(job["metrics"]),
                     [str(files["fitted_glb"]), str(files["fitted_gltf"])])
 
-        fit_btn.click(on_fit, [garment_id, preset_id], [fitted_view, fit_status, fit_report, fitted_files],
-                      api_visibility="private", concurrency_limit=4)
+        fit_btn.click(on_fit, [garment_id, preset_id, ease_in, tuck_box],
+                      [fitted_view, fit_status, fit_report, fitted_files], api_visibility="private",
+                      concurrency_limit=4)
 
         _public_api(service)
     return blocks
@@ -179,11 +183,12 @@ def _public_api(service: FitroomService) -> None:
     with gr.Group(visible=False):
         file_in = gr.File(label="file", type="filepath")
         # A component's initial value is what gradio_client offers as the parameter's default.
-        defaults = {"model": "auto", "quality": "low", "units": "auto", "up": "auto"}
+        defaults = {"model": "auto", "quality": "low", "units": "auto", "up": "auto", "ease": "regular"}
         text_in = [gr.Textbox(label=n, value=defaults.get(n)) for n in (
             "user_id", "cloth_id", "model", "quality", "category", "cloth3d_id", "avatar_preset_id", "job_id",
-            "units", "up")]
-        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id, units, up = text_in
+            "units", "up", "ease")]
+        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id, units, up, ease = text_in
+        tuck_in = gr.Checkbox(label="tuck_in", value=False)
         out = gr.JSON(label="result")
         numbers = [gr.Number(label=n) for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
         gender = gr.Textbox(label="gender")
@@ -204,10 +209,13 @@ def _public_api(service: FitroomService) -> None:
         """The avatar presets with their heights, measurements and URLs."""
         return service.list_presets()
 
-    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None) -> dict:
-        """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers)."""
+    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None, ease: str = "regular",
+            tuck_in: bool = False) -> dict:
+        """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
+        ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
         ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
-        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None)
+        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None,
+                           ease or "regular", bool(tuck_in))
 
     def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
                           user_id: str | None = None) -> dict:
@@ -233,7 +241,7 @@ def _public_api(service: FitroomService) -> None:
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
-    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id], out, api_name="fit")
+    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id, ease, tuck_in], out, api_name="fit")
     b_result.click(_api(get_result), [job_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
     b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
