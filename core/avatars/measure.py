@@ -40,6 +40,19 @@ def crotch_height(mesh: trimesh.Trimesh, x: float, z: float) -> float:
     return float(locs[:, 1].min()) if len(locs) else float(mesh.bounds[0, 1])
 
 
+def _vertex(levels: np.ndarray, girths: np.ndarray, i: int) -> tuple[float, float]:
+    """The extremum between sampled levels: a parabola through the best level and its neighbours,
+    so the measurement varies smoothly with the body (the avatar solver differentiates it)."""
+    if 0 < i < len(levels) - 1 and min(girths[i - 1], girths[i + 1]) > 0:
+        g0, g1, g2 = girths[i - 1], girths[i], girths[i + 1]
+        curvature = g0 - 2 * g1 + g2
+        if abs(curvature) > 1e-12:
+            t = float(np.clip(0.5 * (g0 - g2) / curvature, -1.0, 1.0))
+            step = levels[i + 1] - levels[i]
+            return float(levels[i] + t * step), float(g1 - 0.25 * (g0 - g2) * t)
+    return float(levels[i]), float(girths[i])
+
+
 def measure(mesh: trimesh.Trimesh, joints: dict[str, np.ndarray]) -> tuple[dict, dict]:
     """Landmarks (points, metres) and measurements (cm) from the mesh and the skeleton's joints.
 
@@ -65,14 +78,15 @@ def measure(mesh: trimesh.Trimesh, joints: dict[str, np.ndarray]) -> tuple[dict,
         return [float(centre[0]), float(y), float(centre[1])]
 
     landmarks = {name: [float(v) for v in p] for name, p in joints.items()}
-    landmarks |= {"chest": at(levels[chest_i]), "waist": at(levels[waist_i]),
-                  "hips": at(levels[hips_i]), "crotch": at(crotch_y)}
+    (chest_y, chest), (waist_y, waist), (hips_y, hips) = (_vertex(levels, girths, i)
+                                                          for i in (chest_i, waist_i, hips_i))
+    landmarks |= {"chest": at(chest_y), "waist": at(waist_y), "hips": at(hips_y), "crotch": at(crotch_y)}
     height = float(mesh.bounds[1, 1] - mesh.bounds[0, 1])
     measurements = {
         "height_cm": round(height * 100, 1),
-        "chest_cm": round(float(girths[chest_i]) * 100, 1),
-        "waist_cm": round(float(girths[waist_i]) * 100, 1),
-        "hips_cm": round(float(girths[hips_i]) * 100, 1),
+        "chest_cm": round(chest * 100, 1),
+        "waist_cm": round(waist * 100, 1),
+        "hips_cm": round(hips * 100, 1),
         "shoulder_width_cm": round(float(np.linalg.norm(joints["shoulder_l"] - joints["shoulder_r"])) * 100, 1),
         "inseam_cm": round(float(crotch_y - mesh.bounds[0, 1]) * 100, 1),
     }
