@@ -13,14 +13,15 @@ from core.fitting.surface import SurfaceSamples
 QUERY_MARGIN = 0.0005
 
 
-def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24) -> np.ndarray:
+def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24,
+             exact: bool = True) -> np.ndarray:
     """Move every vertex inside the body, or nearer than `offset`, to `offset` outside along the
     nearest surface normal.
 
     Repeated, because a moved vertex can land near another body part. In a crease (between the
     buttocks, under an arm) the nearest surface alternates between the two sides; there the
     vertex moves along the sum of the last two normals, which leaves the crease instead of
-    zig-zagging across it.
+    zig-zagging across it. `exact=False` skips the final exact check, for intermediate passes.
     """
     offset += QUERY_MARGIN
     v = vertices.copy()
@@ -42,7 +43,7 @@ def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int =
         previous[:] = 0.0
         previous[bad] = n
         active = bad
-    return _guarantee_outside(v, body, offset)
+    return _guarantee_outside(v, body, offset) if exact else v
 
 
 def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: int = 4) -> np.ndarray:

@@ -46,16 +46,17 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
     for depth, layer in enumerate(ordered):
         offset = offset_mm / 1000.0 + depth * LAYER_GAP
 
-        def clear(v: np.ndarray, offset: float = offset) -> np.ndarray:
-            v = push_out(v, body, offset)
+        def clear(v: np.ndarray, offset: float = offset, exact: bool = True) -> np.ndarray:
+            v = push_out(v, body, offset, exact=exact)
             for shell in inner:
                 v = push_out_of_layer(v, shell, LAYER_GAP)
             return v
 
         placed = place(layer.mesh, layer.category, body, ease)
         before = placed.edges_unique_length.copy()
-        v = clear(placed.vertices)
-        garment = settle(placed, clear(hug(v, body, offset, hug_weights(v, layer.category))), clear)
+        v = clear(placed.vertices, exact=False)
+        v = clear(hug(v, body, offset, hug_weights(v, layer.category)), exact=False)
+        garment = settle(placed, v, clear)  # its final clear is exact
         report = layer_report(garment, body, before, f"garment:{layer.name}")
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
         garment.update_faces(garment.nondegenerate_faces())
