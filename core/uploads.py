@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -39,16 +38,6 @@ def sniff_format(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
     return None
-
-
-def read_limited(stream: BinaryIO, limit: int) -> bytes:
-    """Read at most `limit` bytes, refusing as soon as the stream goes past it."""
-    buf = io.BytesIO()
-    while chunk := stream.read(CHUNK):
-        buf.write(chunk)
-        if buf.tell() > limit:
-            raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
-    return buf.getvalue()
 
 
 def validate_image(data: bytes, *, max_bytes: int, max_side: int, max_pixels: int) -> ValidatedImage:
