@@ -42,6 +42,10 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1600, "height": 1100})
         page.goto(live_app + "/", wait_until="domcontentloaded")
         expect(page.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
+        # an example fills the photo in one click
+        page.get_by_text("Examples (drawn by").first.scroll_into_view_if_needed()
+        page.locator("button.example, .gallery-item, table.examples-table td").first.click()
+        expect(page.locator("img[src*='green-dress']").first).to_be_visible(timeout=30_000)
         page.locator("input[type=file]").first.set_input_files(str(photo))
         page.get_by_role("button", name="Generate 3D").click()
         expect(page.get_by_text("Done").first).to_be_visible(timeout=90_000)

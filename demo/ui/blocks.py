@@ -19,6 +19,8 @@ MODEL_CHOICES = ["auto", "silhouette", "zero123+instantmesh"]
 GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "cleanup", "export", "thumbnail"]
 FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
 
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,6 +85,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     category = gr.Dropdown(CATEGORY_CHOICES, value="auto", label="Category")
                     quality = gr.Radio(["low", "med"], value="low", label="Quality")
                 model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
+                if EXAMPLES:
+                    gr.Examples([[str(p), "auto"] for p in EXAMPLES], inputs=[photo, category],
+                                label="Examples (drawn by scripts/build_examples.py)")
                 generate_btn = gr.Button("Generate 3D", variant="primary")
                 gen_status = gr.Markdown("Upload a photo of one garment on a plain background.")
                 cutout = gr.Image(label="Cut-out", interactive=False, height=200)
