@@ -139,3 +139,14 @@ def test_random_garments_around_random_bodies_end_outside(kind, radius, height, 
     out = push_out(cloth, shape, offset=0.004)
     assert not mesh.contains(out).any()
     assert (exact_clearance(shape, out) >= 0.003).all()
+
+
+def test_outerwear_goes_over_the_top(body) -> None:
+    from core.fitting.surface import SurfaceSamples
+
+    result = fit([FitLayer(garment("outer"), "outer", "outer"), FitLayer(garment("top"), "top", "top")], body)
+    assert [r["name"] for r in result.metrics["layers"]] == ["garment:top", "garment:outer"]
+    top, outer = result.garments
+    signed, _, _ = SurfaceSamples.of(top).query(outer.vertices, near=0.01)
+    assert (signed[np.isfinite(signed)] > 0).mean() > 0.99
+    assert result.metrics["layers"][1]["clearance_mm_p5"] > result.metrics["layers"][0]["clearance_mm_p5"]
