@@ -190,7 +190,7 @@ def test_bad_import_leaves_nothing(service) -> None:
 
 @pytest.mark.slow
 def test_custom_avatar_from_measurements(service) -> None:
-    asked = {"height_cm": 165, "chest_cm": 85, "waist_cm": 68, "hips_cm": 94, "gender": "female"}
+    asked = {"height_cm": 170, "chest_cm": 92, "waist_cm": 74, "hips_cm": 100, "gender": "female"}  # curvy
     job = service.create_avatar(**asked)
     assert job["status"] == "processing" and job["kind"] == "avatar"
     again = service.create_avatar(**asked)

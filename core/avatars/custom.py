@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from core.avatars.builder import Body, Phenotype, build_body
+from core.avatars.builder import _JOINTS, Body, Phenotype, build_body
+from core.avatars.measure import measure
 from core.errors import InputError
 
 # Plausible adult ranges, in cm; outside them anny cannot make a believable body.
@@ -46,9 +47,41 @@ class SolvedBody:
     error_cm: dict[str, float]
 
 
-def solve(m: Measurements, max_evaluations: int = 40) -> SolvedBody:
+def _tailor(body: Body, m: Measurements, rounds: int = 2, max_change: float = 0.08) -> Body:
+    """What the phenotype alone cannot reach: a smooth horizontal scaling of the body by height,
+    1 at the shoulders and at mid-thigh, the needed ratio at the chest, waist and hips levels (at
+    most ±8 %), as a tailor's dummy is padded. Girths scale exactly with it; re-measured after."""
+    mesh = body.mesh.copy()
+    joints = {k: np.asarray(body.landmarks[k], float) for k in _JOINTS}
+    landmarks, measurements = body.landmarks, body.measurements
+    for _ in range(rounds):
+        ratios = [float(np.clip(getattr(m, f"{k}_cm") / measurements[f"{k}_cm"], 1 - max_change, 1 + max_change))
+                  for k in ("hips", "waist", "chest")]
+        if max(abs(r - 1) for r in ratios) < 0.002:
+            break
+        lm = {k: np.asarray(v, float) for k, v in landmarks.items()}
+        levels = [(lm["crotch"][1] + lm["knee_l"][1]) / 2, lm["hips"][1], lm["waist"][1], lm["chest"][1],
+                  lm["shoulder_l"][1]]
+        if np.any(np.diff(levels) <= 0):
+            break
+        centre = lm["pelvis"][[0, 2]]
+
+        def padded(points: np.ndarray, levels=levels, ratios=ratios, centre=centre) -> np.ndarray:
+            out = points.copy()
+            scale = np.interp(points[:, 1], levels, [1.0, *ratios, 1.0])
+            out[:, [0, 2]] = centre + (points[:, [0, 2]] - centre) * scale[:, None]
+            return out
+
+        mesh.vertices = padded(mesh.vertices)
+        joints = dict(zip(joints, padded(np.array(list(joints.values()))), strict=True))
+        landmarks, measurements = measure(mesh, joints)
+    return Body(mesh=mesh, landmarks=landmarks, measurements=measurements, phenotype=body.phenotype)
+
+
+def solve(m: Measurements, max_evaluations: int = 16) -> SolvedBody:
     """Weight, muscle, proportions and (adult) age by bounded least squares (height is solved inside each
-    build); the residuals are the chest, waist and hips girths a tape would measure."""
+    build; the residuals are the chest, waist and hips girths a tape would measure), then the last
+    centimetres by `_tailor`."""
     targets = np.array([m.chest_cm, m.waist_cm, m.hips_cm])
     cache: dict[tuple, Body] = {}
 
@@ -67,7 +100,7 @@ def solve(m: Measurements, max_evaluations: int = 40) -> SolvedBody:
     # age stays adult (anny: 0.6-1.0); it shifts where a body carries its width.
     fit = least_squares(residual, x0=np.array([0.5, 0.5, 0.5, 0.78]), bounds=([0, 0, 0, 0.6], [1, 1, 1, 1]),
                         diff_step=0.1, max_nfev=max_evaluations, xtol=1e-4, ftol=1e-4)
-    body = body_for(fit.x)
+    body = _tailor(body_for(fit.x), m)
     got = body.measurements
     errors = {k: round(got[f"{k}_cm"] - getattr(m, f"{k}_cm"), 1) for k in ("height", "chest", "waist", "hips")}
     return SolvedBody(body, errors)

@@ -65,8 +65,11 @@ def measure(mesh: trimesh.Trimesh, joints: dict[str, np.ndarray]) -> tuple[dict,
     shoulder_y = float((joints["shoulder_l"][1] + joints["shoulder_r"][1]) / 2)
     span = shoulder_y - crotch_y
     levels = crotch_y + span * np.linspace(0.02, 0.85, 60)
-    max_width = 1.1 * float(np.linalg.norm(joints["shoulder_l"] - joints["shoulder_r"]))
-    girths = np.array([girth(mesh, y, centre, max_width) for y in levels])
+    # Arms can merge with the torso's section only near the armpits; lower down a wide section is
+    # just wide hips.
+    arm_width = 1.1 * float(np.linalg.norm(joints["shoulder_l"] - joints["shoulder_r"]))
+    girths = np.array([girth(mesh, y, centre, arm_width if y > crotch_y + 0.6 * span else np.inf)
+                       for y in levels])
     upper = levels > crotch_y + 0.55 * span
     chest_i = np.flatnonzero(upper)[np.argmax(girths[upper])]
     mid = (levels > crotch_y + 0.3 * span) & (levels < levels[chest_i])
