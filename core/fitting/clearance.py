@@ -85,15 +85,25 @@ def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, r
 def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int = 40) -> trimesh.Trimesh:
     """Spread the clearance moves over the cloth: the displacement field (cleared - placed) is
     diffused along the mesh, so neighbours of a pushed vertex follow it instead of stretching the
-    edges between them; then `clear` again whatever the spreading moved too near."""
-    out = placed.copy()
-    laplacian = trimesh.smoothing.laplacian_calculation(out)
-    moved = cleared - placed.vertices
+    edges between them; then `clear` again whatever the spreading moved too near.
+
+    The diffusion runs on the mesh welded by position: imported garments are often split along
+    their UV seams, and the pieces must still move as one cloth."""
+    keys = np.round(placed.vertices / 1e-6).astype(np.int64)
+    _, group, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
+    welded = trimesh.Trimesh(np.zeros((len(counts), 3)), group[placed.faces], process=False)
+    laplacian = trimesh.smoothing.laplacian_calculation(welded)
+    moved_each = cleared - placed.vertices
+    moved = np.zeros((len(counts), 3))
+    np.add.at(moved, group, moved_each)
+    moved /= counts[:, None]
+    need = np.linalg.norm(moved, axis=1)
     spread = moved.copy()
     for _ in range(iterations):
         spread = laplacian @ spread
-        # never less than the move the vertex itself needed
-        keep = np.linalg.norm(moved, axis=1) > np.linalg.norm(spread, axis=1)
+        keep = need > np.linalg.norm(spread, axis=1)  # never less than the move the vertex itself needed
         spread[keep] = moved[keep]
-    out.vertices = clear(placed.vertices + spread)
+    out = placed.copy()
+    out.vertices = clear(placed.vertices + spread[group])
     return out

@@ -8,6 +8,7 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
+from core.mesh.importer import front_mask
 
 # Ease over the body's flat half-girth: how much wider than the body the garment is cut.
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
@@ -16,11 +17,24 @@ BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around thei
 ARMPIT_BELOW_SHOULDER_M = 0.09  # below this, cloth beyond the shoulder is the torso's side, not a sleeve
 
 
-def _width_at(vertices: np.ndarray, y: float, band: float) -> float:
-    sel = np.abs(vertices[:, 1] - y) < band
-    if sel.sum() < 3:
-        return float(np.ptp(vertices[:, 0]))
-    return float(np.ptp(vertices[sel, 0]))
+def body_width(mesh: trimesh.Trimesh, band: tuple[float, float], size: int = 256) -> float:
+    """Width (m) of the garment's body, not its sleeves: in each row of the front silhouette within
+    `band` (fractions of the height from the top), the run of cloth through the centre line; the
+    median over the rows. Sleeves hanging beside the torso, or spread out, are not counted."""
+    mask = front_mask(mesh, size)
+    xy = mesh.vertices[:, :2]
+    px_per_m = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
+    centre = round((0.0 - xy[:, 0].min()) * px_per_m + 2)  # the anchor is on the centre line
+    height_px = float(np.ptp(xy[:, 1])) * px_per_m
+    widths = []
+    for row in range(int(2 + band[0] * height_px), int(2 + band[1] * height_px) + 1):
+        line = mask[row]
+        if not line[centre]:
+            continue
+        gaps = np.flatnonzero(~line)
+        left, right = gaps[gaps < centre], gaps[gaps > centre]
+        widths.append(((right[0] if len(right) else size) - (left[-1] if len(left) else -1) - 1) / px_per_m)
+    return float(np.median(widths)) if widths else float(np.ptp(xy[:, 0]))
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular") -> trimesh.Trimesh:
@@ -32,19 +46,16 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     """
     g = garment.copy()
     v = g.vertices
-    height = float(np.ptp(v[:, 1]))
     if category == "bottom":
-        ref_name, anchor_y, width_y = "waist", body.point("waist")[1] + 0.02, 0.03 * height
-    else:
-        ref_name = "chest"
-        anchor_y = body.point("neck")[1] - 0.01
-        width_y = 0.45 * height  # below the sleeves, across the chest/torso
+        ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
+    else:  # across the chest and belly, below the armholes
+        ref_name, anchor_y, band = "chest", body.point("neck")[1] - 0.01, (0.3, 0.6)
     ref_y = body.point(ref_name)[1]
     x0, x1, z0, z1 = body.torso_extent(ref_y)
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
     target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
-    garment_width = _width_at(v, -width_y, 0.04 * height)
+    garment_width = body_width(g, band)
     s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
     body_depth = z1 - z0
     garment_depth = float(np.ptp(v[:, 2])) * s
