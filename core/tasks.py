@@ -6,6 +6,7 @@ pool today, a queue worker later.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from functools import lru_cache
@@ -16,14 +17,17 @@ from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from core.ai.reconstructors import resolve
+from core.avatars.custom import Measurements, solve
 from core.config import Settings
 from core.context import Context, context_for
 from core.db import session_scope
 from core.errors import FitroomError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
+from core.mesh.export import draco_compress_glb, mesh_to_glb
+from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
-from core.pipeline import GarmentFiles, dress, garment_extras, photo_to_garment
+from core.pipeline import GarmentFiles, dress, garment_extras, photo_to_garment, png_bytes
 
 log = logging.getLogger("fitroom.jobs")
 
@@ -100,15 +104,11 @@ def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
 
 @lru_cache(maxsize=8)
 def _body(glb_path: str, landmarks_json: str, measurements_json: str) -> BodyModel:
-    import json
-
     mesh = trimesh.load(glb_path, force="mesh")
     return BodyModel(mesh, json.loads(landmarks_json), json.loads(measurements_json))
 
 
 def run_fit(settings: Settings, job_id: str) -> None:
-    import json
-
     ctx = context_for(settings)
     try:
         with session_scope(ctx.engine) as s:
@@ -136,11 +136,6 @@ def run_fit(settings: Settings, job_id: str) -> None:
 
 def run_avatar(settings: Settings, job_id: str) -> None:
     """A custom avatar: anny's phenotype solved for the asked measurements, then stored."""
-    from core.avatars.custom import Measurements, solve
-    from core.mesh.export import draco_compress_glb, mesh_to_glb
-    from core.mesh.render import render
-    from core.pipeline import png_bytes
-
     ctx = context_for(settings)
     try:
         with session_scope(ctx.engine) as s:

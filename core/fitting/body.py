@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import trimesh
 
+from core.avatars.measure import torso_loop
 from core.fitting.surface import SurfaceSamples
 
 
@@ -41,8 +42,6 @@ class BodyModel:
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y."""
-        from core.avatars.measure import torso_loop
-
         pelvis = self.point("pelvis")
         loop = torso_loop(self.mesh, y, (float(pelvis[0]), float(pelvis[2])))
         if loop is None:

@@ -9,6 +9,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import trimesh
 from scipy import ndimage
@@ -143,8 +144,6 @@ def scale_and_anchor(item: ImportedMesh, units: str, typical_height_m: float) ->
 
 def front_mask(mesh: trimesh.Trimesh, size: int = 256) -> np.ndarray:
     """The garment's silhouette seen from the front (orthographic), as the photo path would see it."""
-    import cv2
-
     xy = mesh.vertices[:, :2] * [1.0, -1.0]  # image rows grow downwards
     lo = xy.min(axis=0)
     scale = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
