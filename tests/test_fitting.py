@@ -100,9 +100,11 @@ def test_outfit_layers_and_tuck_in(body) -> None:
     for result in (over, tucked):
         inner, outer = result.garments
         assert not body.mesh.contains(inner.vertices).any() and not body.mesh.contains(outer.vertices).any()
-        # where the outer layer covers the inner one it stays outside it
-        signed, _, _ = SurfaceSamples.of(inner).query(outer.vertices, near=0.01)
-        assert (signed[np.isfinite(signed)] > 0).mean() > 0.99
+        # wherever the outer layer comes near the inner one, it is on its outside
+        signed, _, _ = SurfaceSamples.of(inner).query(outer.vertices, near=0.02)
+        near = signed[np.isfinite(signed)]
+        assert (near > 0).mean() > 0.99 if len(near) else result is over  # a loose top may not touch
+    assert (np.isfinite(SurfaceSamples.of(tucked.garments[0]).query(tucked.garments[1].vertices, 0.02)[0])).sum() > 20
 
 
 def test_ease_widens_the_garment(body) -> None:

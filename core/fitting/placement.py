@@ -14,7 +14,7 @@ from core.mesh.importer import front_mask
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
-ARMPIT_BELOW_SHOULDER_M = 0.09  # below this, cloth beyond the shoulder is the torso's side, not a sleeve
+TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
 
 
 def body_width(mesh: trimesh.Trimesh, band: tuple[float, float], size: int = 256) -> float:
@@ -60,18 +60,53 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     body_depth = z1 - z0
     garment_depth = float(np.ptp(v[:, 2])) * s
     sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s
+    sy = s
+    if category == "top":  # a top ends at the hips: a flat-lay photo's length is not the wearer's
+        longest = anchor_y - (body.point("crotch")[1] - TOP_BELOW_CROTCH_M)
+        sy = min(s, longest / max(float(np.ptp(v[:, 1])), 1e-6))
     centre = body.point("pelvis")
-    transform = np.diag([s, s, sz, 1.0])
+    transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
     g.apply_transform(transform)
     if category == "bottom":
         g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
     else:
-        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True)
+        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=beyond_torso(g))
     return g
 
 
-def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool) -> np.ndarray:
+def beyond_torso(mesh: trimesh.Trimesh, upper: float = 0.9, size: int = 256) -> np.ndarray:
+    """How far (m) each vertex lies outside the torso, sideways: in the front silhouette, each row's
+    run of cloth through the centre line is the torso; what lies beyond it in the upper part of the
+    garment is sleeve, however the flat-lay photo spread or dropped it."""
+    mask = front_mask(mesh, size)
+    v = mesh.vertices
+    px_per_m = (size - 4) / max(float(np.ptp(v[:, :2], axis=0).max()), 1e-9)
+    x0, y1 = v[:, 0].min(), v[:, 1].max()
+    centre = round((0.0 - x0) * px_per_m + 2)
+    left = np.full(size, centre, float)
+    right = np.full(size, centre, float)
+    have = np.zeros(size, bool)
+    for row in range(size):
+        line = mask[row]
+        if line[centre]:
+            gaps = np.flatnonzero(~line)
+            lo, hi = gaps[gaps < centre], gaps[gaps > centre]
+            left[row], right[row] = (lo[-1] if len(lo) else -1) + 1, (hi[0] if len(hi) else size) - 1
+            have[row] = True
+    if have.any():  # rows without cloth on the centre line (the neckline) take the torso below them
+        idx = np.where(have, np.arange(size), size)
+        nearest = np.minimum.accumulate(idx[::-1])[::-1]
+        nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
+        left, right = left[nearest], right[nearest]
+    rows = np.clip(np.round((y1 - v[:, 1]) * px_per_m + 2).astype(int), 0, size - 1)
+    cols = (v[:, 0] - x0) * px_per_m + 2
+    out = np.maximum(np.maximum(cols - right[rows], left[rows] - cols), 0.0) / px_per_m
+    return out * ((y1 - v[:, 1]) < upper * float(np.ptp(v[:, 1])))
+
+
+def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool,
+                sleeve: np.ndarray | None = None) -> np.ndarray:
     """Turn each side's limb part of the garment (sleeve or trouser leg) about the avatar's joint,
     in the frontal plane, so that its axis follows the avatar's limb; the turn fades in across
     the joint so the cloth does not tear at the armpit or crotch."""
@@ -79,10 +114,8 @@ def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, alo
     for side, sign in (("l", 1.0), ("r", -1.0)):
         pivot = body.point(f"{joint}_{side}")
         limb = body.point(f"{next_joint}_{side}") - pivot
-        if along_x:  # sleeves: the part beyond the shoulder joint, above the armpit
-            armpit_y = pivot[1] - ARMPIT_BELOW_SHOULDER_M
-            weight = (np.clip(sign * (v[:, 0] - pivot[0]) / BLEND_M + 0.5, 0.0, 1.0)
-                      * np.clip((v[:, 1] - armpit_y) / BLEND_M + 0.5, 0.0, 1.0))
+        if along_x:  # sleeves: this side's cloth beyond the torso
+            weight = np.clip(sleeve / BLEND_M, 0.0, 1.0) * (sign * v[:, 0] > 0)
         else:  # legs: the part of this side below the crotch
             weight = np.clip((body.point("crotch")[1] - v[:, 1]) / BLEND_M + 0.5, 0.0, 1.0) * (sign * v[:, 0] > 0)
         part = weight > 0.99
