@@ -46,15 +46,19 @@ def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int =
     return _guarantee_outside(v, body, offset) if exact else v
 
 
-def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: int = 4) -> np.ndarray:
+def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: int = 8) -> np.ndarray:
     """The fast queries can be fooled in deep creases (between the legs, under the arms): check
-    with exact ray parity, and move what is still inside with exact closest points."""
-    for _ in range(rounds):
+    with exact ray parity, and move what is still inside with exact closest points; a point
+    caught in a crease leaves it along the sum of the normals it met, further each round."""
+    met = np.zeros_like(v)
+    for k in range(rounds):
         inside = np.flatnonzero(body.mesh.contains(v))
         if len(inside) == 0:
             break
         closest, _, tri = trimesh.proximity.closest_point(body.mesh, v[inside])
-        v[inside] = closest + body.mesh.face_normals[tri] * offset
+        met[inside] += body.mesh.face_normals[tri]
+        direction = met[inside] / np.maximum(np.linalg.norm(met[inside], axis=1, keepdims=True), 1e-12)
+        v[inside] = closest + direction * offset * (1 + k)
     return v
 
 
