@@ -107,11 +107,13 @@ def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     # A flat studio backdrop (spread ~0) lets a white garment on white stand out by a few units;
     # a textured backdrop needs a margin over its own variation.
     thr = float(np.clip(3.0 + 2.5 * spread, 3.0, 40.0))
-    fg = (dist > thr) | _edge_region(small)
+    edges = _edge_region(small)
+    fg = (dist > thr) | edges
     fg = ndimage.binary_opening(fg, iterations=1)
     fg = ndimage.binary_fill_holes(ndimage.binary_closing(fg, iterations=3))
     if fg.sum() > 0.02 * fg.size:
-        fg = _grabcut(small, fg, dist, thr)
+        # GrabCut refines the outline, but may drop a pale part whose outline the edges enclose
+        fg = ndimage.binary_fill_holes(_grabcut(small, fg, dist, thr) | (edges & fg))
     mask = cv2.resize(fg.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR) > 0
     return ndimage.binary_fill_holes(mask), spread
 
