@@ -14,19 +14,20 @@ QUERY_MARGIN = 0.0005
 
 
 def push_out(vertices: np.ndarray, body: BodyModel, offset: float, rounds: int = 24,
-             exact: bool = True) -> np.ndarray:
+             exact: bool = True, only: np.ndarray | None = None) -> np.ndarray:
     """Move every vertex inside the body, or nearer than `offset`, to `offset` outside along the
     nearest surface normal.
 
     Repeated, because a moved vertex can land near another body part. In a crease (between the
     buttocks, under an arm) the nearest surface alternates between the two sides; there the
     vertex moves along the sum of the last two normals, which leaves the crease instead of
-    zig-zagging across it. `exact=False` skips the final exact check, for intermediate passes.
+    zig-zagging across it. `exact=False` skips the final exact check, for intermediate passes;
+    `only` limits the work to the vertices that moved since the garment was last cleared.
     """
     offset += QUERY_MARGIN
     v = vertices.copy()
     previous = np.zeros_like(v)
-    active = np.arange(len(v))  # only moved vertices can become too near again
+    active = np.arange(len(v)) if only is None else only  # only moved vertices can become too near again
     for _ in range(rounds):
         signed, closest, normals = body.surface_query(v[active])
         bad_local = np.flatnonzero(signed < offset - 1e-6)

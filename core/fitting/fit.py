@@ -46,8 +46,8 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
     for depth, layer in enumerate(ordered):
         offset = offset_mm / 1000.0 + depth * LAYER_GAP
 
-        def clear(v: np.ndarray, offset: float = offset, exact: bool = True) -> np.ndarray:
-            v = push_out(v, body, offset, exact=exact)
+        def clear(v: np.ndarray, offset: float = offset, exact: bool = True, only=None) -> np.ndarray:
+            v = push_out(v, body, offset, exact=exact, only=only)
             for shell in inner:
                 v = push_out_of_layer(v, shell, LAYER_GAP)
             return v
@@ -55,7 +55,8 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         placed = place(layer.mesh, layer.category, body, ease)
         before = placed.edges_unique_length.copy()
         v = clear(placed.vertices, exact=False)
-        v = clear(hug(v, body, offset, hug_weights(v, layer.category)), exact=False)
+        weights = hug_weights(v, layer.category)
+        v = clear(hug(v, body, offset, weights), exact=False, only=np.flatnonzero(weights > 0))
         garment = settle(placed, v, clear)  # its final clear is exact
         report = layer_report(garment, body, before, f"garment:{layer.name}")
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).

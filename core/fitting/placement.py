@@ -4,6 +4,8 @@ spread sleeves out sideways)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import trimesh
 
@@ -17,24 +19,57 @@ BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around thei
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
 
 
-def body_width(mesh: trimesh.Trimesh, band: tuple[float, float], size: int = 256) -> float:
-    """Width (m) of the garment's body, not its sleeves: in each row of the front silhouette within
-    `band` (fractions of the height from the top), the run of cloth through the centre line; the
-    median over the rows. Sleeves hanging beside the torso, or spread out, are not counted."""
-    mask = front_mask(mesh, size)
-    xy = mesh.vertices[:, :2]
-    px_per_m = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
-    centre = round((0.0 - xy[:, 0].min()) * px_per_m + 2)  # the anchor is on the centre line
-    height_px = float(np.ptp(xy[:, 1])) * px_per_m
-    widths = []
-    for row in range(int(2 + band[0] * height_px), int(2 + band[1] * height_px) + 1):
-        line = mask[row]
-        if not line[centre]:
-            continue
-        gaps = np.flatnonzero(~line)
-        left, right = gaps[gaps < centre], gaps[gaps > centre]
-        widths.append(((right[0] if len(right) else size) - (left[-1] if len(left) else -1) - 1) / px_per_m)
-    return float(np.median(widths)) if widths else float(np.ptp(xy[:, 0]))
+@dataclass(frozen=True)
+class FrontRuns:
+    """The garment's front silhouette read row by row: in each row, the run of cloth through the
+    centre line is the torso; rows without cloth on the centre line (the neckline) take the torso
+    of the row below. One rasterisation serves the width and the sleeve test."""
+
+    left: np.ndarray  # per row, first torso pixel
+    right: np.ndarray  # per row, last torso pixel
+    have: np.ndarray  # per row, cloth on the centre line
+    px_per_m: float
+    x0: float
+    y1: float
+    height: float
+
+    @classmethod
+    def of(cls, mesh: trimesh.Trimesh, size: int = 256) -> FrontRuns:
+        mask = front_mask(mesh, size)
+        v = mesh.vertices
+        px_per_m = (size - 4) / max(float(np.ptp(v[:, :2], axis=0).max()), 1e-9)
+        x0, y1 = float(v[:, 0].min()), float(v[:, 1].max())
+        centre = round((0.0 - x0) * px_per_m + 2)  # the anchor is on the centre line
+        left = np.full(size, centre, float)
+        right = np.full(size, centre, float)
+        have = mask[:, centre].copy()
+        for row in np.flatnonzero(have):
+            gaps = np.flatnonzero(~mask[row])
+            lo, hi = gaps[gaps < centre], gaps[gaps > centre]
+            left[row], right[row] = (lo[-1] if len(lo) else -1) + 1, (hi[0] if len(hi) else size) - 1
+        if have.any():
+            idx = np.where(have, np.arange(size), size)
+            nearest = np.minimum.accumulate(idx[::-1])[::-1]
+            nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
+            left, right = left[nearest], right[nearest]
+        return cls(left, right, have, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
+
+    def width(self, band: tuple[float, float]) -> float:
+        """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
+        rows = np.arange(int(2 + band[0] * self.height * self.px_per_m),
+                         int(2 + band[1] * self.height * self.px_per_m) + 1)
+        rows = rows[self.have[rows]]
+        if not len(rows):
+            return (self.right.max() - self.left.min() + 1) / self.px_per_m
+        return float(np.median(self.right[rows] - self.left[rows] + 1)) / self.px_per_m
+
+    def beyond(self, vertices: np.ndarray, upper: float = 0.9) -> np.ndarray:
+        """How far (m) each vertex lies sideways outside the torso, in the upper part: sleeve,
+        however the flat-lay photo spread or dropped it."""
+        rows = np.clip(np.round((self.y1 - vertices[:, 1]) * self.px_per_m + 2).astype(int), 0, len(self.left) - 1)
+        cols = (vertices[:, 0] - self.x0) * self.px_per_m + 2
+        out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
+        return out * ((self.y1 - vertices[:, 1]) < upper * self.height)
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular") -> trimesh.Trimesh:
@@ -55,7 +90,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
     target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
-    garment_width = body_width(g, band)
+    runs = FrontRuns.of(g)
+    flat = g.vertices.copy()
+    garment_width = runs.width(band)
     s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
     body_depth = z1 - z0
     garment_depth = float(np.ptp(v[:, 2])) * s
@@ -71,38 +108,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     if category == "bottom":
         g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
     else:
-        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=beyond_torso(g))
+        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True,
+                                 sleeve=runs.beyond(flat) * s)
     return g
-
-
-def beyond_torso(mesh: trimesh.Trimesh, upper: float = 0.9, size: int = 256) -> np.ndarray:
-    """How far (m) each vertex lies outside the torso, sideways: in the front silhouette, each row's
-    run of cloth through the centre line is the torso; what lies beyond it in the upper part of the
-    garment is sleeve, however the flat-lay photo spread or dropped it."""
-    mask = front_mask(mesh, size)
-    v = mesh.vertices
-    px_per_m = (size - 4) / max(float(np.ptp(v[:, :2], axis=0).max()), 1e-9)
-    x0, y1 = v[:, 0].min(), v[:, 1].max()
-    centre = round((0.0 - x0) * px_per_m + 2)
-    left = np.full(size, centre, float)
-    right = np.full(size, centre, float)
-    have = np.zeros(size, bool)
-    for row in range(size):
-        line = mask[row]
-        if line[centre]:
-            gaps = np.flatnonzero(~line)
-            lo, hi = gaps[gaps < centre], gaps[gaps > centre]
-            left[row], right[row] = (lo[-1] if len(lo) else -1) + 1, (hi[0] if len(hi) else size) - 1
-            have[row] = True
-    if have.any():  # rows without cloth on the centre line (the neckline) take the torso below them
-        idx = np.where(have, np.arange(size), size)
-        nearest = np.minimum.accumulate(idx[::-1])[::-1]
-        nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
-        left, right = left[nearest], right[nearest]
-    rows = np.clip(np.round((y1 - v[:, 1]) * px_per_m + 2).astype(int), 0, size - 1)
-    cols = (v[:, 0] - x0) * px_per_m + 2
-    out = np.maximum(np.maximum(cols - right[rows], left[rows] - cols), 0.0) / px_per_m
-    return out * ((y1 - v[:, 1]) < upper * float(np.ptp(v[:, 1])))
 
 
 def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool,
