@@ -80,7 +80,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     sleeves turn about the shoulders onto the arms, trouser legs about the hips onto the legs.
     """
     g = garment.copy()
-    v = g.vertices
+    flat = garment.vertices  # the flat-lay garment, untouched: g is transformed below
     if category == "bottom":
         ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
     else:  # across the chest and belly, below the armholes
@@ -90,17 +90,16 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
     target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
-    runs = FrontRuns.of(g)
-    flat = g.vertices.copy()
+    runs = FrontRuns.of(garment)
     garment_width = runs.width(band)
     s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
     body_depth = z1 - z0
-    garment_depth = float(np.ptp(v[:, 2])) * s
+    garment_depth = float(np.ptp(flat[:, 2])) * s
     sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s
     sy = s
     if category == "top":  # a top ends at the hips: a flat-lay photo's length is not the wearer's
         longest = anchor_y - (body.point("crotch")[1] - TOP_BELOW_CROTCH_M)
-        sy = min(s, longest / max(float(np.ptp(v[:, 1])), 1e-6))
+        sy = min(s, longest / max(float(np.ptp(flat[:, 1])), 1e-6))
     centre = body.point("pelvis")
     transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
