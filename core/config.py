@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     fit_timeout_s: float = Field(120.0, gt=0)
     job_workers: int = Field(2, ge=1, le=32)
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
 
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def max_upload_bytes(self) -> int:

@@ -6,6 +6,7 @@ Each stage is timed; `on_stage` lets a caller publish progress (the job runner w
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from core.mesh.export import draco_compress_glb, mesh_to_glb, mesh_to_obj_zip, s
 from core.mesh.render import render, turntable
 
 StageCallback = Callable[[str], None]
+log = logging.getLogger("fitroom.pipeline")
 
 
 @dataclass
@@ -58,6 +60,15 @@ def png_bytes(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def thumbnail(meshes: list[trimesh.Trimesh], **view) -> bytes:
+    """A PNG preview, or b"" when rendering fails: a missing picture must not fail a finished garment."""
+    try:
+        return png_bytes(render(meshes, **view))
+    except Exception:  # any renderer failure only costs the preview
+        log.exception("thumbnail failed; the job goes on without it")
+        return b""
+
+
 def photo_to_garment(image: Image.Image, category: str | None, quality: str,
                      reconstructor: Reconstructor, on_stage: StageCallback | None = None) -> GarmentFiles:
     timer = Timer(on_stage)
@@ -83,7 +94,7 @@ def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = N
         glb = mesh_to_glb(mesh, name=f"garment:{category}")
         draco = draco_compress_glb(glb)
     with timer.stage("thumbnail"):
-        thumb = png_bytes(render([mesh]))
+        thumb = thumbnail([mesh])
     stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
              "extents_m": [round(float(x), 4) for x in mesh.extents],
              "openings": 0 if mesh.is_watertight else len(mesh.outline().entities),
@@ -126,6 +137,6 @@ def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float, ease: str =
         glb = scene_to_glb(result.scene)
         draco = draco_compress_glb(glb)
     with timer.stage("thumbnail"):
-        thumb = png_bytes(render([body.mesh, *result.garments], yaw_deg=20))
+        thumb = thumbnail([body.mesh, *result.garments], yaw_deg=20)
     metrics = result.metrics | {"glb_bytes": len(glb), "draco_bytes": len(draco)}
     return FittedFiles(glb, draco, thumb, metrics, timer.timings)

@@ -29,6 +29,12 @@ from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
+MAX_LIST = 500
+
+
+def _visible(row: SQLModel, user_id: str | None) -> bool:
+    """Rows are scoped only when a caller names a user: then only that user's rows exist for them."""
+    return user_id is None or getattr(row, "user_id", None) == user_id
 
 
 def parse_id(value: str, what: str) -> str:
@@ -80,16 +86,21 @@ class FitroomService:
 
     # -- operations -----------------------------------------------------------------------------
     def _receive(self, stream: BinaryIO, limit: int) -> bytes:
-        """An upload's bytes, through a temp file, refused as soon as they pass `limit`."""
-        with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=self.ctx.settings.resolved_tmp_dir) as tmp:
-            copied = 0
-            while chunk := stream.read(CHUNK):
-                copied += len(chunk)
-                if copied > limit:
-                    raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
-                tmp.write(chunk)
-            tmp.seek(0)
-            return tmp.read()
+        """An upload's bytes, through a temp file, refused as soon as they pass `limit`.
+        A temp disk that is full or gone is the server's fault: 503 with a message, not a 500."""
+        try:
+            with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=self.ctx.settings.resolved_tmp_dir) as tmp:
+                copied = 0
+                while chunk := stream.read(CHUNK):
+                    copied += len(chunk)
+                    if copied > limit:
+                        raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
+                    tmp.write(chunk)
+                tmp.seek(0)
+                return tmp.read()
+        except OSError as exc:
+            raise Unavailable(f"The server cannot store the upload right now ({exc.strerror or exc}); "
+                              "please try again later.") from exc
 
     def upload_image(self, stream: BinaryIO, filename: str | None = None, user_id: str | None = None) -> dict:
         """Validate a garment photo (bytes → temp file → checks) and store it as a Cloth."""
@@ -153,8 +164,9 @@ class FitroomService:
         return category
 
     def generate_3d(self, cloth_id: str, model: str = "auto", quality: str = "low",
-                    category: str | None = None) -> dict:
+                    category: str | None = None, user_id: str | None = None) -> dict:
         cloth_id = parse_id(cloth_id, "cloth_id")
+        user_id = parse_id(user_id, "user_id") if user_id else None
         if quality not in QUALITY:
             raise InputError(f"Unknown quality {quality!r}; choose one of: {', '.join(QUALITY)}.")
         category = self._category(category)
@@ -163,7 +175,7 @@ class FitroomService:
         resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
         with session_scope(self.ctx.engine) as db:
             cloth = db.get(Cloth, cloth_id)
-            if cloth is None:
+            if cloth is None or not _visible(cloth, user_id):
                 raise NotFound(f"No garment photo with id {cloth_id}.")
             job = Cloth3D(cloth_id=cloth_id, user_id=cloth.user_id, model_requested=model,
                           quality=quality, category=category, stage="queued")
@@ -227,7 +239,7 @@ class FitroomService:
                 raise InputError(f"The avatar {avatar_preset_id} is {avatar.status}; fit once it is done.")
             for gid in ids:
                 g = db.get(Cloth3D, gid)
-                if g is None:
+                if g is None or not _visible(g, user_id):
                     raise NotFound(f"No 3D garment with id {gid}.")
                 if g.status != "done":
                     raise InputError(f"The 3D garment {gid} is {g.status}; fit it once it is done.")
@@ -240,15 +252,34 @@ class FitroomService:
         self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s)
         return self.present(job)
 
-    def get_result(self, job_id: str, kind: type[SQLModel] | None = None) -> dict:
-        """Any job by id: a 3D garment (generation) or a fitting session."""
+    def get_result(self, job_id: str, kind: type[SQLModel] | None = None, user_id: str | None = None) -> dict:
+        """Any job by id: a 3D garment (generation), a fitting session or an avatar. With a user_id,
+        another user's garment or fitting is not found (avatars are shared bodies)."""
         job_id = parse_id(job_id, "job id")
+        user_id = parse_id(user_id, "user_id") if user_id else None
         with session_scope(self.ctx.engine) as db:
             for table in (kind,) if kind else (Cloth3D, FittingSession, AvatarPreset):
                 row = db.get(table, job_id)
-                if row is not None:
+                if row is not None and (table is AvatarPreset or _visible(row, user_id)):
                     return self.present(row)
         raise NotFound(f"No job with id {job_id}.")
+
+    def list_garments(self, user_id: str, limit: int = 100) -> list[dict]:
+        """A user's 3D garments, newest first."""
+        return self._list(Cloth3D, user_id, limit)
+
+    def list_fittings(self, user_id: str, limit: int = 100) -> list[dict]:
+        """A user's fitting sessions, newest first."""
+        return self._list(FittingSession, user_id, limit)
+
+    def _list(self, table: type[Cloth3D] | type[FittingSession], user_id: str, limit: int) -> list[dict]:
+        user_id = parse_id(user_id, "user_id")  # no user, no list: anonymous rows are nobody's to list
+        if not 1 <= int(limit) <= MAX_LIST:
+            raise InputError(f"limit must be between 1 and {MAX_LIST}.")
+        with session_scope(self.ctx.engine) as db:
+            rows = db.exec(select(table).where(table.user_id == user_id)
+                           .order_by(table.created_at.desc(), table.id).limit(int(limit))).all()
+        return [self.present(r) for r in rows]
 
     def health(self) -> dict[str, str]:
         """Each dependency really exercised; a failure is named, not hidden."""
@@ -295,7 +326,8 @@ class FitroomService:
                              "category": row.category, "width": row.width, "height": row.height,
                              "size_bytes": row.size_bytes, "has_alpha": row.has_alpha}
         if isinstance(row, Cloth3D):
-            return common | {"kind": "cloth3d", "cloth_id": row.cloth_id, "model": row.model_requested,
+            return common | {"kind": "cloth3d", "user_id": row.user_id, "cloth_id": row.cloth_id,
+                             "model": row.model_requested,
                              "model_used": row.model_used, "quality": row.quality,
                              "category": row.category, "stage": row.stage, "log": row.log,
                              "gltf_url": u(row.gltf_key), "glb_url": u(row.glb_key),

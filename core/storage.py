@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
 
@@ -45,10 +46,15 @@ class LocalStorage:
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # readers never see half a file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(path)  # readers never see half a file
+        except OSError as exc:  # a full or read-only disk: the caller gets a 503, not a 500
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise Unavailable(f"local storage write failed: {exc.strerror or exc}") from exc
 
     def get_bytes(self, key: str) -> bytes:
         return self.local_path(key).read_bytes()

@@ -75,11 +75,12 @@ def store_garment(ctx: Context, job_id: str, files: GarmentFiles) -> dict[str, s
     """Write a garment's files; returns the Cloth3D columns that point at them."""
     prefix = f"clothes3d/{job_id}"
     keys = {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
-            "thumb_key": f"{prefix}/thumb.png",
+            "thumb_key": f"{prefix}/thumb.png" if files.thumbnail else None,
             "cutout_key": f"{prefix}/cutout.png" if files.cutout_preview else None}
     ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
     ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
-    ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
+    if files.thumbnail:  # b"" when the preview could not be drawn
+        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
     if files.cutout_preview:
         ctx.storage.put_bytes(keys["cutout_key"], files.cutout_preview, "image/png")
     return keys
@@ -124,10 +125,11 @@ def run_fit(settings: Settings, job_id: str) -> None:
                       on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))
         prefix = f"fittings/{job_id}"
         keys = {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb",
-                "thumb_key": f"{prefix}/thumb.png"}
+                "thumb_key": f"{prefix}/thumb.png" if files.thumbnail else None}
         ctx.storage.put_bytes(keys["fitted_glb_key"], files.glb, "model/gltf-binary")
         ctx.storage.put_bytes(keys["fitted_gltf_key"], files.draco_glb, "model/gltf-binary")
-        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
+        if files.thumbnail:  # b"" when the preview could not be drawn
+            ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
         update_job(ctx, FittingSession, job_id, status=DONE, stage="done", metrics=files.metrics,
                    timings=files.timings, **keys)
     except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message

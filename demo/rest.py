@@ -1,10 +1,13 @@
-"""REST routes of the design notes, each a thin call into core.service."""
+"""REST routes of the design notes, each a thin call into core.service.
+
+Every route declares its response model and error codes, so that /openapi.json tells the truth
+(a schemathesis run checks each response against it)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,6 +22,7 @@ class GenerateRequest(BaseModel):
     model: Literal["auto", "silhouette", "zero123+instantmesh"] = "auto"
     quality: Literal["low", "med"] = "low"
     category: Category | None = None
+    user_id: str | None = None
 
 
 class AvatarRequest(BaseModel):
@@ -38,58 +42,157 @@ class FitRequest(BaseModel):
     tuck_in: bool = Field(False, description="tops under the waistband of bottoms, not over it")
 
 
-def build_router(service: FitroomService) -> APIRouter:
-    router = APIRouter()
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what went wrong, for a person to read")
 
-    @router.post("/clothes/upload-image", status_code=201, tags=["clothes"])
+
+class _Row(BaseModel):
+    id: str
+    created_at: str
+    status: str
+
+
+class _Job(_Row):
+    stage: str | None
+    log: str | None
+    timings: dict[str, float]
+    updated_at: str
+
+
+class ClothOut(_Row):
+    kind: Literal["cloth"]
+    user_id: str | None
+    image_url: str | None
+    category: str | None
+    width: int
+    height: int
+    size_bytes: int
+    has_alpha: bool
+
+
+class Cloth3DOut(_Job):
+    kind: Literal["cloth3d"]
+    user_id: str | None
+    cloth_id: str | None
+    model: str
+    model_used: str | None
+    quality: str
+    category: str | None
+    gltf_url: str | None
+    glb_url: str | None
+    obj_url: str | None
+    thumb_url: str | None
+    cutout_url: str | None
+    turntable_url: str | None
+    stats: dict[str, Any]
+
+
+class FittingOut(_Job):
+    kind: Literal["fitting"]
+    user_id: str | None
+    cloth3d_id: str
+    layers: list[str]
+    avatar_preset_id: str
+    fitted_gltf_url: str | None
+    fitted_glb_url: str | None
+    thumb_url: str | None
+    metrics: dict[str, Any]
+
+
+class AvatarOut(_Row):
+    kind: Literal["avatar"]
+    slug: str
+    name: str
+    height_cm: float
+    gender: str
+    notes: str | None
+    stage: str | None
+    log: str | None
+    requested: dict[str, Any]
+    is_custom: bool
+    gltf_url: str | None
+    glb_url: str | None
+    thumbnail_url: str | None
+    measurements: dict[str, Any]
+    landmarks: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "failed"]
+    checks: dict[str, str] = Field(description="'ok' or 'failed: <reason>' per dependency")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorOut} for code in codes}
+
+
+COMMON_ERRORS = _errors(400, 404, 503)  # bad id, unknown id, a dependency down
+UPLOAD_ERRORS = _errors(413, 415)
+UserQuery = Annotated[str | None, Query(description="with it, only that user's rows are found")]
+UserRequired = Annotated[str, Query(description="the user whose rows are listed")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def build_router(service: FitroomService) -> APIRouter:
+    router = APIRouter(responses=COMMON_ERRORS)
+
+    @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def upload_image(file: Annotated[UploadFile, File()],
-                     user_id: Annotated[str | None, Form()] = None) -> dict:
+                     user_id: Annotated[str | None, Form()] = None) -> ClothOut:
         return service.upload_image(file.file, file.filename, user_id)
 
-    @router.post("/clothes3d/import", status_code=201, tags=["clothes"])
+    @router.post("/clothes3d/import", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def import_garment_3d(file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],
                           category: Annotated[Category | None, Form()] = None,
                           units: Annotated[Literal["auto", "m", "cm", "mm"], Form()] = "auto",
                           up: Annotated[Literal["auto", "+y", "+z", "-y", "-z", "+x", "-x"], Form()] = "auto",
-                          user_id: Annotated[str | None, Form()] = None) -> dict:
+                          user_id: Annotated[str | None, Form()] = None) -> Cloth3DOut:
         return service.upload_garment_3d(file.file, file.filename, category, units, up, user_id)
 
     @router.post("/clothes/{cloth_id}/generate-3d", status_code=202, tags=["clothes"])
-    def generate_3d(cloth_id: str, body: GenerateRequest | None = None) -> dict:
+    def generate_3d(cloth_id: str, body: GenerateRequest | None = None) -> Cloth3DOut:
         body = body or GenerateRequest()
-        return service.generate_3d(cloth_id, body.model, body.quality, body.category)
+        return service.generate_3d(cloth_id, body.model, body.quality, body.category, body.user_id)
+
+    @router.get("/clothes3d", tags=["clothes"])
+    def list_garments(user_id: UserRequired, limit: Limit = 100) -> list[Cloth3DOut]:
+        return service.list_garments(user_id, limit)
 
     @router.get("/clothes3d/{cloth3d_id}", tags=["clothes"])
-    def get_cloth3d(cloth3d_id: str) -> dict:
-        return service.get_result(cloth3d_id, kind=Cloth3D)
+    def get_cloth3d(cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DOut:
+        return service.get_result(cloth3d_id, kind=Cloth3D, user_id=user_id)
 
     @router.get("/avatar-presets", tags=["avatars"])
-    def list_presets() -> list[dict]:
+    def list_presets() -> list[AvatarOut]:
         return service.list_presets()
 
     @router.post("/avatars", status_code=202, tags=["avatars"])
-    def create_avatar(body: AvatarRequest) -> dict:
+    def create_avatar(body: AvatarRequest) -> AvatarOut:
         return service.create_avatar(body.height_cm, body.chest_cm, body.waist_cm, body.hips_cm, body.gender,
                                      body.user_id)
 
     @router.get("/avatars/{avatar_id}", tags=["avatars"])
-    def get_avatar(avatar_id: str) -> dict:
+    def get_avatar(avatar_id: str) -> AvatarOut:
         return service.get_result(avatar_id, kind=AvatarPreset)
 
     @router.post("/fit", status_code=202, tags=["fitting"])
-    def fit(body: FitRequest) -> dict:
+    def fit(body: FitRequest) -> FittingOut:
         return service.fit(body.cloth3d_id, body.avatar_preset_id, body.user_id, body.ease, body.tuck_in)
 
-    @router.get("/session/{session_id}/result", tags=["fitting"])
-    def session_result(session_id: str) -> dict:
-        return service.get_result(session_id, kind=FittingSession)
+    @router.get("/fittings", tags=["fitting"])
+    def list_fittings(user_id: UserRequired, limit: Limit = 100) -> list[FittingOut]:
+        return service.list_fittings(user_id, limit)
 
-    @router.get("/healthz", tags=["ops"])
+    @router.get("/session/{session_id}/result", tags=["fitting"])
+    def session_result(session_id: str, user_id: UserQuery = None) -> FittingOut:
+        return service.get_result(session_id, kind=FittingSession, user_id=user_id)
+
+    @router.get("/healthz", tags=["ops"], response_model=HealthOut, responses={503: {"model": HealthOut}})
     def healthz() -> JSONResponse:
         checks = service.health()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "failed", "checks": checks},
-                            status_code=200 if ok else 503)
+        body = HealthOut(status="ok" if ok else "failed", checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):

@@ -9,18 +9,21 @@ from contextlib import asynccontextmanager
 
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from core.config import Settings
 from core.context import context_for
-from core.errors import FitroomError, PayloadTooLarge
+from core.errors import FitroomError
 from core.jobs import JobRunner
 from core.service import FitroomService
+from demo.limits import BodyLimit
 from demo.rest import build_router
 from demo.ui.blocks import EXAMPLES_DIR, build_ui
 
 log = logging.getLogger("fitroom.http")
 UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": "max_import_mb"}
+MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the file
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -46,23 +49,24 @@ def create_app(settings: Settings) -> FastAPI:
     async def request_log(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         t0 = time.perf_counter()
-        length = request.headers.get("content-length", "")
-        limit_mb = getattr(settings, UPLOAD_LIMITS.get(request.url.path, ""), None)
-        if limit_mb and length.isdigit() and int(length) > limit_mb * 2**20 + 64 * 1024:
-            # Refused before the body is read: the declared size is already too large.
-            exc = PayloadTooLarge(f"The upload is larger than the {limit_mb:g} MB limit.")
-            response = JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         response.headers["x-request-id"] = request_id
         log.info("request", extra={"request_id": request_id, "method": request.method,
                                    "route": request.url.path, "status": response.status_code,
                                    "duration_ms": round((time.perf_counter() - t0) * 1000, 1)})
         return response
 
+    limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
+    app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole
+    # Closed by default: only the origins named in CORS_ORIGINS may call the API from a browser.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
+                       allow_headers=["content-type", "x-request-id"], expose_headers=["x-request-id"])
     app.include_router(build_router(service))
     blocks = build_ui(service)
     blocks.queue(default_concurrency_limit=8)
+    # Gradio serves only files under allowed_paths (its own check, kept under mount_gradio_app:
+    # tests/test_isolation.py tries traversals), and limits its own uploads to our largest limit.
     return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"],
+                               max_file_size=max(limits.values()),
                                allowed_paths=[str(settings.objects_dir.resolve()),
                                               str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])
