@@ -69,24 +69,32 @@ def moto_endpoint(tmp_path_factory) -> Iterator[str]:
         log.close()
 
 
-def start_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def start_app(data_dir: Path, extra_env: dict[str, str] | None = None, port: int | None = None,
+              new_session: bool = False) -> tuple[subprocess.Popen, str]:
+    """`python app.py` on loopback; `new_session` puts it and its workers in their own process group."""
+    port = port or free_port()
     env = os.environ | {"DATA_DIR": str(data_dir), "PORT": str(port), "HOST": "127.0.0.1",
                         "JOB_WORKERS": "2", "LOG_LEVEL": "WARNING"} | (extra_env or {})
-    log = open(data_dir.parent / f"app-{port}.log", "w")  # noqa: SIM115
+    log = open(data_dir.parent / f"app-{port}.log", "a")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz", proc=proc)
     return proc, base
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory) -> Iterator[str]:
-    """The real app (`python app.py`) on a free port with its own data folder."""
+def live_app_dir(tmp_path_factory) -> Path:
+    """The data folder of `live_app` (tests look at its database and objects)."""
     data = tmp_path_factory.mktemp("app") / "data"
     data.mkdir()
-    proc, base = start_app(data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def live_app(live_app_dir: Path) -> Iterator[str]:
+    """The real app (`python app.py`) on a free port with its own data folder."""
+    proc, base = start_app(live_app_dir)
     try:
         yield base
     finally:
