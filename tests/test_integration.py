@@ -118,26 +118,6 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
         client.predict("../../etc/passwd", "silhouette", "low", api_name="/generate_3d")
 
 
-HOSTILE_UPLOADS = [
-    ("empty.png", b"", 400, "empty"),
-    ("page.png", b"<html><body>hi</body></html>", 415, "not a PNG"),
-    ("cut.jpg", photo_bytes()[:4000], 400, "damaged or truncated"),
-    ("big.jpg", b"\xff\xd8\xff" + b"\0" * (10 * 2**20 + 1), 413, "limit"),
-    ("../../etc/passwd", photo_bytes(), 201, ""),
-]
-
-
-@pytest.mark.parametrize("name,data,status,text", HOSTILE_UPLOADS, ids=[h[0] for h in HOSTILE_UPLOADS])
-def test_rest_refuses_hostile_uploads(live_app: str, name, data, status, text) -> None:
-    r = requests.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
-    assert r.status_code == status, r.text
-    if text:
-        assert text in r.json()["detail"]
-    else:  # a hostile file name is only a label: the object key is made by the server
-        assert "/etc/passwd" not in r.json()["image_url"]
-    assert requests.get(live_app + "/healthz", timeout=10).status_code == 200
-
-
 @pytest.mark.parametrize("method,path,body,status", [
     ("post", "/clothes/not-a-uuid/generate-3d", {}, 400),
     ("post", "/clothes/00000000-0000-4000-8000-000000000000/generate-3d", {}, 404),
@@ -157,11 +137,6 @@ def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) ->
     r = requests.request(method, live_app + path, json=body, timeout=10)
     assert r.status_code == status, r.text
     assert "import" not in r.text
-
-
-def test_malformed_json_is_a_client_error(live_app: str) -> None:
-    r = requests.post(live_app + "/fit", data=b"{not json", headers={"content-type": "application/json"}, timeout=10)
-    assert r.status_code == 422
 
 
 def test_health_and_request_ids(live_app: str) -> None:
