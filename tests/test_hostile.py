@@ -40,8 +40,8 @@ def rows(data_dir: Path) -> dict[str, set[str]]:
 def object_owners(data_dir: Path) -> dict[str, set[str]]:
     """For each table, the ids that own a folder of objects (`clothes/<id>/photo.jpg` → cloth <id>)."""
     objects = data_dir / "objects"
-    return {t: {p.name for p in (objects / prefix).glob("*") if any(p.iterdir())} if (objects / prefix).is_dir()
-            else set() for t, prefix in TABLES.items()}
+    return {t: {p.name for p in (objects / prefix).glob("*") if p.is_dir() and not p.is_symlink() and any(p.iterdir())}
+            for t, prefix in TABLES.items()}
 
 
 def check_consistent(data_dir: Path) -> dict[str, set[str]]:
