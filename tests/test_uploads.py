@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -129,3 +129,46 @@ def test_sniff() -> None:
     assert sniff_format(b"\x89PNG\r\n\x1a\nxxxx") == "PNG"
     assert sniff_format(b"RIFF1234WEBPVP8 ") == "WEBP"
     assert sniff_format(b"GIF89a") is None
+
+
+@st.composite
+def mutated_images(draw) -> bytes:
+    """A real image of any mode, size and format, then damaged the way uploads are: cut short,
+    bytes flipped, junk spliced in."""
+    fmt = draw(st.sampled_from(["PNG", "JPEG", "WEBP"]))
+    modes = {"PNG": ["RGB", "RGBA", "L", "LA", "P", "I;16", "1"], "JPEG": ["RGB", "L", "CMYK"],
+             "WEBP": ["RGB", "RGBA"]}[fmt]
+    mode = draw(st.sampled_from(modes))
+    w, h = draw(st.integers(1, 300)), draw(st.integers(1, 300))
+    img = Image.new(mode, (w, h), draw(st.integers(0, 255)) if mode in ("L", "P", "1") else None)
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    data = bytearray(buf.getvalue())
+    for _ in range(draw(st.integers(0, 3))):
+        cut = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["truncate", "flip", "splice"]))
+        if action == "truncate":
+            del data[cut:]
+        elif action == "flip" and cut < len(data):
+            data[cut] ^= draw(st.integers(1, 255))
+        elif action == "splice":
+            data[cut:cut] = draw(st.binary(min_size=1, max_size=64))
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated_images())
+def test_fuzz_damaged_images(data: bytes) -> None:
+    """A damaged image is refused with InputError or accepted as a clean, storable picture: never
+    another exception, never an image outside the limits."""
+    try:
+        v = validate_image(data, **LIMITS)
+    except InputError as exc:
+        assert str(exc)
+        event(f"refused: {type(exc).__name__}")
+        return
+    event("accepted")
+    assert min(v.size) >= 32 and max(v.size) <= LIMITS["max_side"]
+    assert v.image.mode in ("RGB", "RGBA") and v.image.mode == ("RGBA" if v.has_alpha else "RGB")
+    stored, content_type, _ = encode_for_storage(v)
+    assert Image.open(io.BytesIO(stored)).size == v.size and content_type.startswith("image/")
