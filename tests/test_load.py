@@ -4,8 +4,9 @@
 through gradio_client, while a prober times the light calls. Every request must succeed, every job
 end `done`, and the database must hold exactly the rows made: none lost, none twice.
 
-The database comes from the `load_db_url` fixture: SQLite (WAL, busy timeout) always, Postgres where
-a `postgres_url` fixture exists (it comes with the deployment work; skipped without it).
+The database comes from the `load_db_url` fixture: SQLite (WAL, busy timeout) always, and a fresh
+PostgreSQL database where the `postgres_server` fixture and `new_pg_database` exist in conftest
+(they come with the deployment work; the Postgres case is skipped without them).
 """
 
 from __future__ import annotations
@@ -36,9 +37,12 @@ def load_db_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'fitroom.db'}"
     try:
-        return request.getfixturevalue("postgres_url")
+        server = request.getfixturevalue("postgres_server")
     except pytest.FixtureLookupError:
-        pytest.skip("no postgres_url fixture on this branch")
+        pytest.skip("no postgres_server fixture in tests/conftest.py on this branch")
+    from tests import conftest
+
+    return conftest.new_pg_database(server)
 
 
 @pytest.fixture
