@@ -24,7 +24,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from tests.conftest import photo_bytes
-from tests.test_importer import exported, garment, glb_with, ply_header_only
+from tests.test_importer import exported, garment, glb_bad_indices, glb_with, ply_header_only
 from tests.test_uploads import png_bomb
 
 pytestmark = pytest.mark.slow
@@ -113,6 +113,7 @@ REFUSED_MESHES = {  # name → (file name, bytes, words of the message)
     "10^7 faces (glb)": ("g.glb", glb_with({"asset": {"version": "2.0"}, "accessors": [{"count": 3 * 10**7}],
                                              "meshes": [{"primitives": [{"indices": 0, "attributes": {}}]}]}),
                          "faces"),
+    "faces past the vertices": ("g.glb", glb_bad_indices(), "faces point at vertices"),
     "an image": ("g.glb", photo_bytes(), "not a GLB"),
 }
 

@@ -8,6 +8,8 @@ import struct
 import numpy as np
 import pytest
 import trimesh
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from core.ai.category import guess_category
 from core.ai.segment import Cutout
@@ -139,3 +141,57 @@ def test_scene_of_several_meshes_is_merged() -> None:
     scene.add_geometry(b, node_name="b", transform=trimesh.transformations.translation_matrix([0, -0.4, 0]))
     mesh, _ = load_mesh(scene.export(file_type="glb"), "s.glb", LIMIT)
     assert len(mesh.faces) == 24 and mesh.extents[1] == pytest.approx(0.7)
+
+
+def glb_bad_indices() -> bytes:
+    """A GLB whose index accessor reads float bytes: faces that point far past the 3 vertices."""
+    pos = np.eye(3, dtype=np.float32).tobytes()
+    view = {"buffer": 0, "byteLength": len(pos)}
+    return glb_with({"asset": {"version": "2.0"}, "buffers": [{"byteLength": len(pos)}], "bufferViews": [view],
+                     "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+                                    "min": [0, 0, 0], "max": [1, 1, 1]},
+                                   {"bufferView": 0, "componentType": 5125, "count": 9, "type": "SCALAR"}],
+                     "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+                     "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0}, pos)
+
+
+def test_faces_past_the_vertices_refused() -> None:
+    with pytest.raises(InputError, match="faces point at vertices it does not have"):
+        load_mesh(glb_bad_indices(), "g.glb", LIMIT)
+
+
+@st.composite
+def damaged_meshes(draw) -> tuple[bytes, str]:
+    """A small real mesh as GLB, OBJ or PLY, then cut short, bytes flipped or junk spliced in."""
+    fmt = draw(st.sampled_from(["glb", "obj", "ply"]))
+    mesh = trimesh.creation.icosphere(subdivisions=draw(st.integers(0, 2)))
+    mesh.apply_scale(draw(st.sampled_from([0.5, 50.0, 500.0, 1e-6, 1e9])))
+    data = bytearray(exported(mesh, fmt))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["truncate", "flip", "splice"]))
+        if action == "truncate":
+            del data[at:]
+        elif action == "flip" and at < len(data):
+            data[at] ^= draw(st.integers(1, 255))
+        elif action == "splice":
+            data[at:at] = draw(st.binary(min_size=1, max_size=32))
+    return bytes(data), fmt
+
+
+@settings(max_examples=200, deadline=None)
+@given(damaged_meshes(), st.sampled_from(["auto", "cm"]), st.sampled_from(["auto", "+z"]))
+def test_fuzz_damaged_meshes(case, units, up) -> None:
+    """A damaged 3D file is refused with InputError, or becomes a finite, well-indexed garment mesh:
+    never another exception (which would be a 500 on the synchronous import route)."""
+    data, fmt = case
+    try:
+        mesh, _ = load_mesh(data, f"g.{fmt}", LIMIT)
+        item = scale_and_anchor(orient(mesh, fmt == "glb", up), units, 0.7)
+    except InputError as exc:
+        assert str(exc)
+        event(f"refused ({fmt})")
+        return
+    event(f"accepted ({fmt})")
+    assert np.isfinite(item.mesh.vertices).all()
+    assert item.mesh.faces.min() >= 0 and item.mesh.faces.max() < len(item.mesh.vertices)

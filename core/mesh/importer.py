@@ -80,17 +80,22 @@ def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimes
         raise InputError(f"The mesh has {declared:,} faces; at most {MAX_FACES:,} are accepted.")
     try:
         loaded = trimesh.load(io.BytesIO(data), file_type=fmt, process=False, force="scene")
+        # transforms applied: a hostile node matrix fails here, not at parse time
+        meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
     except Exception as exc:  # noqa: BLE001 - parsers raise anything on hostile input
         raise InputError(f"The {fmt.upper()} file could not be read ({type(exc).__name__}). If it is a glTF "
                          "with separate .bin or texture files, upload it as one GLB.") from None
-    meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]  # transforms applied
     if not meshes:
         raise InputError("The file holds no triangle mesh with faces (only points, lines or nothing).")
     mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
     if len(mesh.faces) > MAX_FACES:
         raise InputError(f"The mesh has {len(mesh.faces):,} faces; at most {MAX_FACES:,} are accepted.")
+    if mesh.vertices.ndim != 2 or mesh.vertices.shape[1] != 3 or mesh.faces.ndim != 2 or mesh.faces.shape[1] != 3:
+        raise InputError("The mesh is malformed: its vertices are not 3D points or its faces not triangles.")
     if not np.isfinite(mesh.vertices).all():
         raise InputError("The mesh has vertices that are not numbers (NaN or infinite).")
+    if mesh.faces.min() < 0 or mesh.faces.max() >= len(mesh.vertices):  # parsers pass such indices through
+        raise InputError("The mesh is malformed: its faces point at vertices it does not have.")
     if np.ptp(mesh.vertices, axis=0).max() <= 0:
         raise InputError("The mesh has no size (all its vertices are at one point).")
     return mesh, fmt
