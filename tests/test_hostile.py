@@ -280,3 +280,13 @@ def test_import_of_a_good_mesh_still_works(live_app: str, live_app_dir: Path) ->
                       timeout=60)
     assert r.status_code == 201 and r.json()["status"] == "done", r.text
     assert r.json()["id"] in check_consistent(live_app_dir)["cloth3d"]
+
+
+def test_gradio_upload_route_is_limited(live_app: str) -> None:
+    """Gradio's own upload route (where gradio_client sends files first) stops at the largest limit."""
+    big = b"\0" * (51 * 2**20)
+    r = requests.post(live_app + "/gradio_api/upload", files={"files": ("big.glb", big)}, timeout=60)
+    assert r.status_code == 413, r.text[:200]
+    small = requests.post(live_app + "/gradio_api/upload", files={"files": ("ok.jpg", photo_bytes())}, timeout=60)
+    assert small.status_code == 200
+    _health(live_app)
