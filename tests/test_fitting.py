@@ -80,6 +80,22 @@ def test_push_out_clears_any_point(body, points) -> None:
     assert np.allclose(out[clear], pts[clear])  # points already clear are not moved
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), spread=st.floats(0.01, 0.4))
+def test_body_grid_agrees_with_the_exact_body(body, seed, spread) -> None:
+    """The per-avatar grid must never change an answer: inside as ray parity says, and its
+    distance bound never above the true distance to the skin."""
+    rng = np.random.default_rng(seed)
+    skin = body.mesh.sample(400, seed=seed)
+    lo, hi = body.mesh.bounds[0] - 0.1, body.mesh.bounds[1] + 0.1
+    pts = np.vstack([skin + rng.normal(0, spread, skin.shape), rng.uniform(lo, hi, (400, 3))])
+    assert (body.contains(pts) == body.mesh.contains(pts)).all()
+    assert (body.grid.clearance(pts) <= np.abs(exact_clearance(body, pts)) + 1e-9).all()
+    signed, _, _ = body.surface_query(pts)
+    near = np.abs(exact_clearance(body, pts)) < 0.02
+    assert np.isfinite(signed[near]).all()  # nothing near the skin is skipped
+
+
 def test_push_out_keeps_the_clearance_almost_everywhere(body) -> None:
     """Only in creases narrower than twice the offset (the gluteal cleft) can a point not be
     4 mm from both sides at once; there it still ends outside."""
