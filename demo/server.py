@@ -17,7 +17,7 @@ from core.errors import FitroomError, PayloadTooLarge
 from core.jobs import JobRunner
 from core.service import FitroomService
 from demo.rest import build_router
-from demo.ui.blocks import EXAMPLES_DIR, build_ui
+from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
 
 log = logging.getLogger("fitroom.http")
 UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": "max_import_mb"}
@@ -63,6 +63,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_router(service))
     blocks = build_ui(service)
     blocks.queue(default_concurrency_limit=8)
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"],
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,
                                allowed_paths=[str(settings.objects_dir.resolve()),
                                               str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])
