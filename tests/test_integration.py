@@ -145,7 +145,7 @@ def test_gradio_client_custom_avatar(live_app: str) -> None:
     assert job["status"] == "done", job["log"]
     assert job["id"] in [a["id"] for a in client.predict(api_name="/list_presets")]
     assert client.predict(171, 94, 80, 99, "male", api_name="/create_avatar")["id"] == job["id"]  # cached
-    with pytest.raises(Exception, match="not in the list of choices|female or male"):
+    with pytest.raises(Exception, match=r"not in the list of choices|female or male"):
         client.predict(171, 94, 80, 99, "robot", api_name="/create_avatar")
 
 

@@ -94,6 +94,7 @@ class BodyModel:
         """Build what every fit on this avatar uses (samples, grid, the exact search's tree) now,
         once per process, so that no user's fit pays for it (about 1 s in all)."""
         _ = self.surface, self.grid, self.mesh.triangles_tree
+        self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
         return self
 
     def contains(self, points: np.ndarray) -> np.ndarray:
