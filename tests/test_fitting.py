@@ -56,7 +56,21 @@ def test_fitted_garment_never_inside(body, category) -> None:
     if category == "bottom":
         assert abs(hi - body.point("waist")[1]) < 0.08 and lo < body.point("knee_l")[1]
     else:
-        assert abs(hi - body.point("neck")[1]) < 0.08 and lo < body.point("waist")[1]
+        # The neckline rests where the neck meets the shoulders (the cloth around the neck base
+        # stands a little above it), well below the skeleton's neck joint.
+        assert -0.01 < hi - body.neck_base_y < 0.05 and lo < body.point("waist")[1]
+
+
+def test_neck_base_is_where_the_neck_widens_into_the_shoulders(body) -> None:
+    from core.avatars.measure import torso_loop
+
+    def width(y: float) -> float:
+        loop = torso_loop(body.mesh, y, (0.0, float(body.point("pelvis")[2])))
+        return loop.bounds[2] - loop.bounds[0]
+
+    base = body.neck_base_y
+    assert body.point("chest")[1] < base < body.point("neck")[1]
+    assert width(base - 0.03) > 1.6 * width(base + 0.04)  # shoulders below, the neck above
 
 
 def test_scene_has_named_nodes_and_keeps_texture(body) -> None:

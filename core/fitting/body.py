@@ -93,7 +93,7 @@ class BodyModel:
     def prepared(self) -> BodyModel:
         """Build what every fit on this avatar uses (samples, grid, the exact search's tree) now,
         once per process, so that no user's fit pays for it (about 1 s in all)."""
-        _ = self.surface, self.grid, self.mesh.triangles_tree
+        _ = self.surface, self.grid, self.mesh.triangles_tree, self.neck_base_y
         self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
         return self
 
@@ -117,6 +117,25 @@ class BodyModel:
             cp, d, tri = trimesh.proximity.closest_point(self.mesh, points[deep])
             signed[deep], closest[deep], normals[deep] = -d, cp, self.mesh.face_normals[tri]
         return signed, closest, normals
+
+    @cached_property
+    def neck_base_y(self) -> float:
+        """Height where the neck meets the shoulders, which a top's neckline rests on: the
+        skeleton's neck joint lies anywhere from there to the jaw. Found from the body's
+        sections: going down from the neck's narrowest section, where it grows half as wide again."""
+        pelvis, chest, neck = self.point("pelvis"), self.point("chest")[1], self.point("neck")[1]
+        ys = np.arange(chest, neck + 0.05, 0.005)
+        widths = np.full(len(ys), np.nan)
+        for i, y in enumerate(ys):  # ~60 sections, once per avatar
+            loop = torso_loop(self.mesh, float(y), (float(pelvis[0]), float(pelvis[2])))
+            if loop is not None:
+                widths[i] = loop.bounds[2] - loop.bounds[0]
+        upper = ys > (chest + neck) / 2
+        if not np.isfinite(widths[upper]).any():
+            return neck
+        narrowest = int(np.nanargmin(np.where(upper, widths, np.nan)))
+        below = np.flatnonzero((np.arange(len(ys)) < narrowest) & (widths >= 1.5 * widths[narrowest]))
+        return float(ys[below[-1]]) if len(below) else neck
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y."""

@@ -14,6 +14,7 @@ from core.mesh.importer import front_mask
 
 # Ease over the body's flat half-girth: how much wider than the body the garment is cut.
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
+TORSO_BAND = (0.3, 0.6)  # rows (fractions of the height) across the chest and belly of a top
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
@@ -52,6 +53,15 @@ class FrontRuns:
             nearest = np.minimum.accumulate(idx[::-1])[::-1]
             nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
             left, right = left[nearest], right[nearest]
+            # Above the body of the garment, a run wider than the body is a sleeve joined to it
+            # (dropped shoulders, sleeves spread wide): keep the torso's sides going straight up.
+            height_px = float(np.ptp(v[:, 1])) * px_per_m
+            body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
+            body_rows = body_rows[have[np.clip(body_rows, 0, size - 1)]]
+            if len(body_rows):
+                upper = np.arange(size) < body_rows[0]
+                left[upper] = np.maximum(left[upper], np.median(left[body_rows]))
+                right[upper] = np.minimum(right[upper], np.median(right[body_rows]))
         return cls(left, right, have, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
 
     def width(self, band: tuple[float, float]) -> float:
@@ -84,7 +94,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     if category == "bottom":
         ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
     else:  # across the chest and belly, below the armholes
-        ref_name, anchor_y, band = "chest", body.point("neck")[1] - 0.01, (0.3, 0.6)
+        ref_name, anchor_y, band = "chest", body.neck_base_y + 0.01, TORSO_BAND
     ref_y = body.point(ref_name)[1]
     x0, x1, z0, z1 = body.torso_extent(ref_y)
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
