@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from core.context import context_for
 from core.db import INTERRUPTED, fail_interrupted_jobs, init_db, session_scope
 from core.models import AvatarPreset, Cloth3D, FittingSession
 
+pytestmark = pytest.mark.both_dbs
 
 class _NoRunner:
     def submit(self, *args) -> None:  # seeding and recovery never submit jobs
