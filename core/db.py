@@ -26,6 +26,24 @@ _MIGRATION_LOCK = 786001  # Postgres advisory lock: one process migrates at a ti
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """One engine per URL and process (job worker processes build their own)."""
+    engine = _create(url)
+    _ENGINES.append(engine)
+    return engine
+
+
+_ENGINES: list[Engine] = []
+
+
+def forget_engines_after_fork() -> None:
+    """In a forked child: drop the parent's pooled connections without closing them (they are still
+    the parent's), so the child opens its own."""
+    for engine in _ENGINES:
+        engine.dispose(close=False)
+    _ENGINES.clear()
+    get_engine.cache_clear()
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from core.config import Settings
 from core.context import context_for
 from core.errors import FitroomError, PayloadTooLarge
-from core.jobs import JobRunner
+from core.jobs import make_runner
 from core.service import FitroomService
 from demo.rest import build_router
 from demo.ui.blocks import EXAMPLES_DIR, build_ui
@@ -25,7 +25,7 @@ UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": 
 
 def create_app(settings: Settings) -> FastAPI:
     ctx = context_for(settings)
-    runner = JobRunner(settings)
+    runner = make_runner(settings)
     service = FitroomService(ctx, runner)
     started = service.start()
     log.info("started", extra=started)
