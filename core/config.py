@@ -75,3 +75,11 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def bind_address(settings: Settings, environ: dict[str, str]) -> tuple[str, int]:
+    """Where `python app.py` listens: HOST and PORT when set; on a Hugging Face Space (SPACE_ID is
+    set there) 0.0.0.0:7860, where the Space's proxy looks; else loopback."""
+    if "SPACE_ID" in environ and "HOST" not in environ:
+        return "0.0.0.0", int(environ.get("PORT", 7860))
+    return settings.host, settings.port
