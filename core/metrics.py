@@ -50,7 +50,7 @@ class JobCollector:
                 queued.add_metric([kind], depth)
             finished = [("cloth3d", model or "unknown", timings) for model, timings in s.exec(
                 select(Cloth3D.model_used, Cloth3D.timings).where(Cloth3D.status == DONE))]
-            finished += [("fittingsession", "fit", timings) for (timings,) in s.exec(
+            finished += [("fittingsession", "fit", timings) for timings in s.exec(
                 select(FittingSession.timings).where(FittingSession.status == DONE))]
         return [jobs, queued, self._stage_histogram(finished)]
 

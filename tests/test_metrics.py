@@ -36,6 +36,7 @@ def test_job_metrics_come_from_the_db(settings) -> None:
         s.add(Cloth3D(cloth_id="c", status="done", model_used="silhouette", timings={"cut-out": 0.04}))
         s.add(Cloth3D(cloth_id="c", stage="queued"))
         s.add(FittingSession(cloth3d_id="g", avatar_preset_id="a", status="error"))
+        s.add(FittingSession(cloth3d_id="g", avatar_preset_id="a", status="done", timings={"settle": 0.7}))
         s.commit()
     found = {}
     for fam in JobCollector(settings).collect():
@@ -49,6 +50,7 @@ def test_job_metrics_come_from_the_db(settings) -> None:
     assert found[key("fitroom_job_stage_seconds_bucket", le="+Inf", **cut)] == 2
     assert found[key("fitroom_job_stage_seconds_sum", **cut)] == pytest.approx(0.24)
     assert found[key("fitroom_job_stage_seconds_count", kind="cloth3d", model="silhouette", stage="export")] == 1
+    assert found[key("fitroom_job_stage_seconds_sum", kind="fittingsession", model="fit", stage="settle")] == 0.7
 
 
 @pytest.mark.slow
@@ -70,7 +72,17 @@ def test_metrics_endpoint(live_app: str) -> None:
     assert not [k for k in got if "not-an-id" in str(k)], "raw paths must not become labels"
 
 
-def test_json_logs_carry_job_id_and_honour_level(capsys) -> None:
+@pytest.fixture
+def root_logging():
+    """configure_logging replaces the root handlers: put the originals back after the test."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    root.handlers[:], _ = saved
+    root.setLevel(saved[1])
+
+
+def test_json_logs_carry_job_id_and_honour_level(capsys, root_logging) -> None:
     configure_logging("WARNING")
     log = logging.getLogger("fitroom.test")
     log.info("hidden")
@@ -81,4 +93,3 @@ def test_json_logs_carry_job_id_and_honour_level(capsys) -> None:
     assert [(x["msg"], x.get("job_id")) for x in lines] == [("inside", "job-123"), ("outside", None)]
     assert lines[0]["stage"] == "export" and lines[0]["level"] == "warning"
     assert isinstance(logging.getLogger().handlers[0].formatter, JsonFormatter)
-    configure_logging("INFO")
