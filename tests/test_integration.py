@@ -77,7 +77,9 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     assert get(base, job["thumb_url"])[:8] == b"\x89PNG\r\n\x1a\n"
 
     presets = requests.get(base + "/avatar-presets", timeout=10).json()
-    assert len(presets) == 3 and all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
+    # the three seeded presets come first; custom avatars other tests built follow them
+    assert [p["is_custom"] for p in presets[:3]] == [False] * 3
+    assert all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
     r = requests.post(base + "/fit", json={"cloth3d_id": job["id"], "avatar_preset_id": presets[0]["id"]},
                       timeout=30)
     assert r.status_code == 202

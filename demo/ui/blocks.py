@@ -5,6 +5,7 @@ recent garments and fittings, kept in their browser. It only wires; the public A
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ AVATAR_STAGES = ["queued", "solving", "export"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
+EXAMPLE_CATEGORIES = json.loads((EXAMPLES_DIR / "categories.json").read_text()) if EXAMPLES else {}
 VIEW_BG = (0.96, 0.96, 0.97, 1)
 CSS = """
 .step-title h3 { margin: 0 0 .25rem 0; }
@@ -78,6 +80,8 @@ def _tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.
 def build_ui(service: FitroomService) -> gr.Blocks:
     settings = service.ctx.settings
     example_jobs: dict[tuple, str] = {}  # example photo (hash, category) → its finished garment
+    example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
+                        for p in EXAMPLES}
 
     with gr.Blocks(title="Fitroom 3D", analytics_enabled=False, fill_width=True) as blocks:
         gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar — "
@@ -210,7 +214,10 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             """An example is generated once per server process, then reopened at once. (Gradio's own
             example cache would replay this person's history and outfit from whoever clicked first.)"""
             try:
-                key = (hashlib.sha256(Path(photo_path).read_bytes()).hexdigest(), category_v)
+                digest = hashlib.sha256(Path(photo_path).read_bytes()).hexdigest()
+                if category_v == "auto":
+                    category_v = example_category.get(digest, "auto")
+                key = (digest, category_v)
                 job_id = example_jobs.get(key)
                 if job_id and service.get_result(job_id)["status"] == "done":
                     return show_garment(job_id, "example, made earlier", hist, chosen)
