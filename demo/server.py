@@ -10,16 +10,17 @@ from contextlib import asynccontextmanager
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from core.config import Settings
 from core.context import context_for
 from core.errors import FitroomError
-from core.jobs import JobRunner
+from core.jobs import make_runner
+from core.metrics import Metrics
 from core.service import FitroomService
 from demo.limits import BodyLimit
 from demo.rest import build_router
-from demo.ui.blocks import EXAMPLES_DIR, build_ui
+from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
 
 log = logging.getLogger("fitroom.http")
 UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": "max_import_mb"}
@@ -28,7 +29,7 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the file
 
 def create_app(settings: Settings) -> FastAPI:
     ctx = context_for(settings)
-    runner = JobRunner(settings)
+    runner = make_runner(settings)
     service = FitroomService(ctx, runner)
     started = service.start()
     log.info("started", extra=started)
@@ -40,24 +41,39 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Fitroom 3D", version="0.1.0", lifespan=lifespan)
     app.state.service = service
+    metrics = Metrics(settings)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     @app.exception_handler(FitroomError)
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
+    limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
+    app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
+    # added before the request log, so that the log (outside it) records and counts its 413s
+
     @app.middleware("http")
     async def request_log(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         t0 = time.perf_counter()
+        length = request.headers.get("content-length", "")
         response = await call_next(request)
         response.headers["x-request-id"] = request_id
+        seconds = time.perf_counter() - t0
         log.info("request", extra={"request_id": request_id, "method": request.method,
                                    "route": request.url.path, "status": response.status_code,
-                                   "duration_ms": round((time.perf_counter() - t0) * 1000, 1)})
+                                   "duration_ms": round(seconds * 1000, 1)})
+        # Labelled by the route's template (/clothes3d/{id}), never the raw path: bounded series.
+        upload = request.url.path in UPLOAD_LIMITS
+        route = request.url.path if upload else getattr(request.scope.get("route"), "path", None) or "other"
+        metrics.observe(request.method, route, response.status_code, seconds,
+                        int(length) if upload and length.isdigit() else None)
         return response
 
-    limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
-    app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole
     # Closed by default: only the origins named in CORS_ORIGINS may call the API from a browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                        allow_headers=["content-type", "x-request-id"], expose_headers=["x-request-id"])
@@ -66,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     blocks.queue(default_concurrency_limit=8)
     # Gradio serves only files under allowed_paths (its own check, kept under mount_gradio_app:
     # tests/test_isolation.py tries traversals), and limits its own uploads to our largest limit.
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"],
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,
                                max_file_size=max(limits.values()),
                                allowed_paths=[str(settings.objects_dir.resolve()),
                                               str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])

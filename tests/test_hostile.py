@@ -250,22 +250,22 @@ def test_malformed_json_bodies(live_app: str, body: bytes) -> None:
     _health(live_app)
 
 
-BAD_GRADIO = [
+BAD_GRADIO = [  # a value outside a parameter's choices is refused by Gradio itself, before the service
     ("/generate_3d", ("../../etc/passwd", "silhouette", "low"), "not a valid id"),
-    ("/generate_3d", (ZERO, "silhouette", "ultra"), "Unknown quality"),
-    ("/generate_3d", (ZERO, "gpt-9", "low"), "Unknown model"),
+    ("/generate_3d", (ZERO, "silhouette", "ultra"), "Unknown quality|not in the list of choices"),
+    ("/generate_3d", (ZERO, "gpt-9", "low"), "Unknown model|not in the list of choices"),
     ("/get_result", ("' OR 1=1 --",), "not a valid id"),
     ("/get_result", (ZERO,), "No job"),
     ("/fit", (",".join([ZERO] * 50), ZERO), "At most 3"),
-    ("/fit", (ZERO, ZERO, "", "sideways"), "Unknown ease"),
+    ("/fit", (ZERO, ZERO, "", "sideways"), "Unknown ease|not in the list of choices"),
     ("/fit", (ZERO, ZERO, "not-a-user"), "not a valid id"),
     ("/create_avatar", (-170, 90, 70, 95, "female"), "height must be between"),
     ("/create_avatar", (170, 1e308, 70, 95, "female"), "chest must be between"),
-    ("/create_avatar", (170, 90, 70, 95, "<script>"), "Unknown gender"),
+    ("/create_avatar", (170, 90, 70, 95, "<script>"), "Unknown gender|not in the list of choices"),
 ]
 
 
-@pytest.mark.parametrize("api,args,words", BAD_GRADIO, ids=[f"{b[0]} {b[2]}" for b in BAD_GRADIO])
+@pytest.mark.parametrize("api,args,words", BAD_GRADIO, ids=[f"{b[0]} {b[2].split('|')[0]}" for b in BAD_GRADIO])
 def test_gradio_refuses_bad_parameters(live_app: str, live_app_dir: Path, client: Client, api, args, words) -> None:
     before = check_consistent(live_app_dir)
     with pytest.raises(Exception, match=words):
