@@ -44,6 +44,7 @@ def test_ids_are_random_uuid4(service) -> None:
     assert all(uuid.UUID(i).version == 4 for i in ids)
 
 
+@pytest.mark.both_dbs
 def test_users_see_only_their_own_rows(service, garment_glb) -> None:
     a = service.upload_garment_3d(io.BytesIO(garment_glb), "a.glb", user_id=ALICE)
     b = service.upload_garment_3d(io.BytesIO(garment_glb), "b.glb", user_id=BOB)

@@ -4,9 +4,7 @@
 through gradio_client, while a prober times the light calls. Every request must succeed, every job
 end `done`, and the database must hold exactly the rows made: none lost, none twice.
 
-The database comes from the `load_db_url` fixture: SQLite (WAL, busy timeout) always, and a fresh
-PostgreSQL database where the `postgres_server` fixture and `new_pg_database` exist in conftest
-(they come with the deployment work; the Postgres case is skipped without them).
+Run twice (`both_dbs`): on SQLite (WAL, busy timeout) and on a fresh PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -32,17 +30,10 @@ UPLOADS, GENERATES, FITS = 50, 10, 10
 TABLES = (Cloth, Cloth3D, FittingSession)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def load_db_url(request, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'fitroom.db'}"
-    try:
-        server = request.getfixturevalue("postgres_server")
-    except pytest.FixtureLookupError:
-        pytest.skip("no postgres_server fixture in tests/conftest.py on this branch")
-    from tests import conftest
-
-    return conftest.new_pg_database(server)
+@pytest.fixture
+def load_db_url(db_url: str, tmp_path: Path) -> str:
+    """The database the app under load uses: SQLite (the default file) or a fresh PostgreSQL one."""
+    return db_url or f"sqlite:///{tmp_path / 'data' / 'fitroom.db'}"
 
 
 @pytest.fixture
@@ -99,6 +90,7 @@ def ok(r: requests.Response, status: int) -> dict:
     return r.json()
 
 
+@pytest.mark.both_dbs
 def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: Path) -> None:
     base = load_app
     before = counts(load_db_url)
