@@ -27,41 +27,37 @@ EDGES = np.array([(0, 1), (1, 5), (4, 5), (0, 4), (2, 3), (3, 7), (6, 7), (2, 6)
 FACES = [[c for c in range(8) if CORNERS[c, axis] == side] for axis in range(3) for side in (0, 1)]
 
 
+def _case_patches(case: int) -> list[int]:
+    """Patch of each of the 12 edges for one sign case (-1: not crossed)."""
+    edge_of = {frozenset(e): i for i, e in enumerate(EDGES.tolist())}
+    inside = [(case >> c) & 1 for c in range(8)]
+    parent = list(range(12))
+
+    def find(e: int) -> int:
+        while parent[e] != e:
+            e = parent[e]
+        return e
+
+    crossed = [i for i, (a, b) in enumerate(EDGES) if inside[a] != inside[b]]
+    for face in FACES:
+        face_edges = [edge_of[frozenset((a, b))] for a in face for b in face
+                      if a < b and (CORNERS[a] != CORNERS[b]).sum() == 1]
+        cut = [e for e in face_edges if e in crossed]
+        pairs = [cut] if len(cut) == 2 else []
+        if len(cut) == 4:  # ambiguous face: keep each inside corner's region apart
+            pairs = [[e for e in cut if c in EDGES[e]] for c in face if inside[c]]
+        for a, b in pairs:
+            parent[find(a)] = find(b)
+    roots: dict[int, int] = {}
+    return [roots.setdefault(find(e), len(roots)) if e in crossed else -1 for e in range(12)]
+
+
 @lru_cache(maxsize=1)
 def patch_tables() -> tuple[np.ndarray, np.ndarray]:
     """For each of the 256 sign cases: the patch (dual vertex) each edge belongs to, -1 where the
     edge is not crossed ([256, 12]), and the number of patches ([256])."""
-    edge_of = {frozenset(e): i for i, e in enumerate(EDGES.tolist())}
-    edge_patch = np.full((256, 12), -1, np.int64)
-    count = np.zeros(256, np.int64)
-    for case in range(256):
-        inside = [(case >> c) & 1 for c in range(8)]
-        parent = list(range(12))
-
-        def find(e: int) -> int:
-            while parent[e] != e:
-                e = parent[e]
-            return e
-
-        def union(a: int, b: int) -> None:
-            parent[find(a)] = find(b)
-
-        crossed = [i for i, (a, b) in enumerate(EDGES) if inside[a] != inside[b]]
-        for face in FACES:
-            face_edges = [edge_of[frozenset((a, b))] for a in face for b in face
-                          if a < b and (CORNERS[a] != CORNERS[b]).sum() == 1]
-            cut = [e for e in face_edges if e in crossed]
-            if len(cut) == 2:
-                union(*cut)
-            elif len(cut) == 4:  # ambiguous face: keep each inside corner's region apart
-                for c in face:
-                    if inside[c]:
-                        union(*[e for e in cut if c in EDGES[e]])
-        roots: dict[int, int] = {}
-        for e in crossed:
-            edge_patch[case, e] = roots.setdefault(find(e), len(roots))
-        count[case] = len(roots)
-    return edge_patch, count
+    edge_patch = np.array([_case_patches(case) for case in range(256)], np.int64)
+    return edge_patch, edge_patch.max(axis=1) + 1
 
 
 def _cube_offsets(res: int) -> torch.Tensor:

@@ -31,7 +31,7 @@ def sample_planes(planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     Plane 0 spans (x, y), plane 1 (x, z), plane 2 (z, y); beyond the box reads zeros."""
     p = points * (2.0 / BOX_WARP)
     uv = torch.stack([p[..., [0, 1]], p[..., [0, 2]], p[..., [2, 1]]], dim=1)  # [B, 3, N, 2]
-    b, n_planes, c, h, w = planes.shape
+    b, _, c, h, w = planes.shape
     feats = F.grid_sample(planes.reshape(b * 3, c, h, w), uv.reshape(b * 3, 1, -1, 2).to(planes.dtype),
                           mode="bilinear", padding_mode="zeros", align_corners=False)  # [3B, C, 1, N]
     return feats.view(b, 3, c, -1).permute(0, 3, 1, 2).reshape(b, -1, 3 * c)
