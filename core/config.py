@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     ml_device: Literal["auto", "cuda", "cpu"] = "auto"  # cpu: only when asked (tests); auto = CUDA if present
     instantmesh_variant: Literal["large", "base"] = "large"
     ml_surface: Literal["flexicubes", "marching_cubes"] = "flexicubes"
-    ml_texture: Literal["map", "vertex"] = "map"  # UV texture map (xatlas) or vertex colours
+    ml_texture: Literal["vertex", "map"] = "vertex"  # vertex colours, or a UV texture map (xatlas; slow)
     ml_steps_low: int = Field(28, ge=1, le=200)  # diffusion steps per quality
     ml_steps_med: int = Field(75, ge=1, le=200)
     ml_seed: int = 42
