@@ -11,7 +11,8 @@ The patch tables are derived at import from the cube's topology rather than copi
 the crossing edges pair up, and on an ambiguous face (two diagonal corners inside) the two edges
 around each inside corner pair up, so inside regions stay apart on that face, a rule both cubes
 sharing the face agree on. (Cube-interior ambiguities, which the reference resolves from a
-neighbouring cube, are not resolved: such a cube keeps its face-derived patches.)
+neighbouring cube, are not resolved: such a cube keeps its face-derived patches, and, as in Dual
+Marching Cubes, two quads may then share an edge. The surface stays closed.)
 """
 
 from __future__ import annotations
