@@ -70,8 +70,13 @@ def _tokenizer(folder: Path) -> None:
 def build_zero123(root: Path, seed: int = 0) -> None:
     """zero123plus-v1.2/ (config-only UNet) + InstantMesh/diffusion_pytorch_model.bin (fp16)."""
     from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, UNet2DConditionModel
-    from transformers import (CLIPImageProcessor, CLIPTextConfig, CLIPTextModel, CLIPVisionConfig,
-                              CLIPVisionModelWithProjection)
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
 
     torch.manual_seed(seed)
     z = root / ZERO123_DIR
