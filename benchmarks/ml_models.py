@@ -111,25 +111,27 @@ def build_zero123(root: Path, seed: int = 0) -> None:
                                                     "ramping_coefficients": ramp}))
 
 
-def tiny_instantmesh(seed: int = 0) -> InstantMesh:
-    """Random tiny weights, with the SDF head's last bias set so that the SDF's median over the
-    grid is zero for random views: the surface then exists (noise blobs) for any input."""
+def random_instantmesh(cfg: InstantMeshConfig = TINY_INSTANTMESH, seed: int = 0,
+                       device: str = "cpu") -> InstantMesh:
+    """Random weights, with the SDF head's last bias set so that the SDF's median over the grid is
+    zero for random views: a surface (noise blobs) then exists for any input."""
     from core.ai.ml.cameras import input_cameras
     from core.ai.ml.instantmesh.surface import query_grid
 
     torch.manual_seed(seed)
-    model = InstantMesh(TINY_INSTANTMESH).eval()
+    with torch.device(device):
+        model = InstantMesh(cfg).eval()
     with torch.no_grad():
-        views = torch.rand(1, 6, 3, TINY_INSTANTMESH.input_size, TINY_INSTANTMESH.input_size)
-        planes = model.forward_planes(views, torch.from_numpy(input_cameras())[None])
-        sdf, _ = query_grid(model, planes, TINY_INSTANTMESH.grid_res)
+        views = torch.rand(1, 6, 3, cfg.input_size, cfg.input_size, device=device)
+        planes = model.forward_planes(views, torch.from_numpy(input_cameras()).to(device)[None])
+        sdf, _ = query_grid(model, planes, cfg.grid_res)
         model.synthesizer.decoder.net_sdf[6].bias -= sdf.median()
     return model
 
 
 def build_instantmesh(root: Path, variant: str = "tiny", seed: int = 0) -> Path:
     """InstantMesh/instant_mesh_<variant>.ckpt (+ its .json config) in the official format."""
-    model = tiny_instantmesh(seed)
+    model = random_instantmesh(TINY_INSTANTMESH, seed)
     path = root / INSTANTMESH_DIR / checkpoint_name(variant)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(to_checkpoint(model.state_dict()), path)
@@ -143,3 +145,28 @@ def build_all(root: Path, variant: str = "large") -> Path:
     build_zero123(root)
     build_instantmesh(root, variant)
     return root
+
+
+def full_multiview(device: str, dtype: torch.dtype, scratch: Path):
+    """Zero123++ at full size with random weights, assembled as the loader does (reference
+    attention on the UNet). The tokenizer is the tiny one: the prompt is always empty."""
+    from diffusers import EulerAncestralDiscreteScheduler
+    from transformers import CLIPImageProcessor
+
+    from core.ai.ml.multiview import MultiView, ReferenceAttention
+
+    _tokenizer(scratch / "tokenizer")
+    from transformers import CLIPTokenizer
+
+    parts = {k: m.to(dtype).eval() for k, m in full_parts(device).items()}
+    unet = parts["unet"]
+    unet.set_attn_processor({n: ReferenceAttention(n, n.endswith("attn1.processor")) for n in unet.attn_processors})
+    sched = EulerAncestralDiscreteScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
+                                            beta_schedule="linear", prediction_type="v_prediction", steps_offset=1)
+    return MultiView(
+        tokenizer=CLIPTokenizer.from_pretrained(scratch / "tokenizer"),
+        clip_processor=CLIPImageProcessor(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224},
+                                          resample=3),
+        vae_processor=CLIPImageProcessor(size={"shortest_edge": 512}, crop_size={"height": 512, "width": 512},
+                                         resample=2, image_mean=[0.5] * 3, image_std=[0.8] * 3),
+        scheduler_config=dict(sched.config), ramp=torch.linspace(0.003, 1.198, 77)[:, None], **parts)
