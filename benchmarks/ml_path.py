@@ -62,8 +62,9 @@ def main() -> None:
                 torch.cuda.reset_peak_memory_stats()
             stages = Stages()
             _, planes, v, f = run_models(mv, im, image, n, 42, args.surface, stages)
-            with stages("colour"):
+            with stages("decimate"):
                 mesh = decimate(trimesh.Trimesh(v, f, process=False), 20_000)
+            with stages("colour"):
                 mesh = colour_mesh(im, planes, mesh.vertices, mesh.faces, "vertex", 512)
             with stages("cleanup+export+thumbnail"):
                 files_out = finish_garment(to_garment_frame(mesh, "top"), "top")

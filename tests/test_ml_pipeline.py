@@ -58,7 +58,8 @@ def test_generate_job_runs_the_ml_path_to_a_valid_glb(tmp_path, tiny_root) -> No
         assert job["status"] == "done", job["log"]
         assert job["model_used"] == "zero123+instantmesh" and "weights in MODEL_PATH, on cpu" in job["log"]
         stages = {"reconstruction/weights", "reconstruction/loading models", "reconstruction/multi-view",
-                  "reconstruction/triplanes", "reconstruction/surface", "reconstruction/colour", "cleanup",
+                  "reconstruction/triplanes", "reconstruction/surface", "reconstruction/decimate",
+                  "reconstruction/colour", "cleanup",
                   "export", "thumbnail"}
         assert stages <= set(job["timings"])
         files = service.local_files(job["id"])

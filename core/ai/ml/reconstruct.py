@@ -127,8 +127,9 @@ def reconstruct(cutout: Cutout, category: str, quality: str, settings: Settings,
             mv, im = models(files, settings.instantmesh_variant, device)
         _, planes, v, f = run_models(mv, im, square_on_white(cutout_rgba(cutout)), steps, settings.ml_seed,
                                      settings.ml_surface, stages)
-        with stages("colour"):
+        with stages("decimate"):
             mesh = decimate(trimesh.Trimesh(v, f, process=False), q["faces"])
+        with stages("colour"):
             return colour_mesh(im, planes, mesh.vertices, mesh.faces, settings.ml_texture, q["texture"])
 
     with gpu.gpu_slot(settings, progress), gpu.out_of_memory_as_error():

@@ -103,3 +103,9 @@ def _download(dest: Path, variant: str, progress: Progress) -> None:
         log.info(line)
         progress(line)
         hf_hub_download(repo, name, local_dir=dest / folder)
+
+
+if __name__ == "__main__":  # prefetch: python -m core.ai.ml.weights (e.g. at image build or Space start)
+    from core.config import get_settings
+
+    print(ensure(get_settings(), print))

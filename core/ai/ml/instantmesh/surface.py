@@ -48,7 +48,8 @@ def extract_mesh(model: InstantMesh, planes: torch.Tensor, method: str = "flexic
     if method == "marching_cubes":
         return marching_cubes(sdf.cpu().numpy(), res, model.cfg.grid_scale)
     cubes, case = flexicubes.surface_cubes(sdf, res)
-    corners = x[flexicubes.cube_corner_ids(cubes, res)]  # weights read at the deformed corners
+    # The weight head reads the features of each cube's 8 grid corners (before deformation).
+    corners = grid_vertices(res, model.cfg.grid_scale, planes.device)[flexicubes.cube_corner_ids(cubes, res)]
     weights = torch.cat([model.synthesizer.weights(planes, c[None])[0].float()
                          for c in corners.split(CHUNK // 8)])
     v, f = flexicubes.extract(x, sdf, res, cubes, case, weights)
