@@ -6,7 +6,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import uvicorn
 
-from core.config import get_settings
+from core.config import bind_address, get_settings
 from core.logs import configure_logging
 from demo.server import create_app
 
@@ -15,7 +15,8 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+    host, port = bind_address(settings, dict(os.environ))
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=5)
 
 

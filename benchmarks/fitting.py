@@ -70,7 +70,7 @@ def main() -> None:
               f"off by {solved.error_cm} cm")
         bodies.append(("custom-168", BodyModel(solved.body.mesh, solved.body.landmarks, solved.body.measurements)))
     for _, body in bodies:
-        _ = body.surface  # built once per avatar, as the app keeps it; not part of a fit's time
+        body.prepared()  # built once per avatar, as the app keeps it; not part of a fit's time
     rows = []
     for gname, mesh, category in garments(args.dirs, args.limit):
         for slug, body in bodies:

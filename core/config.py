@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     generate_timeout_s: float = Field(180.0, gt=0)
     fit_timeout_s: float = Field(120.0, gt=0)
     job_workers: int = Field(2, ge=1, le=32)
+    worker: Literal["inline", "celery"] = "inline"  # in-process pool, or Celery workers on Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_visibility_s: float | None = Field(None, gt=0)  # default: the longest time limit + 60 s
+    stall_after_s: float | None = Field(None, gt=0)  # default: queue_visibility_s + 60 s
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
@@ -50,6 +54,16 @@ class Settings(BaseSettings):
     @property
     def resolved_db_url(self) -> str:
         return self.db_url or f"sqlite:///{(self.data_dir / 'fitroom.db').as_posix()}"
+
+    @property
+    def resolved_queue_visibility_s(self) -> float:
+        """A queued job's message comes back to the queue after this long unacknowledged: longer than
+        any job may run, so a running job is never handed to a second worker."""
+        return self.queue_visibility_s or max(self.generate_timeout_s, self.fit_timeout_s) + 60
+
+    @property
+    def resolved_stall_after_s(self) -> float:
+        return self.stall_after_s or self.resolved_queue_visibility_s + 60
 
     @property
     def resolved_tmp_dir(self) -> Path:
@@ -71,3 +85,11 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def bind_address(settings: Settings, environ: dict[str, str]) -> tuple[str, int]:
+    """Where `python app.py` listens: HOST and PORT when set; on a Hugging Face Space (SPACE_ID is
+    set there) 0.0.0.0:7860, where the Space's proxy looks; else loopback."""
+    if "SPACE_ID" in environ and "HOST" not in environ:
+        return "0.0.0.0", int(environ.get("PORT", 7860))
+    return settings.host, settings.port

@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
-from core.db import get_engine
+from core.db import forget_engines_after_fork, get_engine
 from core.storage import Storage, make_storage
 
 
@@ -30,3 +30,9 @@ def _context(settings_json: str) -> Context:
 def context_for(settings: Settings) -> Context:
     """One context per distinct settings and process (the API process and each job worker)."""
     return _context(settings.model_dump_json())
+
+
+def forget_connections_after_fork() -> None:
+    """In a forked child: new engines and storage clients, none shared with the parent."""
+    forget_engines_after_fork()
+    _context.cache_clear()

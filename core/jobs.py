@@ -1,7 +1,8 @@
-"""The in-process job runner: a pool of worker processes, a time limit per job, crash handling.
+"""Job runners. `WORKER=inline` (default): a pool of worker processes inside the API process.
+`WORKER=celery`: Celery tasks on Redis, run by `celery -A core.celery_app worker` processes.
 
-Processes rather than threads, so that a job past its time limit can really be stopped and its
-memory given back (pebble kills that worker and starts a fresh one).
+Both call the same entry, `execute`, which claims the job row before running its job function, so
+statuses, results and the count of starts live in the DB whatever runs the job.
 """
 
 from __future__ import annotations
@@ -12,15 +13,49 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
+from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from core.config import Settings
 from core.context import context_for
-from core.db import INTERRUPTED
-from core.models import ERROR
+from core.db import INTERRUPTED, fail_stalled_jobs, session_scope
+from core.errors import Unavailable
+from core.logs import job_context
+from core.models import ERROR, JOB_TABLES, PROCESSING, utcnow
 from core.tasks import JOB_FUNCTIONS, update_job
 
 log = logging.getLogger("fitroom.jobs")
+TABLES = {t.__tablename__: t for t in JOB_TABLES}
+MAX_ATTEMPTS = 2  # a job whose worker died is started once more, never a third time
+TASK_NAME = "fitroom.run_job"
+
+
+def claim(settings: Settings, table: type[SQLModel], job_id: str) -> bool:
+    """Count a start, only while the job is processing and has starts left. A message delivered
+    again after the job ended (a redelivery, a duplicate) is dropped here: no job runs twice."""
+    ctx = context_for(settings)
+    with session_scope(ctx.engine) as s:
+        res = s.exec(update(table)  # type: ignore[call-overload]
+                     .where(table.id == job_id, table.status == PROCESSING, table.attempts < MAX_ATTEMPTS)
+                     .values(attempts=table.attempts + 1, stage="started", updated_at=utcnow()))
+        s.commit()
+    if res.rowcount:
+        return True
+    update_job(ctx, table, job_id, status=ERROR,  # still processing: its starts are used up
+               log=f"the worker running this job died {MAX_ATTEMPTS} times; please start it again")
+    return False
+
+
+def execute(settings: Settings, kind: str, job_id: str) -> None:
+    """Run one job in this process: the only way any runner starts a job function."""
+    table = TABLES[kind]
+    if not claim(settings, table, job_id):
+        log.info("job not started: it already ended", extra={"job_id": job_id, "kind": kind})
+        return
+    with job_context(job_id):
+        log.info("job started", extra={"kind": kind})
+        JOB_FUNCTIONS[table](settings, job_id)
+        log.info("job ended", extra={"kind": kind})
 
 
 def _warm_up() -> None:
@@ -29,10 +64,13 @@ def _warm_up() -> None:
 
 
 class JobRunner:
+    """The in-process pool: worker processes, a time limit per job, crash handling."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # forkserver: workers start from a clean, single-threaded process, never a fork of the
-        # server's threads.
+        # Processes rather than threads, so that a job past its time limit can really be stopped and
+        # its memory given back (pebble kills that worker and starts a fresh one). forkserver:
+        # workers start from a clean, single-threaded process, never a fork of the server's threads.
         self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_up,
                                 context=multiprocessing.get_context("forkserver"))
         self.closing = False
@@ -42,7 +80,7 @@ class JobRunner:
     def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
         with self.lock:
             self.active[job_id] = table
-        future = self.pool.schedule(JOB_FUNCTIONS[table], args=(self.settings, job_id), timeout=timeout_s)
+        future = self.pool.schedule(execute, args=(self.settings, table.__tablename__, job_id), timeout=timeout_s)
 
         def done(f) -> None:
             with self.lock:
@@ -61,7 +99,7 @@ class JobRunner:
         future.add_done_callback(done)
 
     def _end(self, table: type[SQLModel], job_id: str, message: str) -> None:
-        log.warning("job %s: %s", job_id, message)
+        log.warning("job ended: %s", message, extra={"job_id": job_id})
         update_job(context_for(self.settings), table, job_id, status=ERROR, log=message)
 
     def close(self) -> None:
@@ -73,3 +111,44 @@ class JobRunner:
             left, self.active = self.active, {}
         for job_id, table in left.items():  # callbacks may not have run yet; the write is idempotent
             self._end(table, job_id, INTERRUPTED)
+
+
+class CeleryRunner:
+    """Jobs sent to Celery workers through Redis. The API process only sends (kind, job id); the
+    worker runs `execute` under a hard time limit. A thread here ends jobs whose worker vanished."""
+
+    def __init__(self, settings: Settings) -> None:
+        from core.celery_app import make_celery  # celery is imported only by this runner
+
+        self.settings = settings
+        self.app = make_celery(settings)
+        self.stop = threading.Event()
+        self.sweeper = threading.Thread(target=self._sweep, name="stalled-job-sweep", daemon=True)
+        self.sweeper.start()
+
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
+        try:
+            self.app.send_task(TASK_NAME, args=[table.__tablename__, job_id], time_limit=timeout_s)
+        except Exception as exc:  # any broker failure: the job cannot start
+            update_job(context_for(self.settings), table, job_id, status=ERROR,
+                       log="the job queue is unavailable; please try again")
+            raise Unavailable(f"The job queue is unavailable ({type(exc).__name__}).") from exc
+
+    def _sweep(self) -> None:
+        every = min(30.0, self.settings.resolved_stall_after_s / 4)
+        while not self.stop.wait(every):
+            try:
+                if n := fail_stalled_jobs(context_for(self.settings).engine, self.settings.resolved_stall_after_s):
+                    log.warning("ended %d stalled jobs", n)
+            except Exception:
+                log.exception("stalled-job sweep failed")
+
+    def close(self) -> None:
+        """Jobs keep running on the workers; only this process's connections end."""
+        self.stop.set()
+        self.app.close()
+
+
+def make_runner(settings: Settings) -> JobRunner | CeleryRunner:
+    return CeleryRunner(settings) if settings.worker == "celery" else JobRunner(settings)
+

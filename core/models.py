@@ -62,6 +62,7 @@ class Cloth3D(SQLModel, table=True):
     status: str = Field(default=PROCESSING, index=True)
     stage: str | None = None
     log: str | None = None
+    attempts: int = 0  # times a worker started it: a job is run at most twice (once more after a crash)
     glb_key: str | None = None
     gltf_key: str | None = None  # Draco-compressed GLB
     obj_key: str | None = None
@@ -86,6 +87,7 @@ class AvatarPreset(SQLModel, table=True):
     status: str = Field(default=DONE, index=True)
     stage: str | None = None
     log: str | None = None
+    attempts: int = 0
     user_id: str | None = Field(default=None, index=True)
     params: dict = _json(dict)
     glb_key: str | None = None
@@ -109,6 +111,7 @@ class FittingSession(SQLModel, table=True):
     status: str = Field(default=PROCESSING, index=True)
     stage: str | None = None
     log: str | None = None
+    attempts: int = 0
     params: dict = _json(dict)
     fitted_glb_key: str | None = None
     fitted_gltf_key: str | None = None

@@ -10,21 +10,23 @@ W, H = 768, 1024
 
 # Outlines in a 768×1024 frame, clockwise from the left of the neckline.
 _SHAPES = {
-    "top": [(300, 130), (200, 160), (90, 330), (180, 390), (215, 330), (220, 880), (548, 880),
-            (553, 330), (588, 390), (678, 330), (568, 160), (468, 130), (420, 175), (348, 175)],
+    "top": [(320, 200), (190, 235), (70, 380), (150, 440), (200, 380), (195, 800), (573, 800), (568, 380),
+            (618, 440), (698, 380), (578, 235), (448, 200), (415, 240), (353, 240)],
+    "outer": [(320, 190), (185, 225), (40, 640), (105, 670), (205, 390), (200, 830), (568, 830), (563, 390),
+              (663, 670), (728, 640), (583, 225), (448, 190), (416, 235), (352, 235)],
     "bottom": [(230, 120), (538, 120), (575, 900), (420, 900), (384, 380), (348, 900), (193, 900)],
-    "dress": [(320, 110), (240, 140), (200, 260), (250, 280), (260, 430), (150, 930), (618, 930),
-              (508, 430), (518, 280), (568, 260), (528, 140), (448, 110), (410, 150), (358, 150)],
+    "dress": [(330, 120), (250, 140), (190, 250), (240, 285), (235, 430), (130, 930), (638, 930),
+              (533, 430), (528, 285), (578, 250), (518, 140), (438, 120), (410, 165), (358, 165)],
 }
-_COLOURS = {"top": (196, 52, 60), "bottom": (40, 62, 110), "dress": (46, 120, 84)}
+_COLOURS = {"top": (196, 52, 60), "outer": (72, 76, 86), "bottom": (40, 62, 110), "dress": (46, 120, 84)}
 
 
 def draw_garment(category: str, background: tuple[int, int, int] = (255, 255, 255),
                  colour: tuple[int, int, int] | None = None, stripes: bool = True,
                  size: tuple[int, int] = (W, H)) -> tuple[Image.Image, np.ndarray]:
     """A flat-lay product photo of a garment of `category` and its ground-truth mask."""
-    outline = _SHAPES["top" if category == "outer" else category]
-    colour = colour or _COLOURS["top" if category == "outer" else category]
+    outline = _SHAPES[category]
+    colour = colour or _COLOURS[category]
     mask_img = Image.new("L", (W, H), 0)
     ImageDraw.Draw(mask_img).polygon(outline, fill=255)
     cloth = Image.new("RGB", (W, H), colour)
@@ -34,6 +36,8 @@ def draw_garment(category: str, background: tuple[int, int, int] = (255, 255, 25
         for y in range(0, H, 64):
             d.rectangle([0, y, W, y + 18], fill=light)
         d.ellipse([330, 300, 438, 408], fill=(245, 215, 70))
+    if category == "outer":  # a jacket: open down the front along a zip
+        d.line([(384, 235), (384, 830)], fill=(205, 205, 210), width=7)
     shade = np.asarray(cloth, np.float32) * (0.92 + 0.08 * np.linspace(1, 0, W))[None, :, None]
     cloth = Image.fromarray(shade.clip(0, 255).astype(np.uint8))
     photo = Image.new("RGB", (W, H), background)

@@ -47,7 +47,9 @@ class FitroomService:
     def start(self) -> dict:
         """Create tables, end jobs a dead process left running, seed the presets."""
         init_db(self.ctx.engine)
-        interrupted = fail_interrupted_jobs(self.ctx.engine)
+        # Inline jobs died with the previous process; Celery workers' jobs live on without the API
+        # (the CeleryRunner's sweep ends those whose worker died).
+        interrupted = fail_interrupted_jobs(self.ctx.engine) if self.ctx.settings.worker == "inline" else 0
         seeded = self.seed_presets()
         return {"interrupted_jobs": interrupted, "seeded_presets": seeded}
 

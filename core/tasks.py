@@ -105,7 +105,7 @@ def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
 @lru_cache(maxsize=8)
 def _body(glb_path: str, landmarks_json: str, measurements_json: str) -> BodyModel:
     mesh = trimesh.load(glb_path, force="mesh")
-    return BodyModel(mesh, json.loads(landmarks_json), json.loads(measurements_json))
+    return BodyModel(mesh, json.loads(landmarks_json), json.loads(measurements_json)).prepared()
 
 
 def run_fit(settings: Settings, job_id: str) -> None:

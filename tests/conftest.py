@@ -1,13 +1,19 @@
-"""Shared fixtures: isolated settings, drawn photos, real servers on 127.0.0.1 (moto S3, the app)."""
+"""Shared fixtures: isolated settings, drawn photos, real servers on 127.0.0.1 (moto S3, PostgreSQL,
+Redis, the app)."""
 
 from __future__ import annotations
 
+import glob
 import io
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,9 +53,96 @@ def photo_bytes(category: str = "top", fmt: str = "JPEG", **kwargs) -> bytes:
     return buf.getvalue()
 
 
+def pytest_generate_tests(metafunc) -> None:
+    """Tests marked `both_dbs` run once on SQLite and once on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_dbs") and "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+
+
+def server_binary(name: str, reason: str) -> str:
+    """A server's binary from PATH (or Debian's PostgreSQL folder); skip only where it is absent."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)),
+                                       None)
+    if not found:
+        message = f"{name} is not installed ({reason}); scripts/setup.sh installs it as root"
+        if os.environ.get("FITROOM_REQUIRE_SERVERS") == "1":  # CI: a missing server is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, no fsync); yields its base URL."""
+    initdb = server_binary("initdb", "apt-get install postgresql")
+    pg_ctl = server_binary("pg_ctl", "apt-get install postgresql")
+    root = Path(tempfile.mkdtemp(prefix="fitroom-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root: run it as an unprivileged user
+        user = "postgres" if any(p.pw_name == "postgres" for p in pwd.getpwall()) else "nobody"
+        shutil.chown(root, user)
+        as_user = ["runuser", "-u", user, "--"]
+    port = free_port()
+    data = root / "db"
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "fitroom", "--auth=trust", "-E", "UTF8",
+                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "60", "-o",
+                    f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=300", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://fitroom@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_pg_database(server: str) -> str:
+    """A fresh, empty database on the test cluster: each test starts from nothing."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", job_workers=1)
+def db_url(request) -> str:
+    """"" (the default SQLite file under DATA_DIR) unless parametrized to postgres."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return ""
+    return new_pg_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", job_workers=1, db_url=db_url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway Redis server on 127.0.0.1 (no persistence); yields its URL."""
+    binary = server_binary("redis-server", "apt-get install redis-server")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The page in headless Chromium: upload, generate, pick an avatar, fit, see the dressed avatar.
+"""The page in headless Chromium: example, upload, generate, custom avatar, outfit, fit, history, phone.
 
 Screenshots are written to `screenshots/` (git-ignored) so a person can look at them.
 """
@@ -30,39 +30,89 @@ def canvas_coverage(png: bytes) -> float:
     return float((np.abs(img - background).sum(axis=2) > 40).mean())
 
 
+CUSTOM = {"Height (cm)": "168", "Chest (cm)": "90", "Waist (cm)": "72", "Hips (cm)": "98"}
+
+
+def _garment_done(page, text: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#gen-status")).to_contain_text("Done", timeout=90_000)
+    expect(page.locator("#gen-status")).to_contain_text(text, timeout=90_000)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
+    """The whole guided flow as a person does it: an example in one click, a photo of their own,
+    a custom avatar, a two-garment outfit, the dressed avatar, then their history after a reload."""
     from playwright.sync_api import expect, sync_playwright
 
-    photo = tmp_path / "tshirt.jpg"
-    photo.write_bytes(photo_bytes("top"))
+    photo = tmp_path / "trousers.jpg"
+    photo.write_bytes(photo_bytes("bottom"))
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop
         page.goto(live_app + "/", wait_until="domcontentloaded")
         expect(page.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
-        # an example fills the photo in one click
-        page.get_by_text("Examples (drawn by").first.scroll_into_view_if_needed()
-        page.locator("button.example, .gallery-item, table.examples-table td").first.click()
-        expect(page.locator("img[src*='green-dress']").first).to_be_visible(timeout=30_000)
-        page.locator("input[type=file]").first.set_input_files(str(photo))
+        # A mistake reads as a message, never a stack trace.
         page.get_by_role("button", name="Generate 3D").click()
-        expect(page.get_by_text("Done").first).to_be_visible(timeout=90_000)
+        expect(page.get_by_text("Upload a garment photo first").first).to_be_visible(timeout=15_000)
+        assert page.get_by_text("Traceback").count() == 0
+        # 1 · an example: one click to a 3D garment
+        page.locator("img[src*='red-tshirt']").first.click()
+        _garment_done(page, "top")
         page.wait_for_timeout(2500)  # the viewer fades the model in
         garment_shot = page.locator("#garment-view canvas").first.screenshot()
-        page.screenshot(path=str(SHOTS / "1-generated.png"), full_page=True)
-        page.get_by_role("button", name="Fit").click()
-        expect(page.get_by_text("inside body")).to_be_visible(timeout=90_000)
+        page.screenshot(path=str(SHOTS / "1-example-generated.png"), full_page=True)
+        # … and a photo of one's own: trousers join the T-shirt in the outfit
+        page.locator("#photo input[type=file]").set_input_files(str(photo))
+        page.get_by_role("button", name="Generate 3D").click()
+        _garment_done(page, "bottom")
+        expect(page.locator("#outfit input[type=checkbox]:checked")).to_have_count(2)
+        # 3 · a custom avatar from measurements, with its progress
+        page.get_by_text("Custom avatar from measurements").click()
+        for label, value in CUSTOM.items():
+            page.get_by_label(label).fill(value)
+            page.get_by_label(label).press("Tab")  # Gradio takes a number when the field is left
+            expect(page.get_by_label(label)).to_have_value(value)
+        page.get_by_role("button", name="Build avatar").click()
+        expect(page.locator("#avatar-status")).to_contain_text("Custom female", timeout=240_000)
+        expect(page.locator("#avatars")).to_contain_text("168 cm · custom female")
+        # 4 · fit the outfit and look at it
+        page.get_by_role("button", name="Fit", exact=True).click()
+        report = page.locator("#fit-report")
+        expect(report).to_contain_text("inside body", timeout=90_000)
+        expect(report).to_contain_text("top")
+        expect(report).to_contain_text("bottom")
         canvas = page.locator("#fitted-view canvas").first
         expect(canvas).to_be_visible()
-        page.wait_for_timeout(2500)  # the viewer fades the model in
+        page.wait_for_timeout(2500)
         shot = canvas.screenshot()
         (SHOTS / "2-fitted-viewer.png").write_bytes(shot)
-        page.screenshot(path=str(SHOTS / "3-page.png"), full_page=True)
+        expect(page.locator("#fitted-files")).to_contain_text("fitted.draco")
+        page.get_by_role("tab", name="Downloads").click()
+        expect(page.locator("#garment-files")).to_contain_text("garment.obj", timeout=15_000)
+        page.screenshot(path=str(SHOTS / "3-outfit-fitted.png"), full_page=True)
+        # History: after a reload the garments and the fitting are there to reopen.
+        page.reload(wait_until="domcontentloaded")
+        expect(page.locator("#recent-garments img")).to_have_count(2, timeout=60_000)
+        expect(page.locator("#recent-fits img")).to_have_count(1)
+        page.locator("#recent-fits img").first.click()
+        expect(page.locator("#fit-report")).to_contain_text("inside body", timeout=30_000)
+        page.locator("#recent-garments img").nth(1).click()  # the T-shirt, made first
+        _garment_done(page, "reopened")
+        page.screenshot(path=str(SHOTS / "4-history-reopened.png"), full_page=True)
+        # On a phone the steps stack; nothing runs off the side.
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.goto(live_app + "/", wait_until="domcontentloaded")
+        expect(phone.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
+        phone.wait_for_timeout(1500)
+        overflow = phone.evaluate("document.documentElement.scrollWidth")
+        phone.screenshot(path=str(SHOTS / "5-phone.png"), full_page=True)
         browser.close()
     assert canvas_coverage(garment_shot) > 0.03, "the 3D garment does not show in the viewer"
     assert canvas_coverage(shot) > 0.03, "the dressed avatar does not show in the viewer"
+    assert overflow <= 390, f"the page is {overflow} px wide on a 390 px phone"
 
 
 def test_coverage_measure() -> None:

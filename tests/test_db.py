@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlmodel import select
 
 from core.context import context_for
-from core.db import INTERRUPTED, fail_interrupted_jobs, init_db, session_scope
-from core.models import AvatarPreset, Cloth3D, FittingSession
+from core.db import INTERRUPTED, STALLED, fail_interrupted_jobs, fail_stalled_jobs, init_db, session_scope
+from core.models import AvatarPreset, Cloth3D, FittingSession, utcnow
 
+pytestmark = pytest.mark.both_dbs
 
 class _NoRunner:
     def submit(self, *args) -> None:  # seeding and recovery never submit jobs
@@ -45,3 +49,35 @@ def test_interrupted_jobs_end_as_errors(settings) -> None:
         assert s.get(Cloth3D, "b" * 8).status == "done"
         assert s.get(FittingSession, "c" * 8).status == "error"
     assert fail_interrupted_jobs(ctx.engine) == 0
+
+
+def test_api_start_leaves_celery_jobs_running(settings) -> None:
+    """With WORKER=celery, jobs run on workers: an API (re)start must not end them."""
+    from core.service import FitroomService
+
+    ctx = context_for(settings.model_copy(update={"worker": "celery"}))
+    init_db(ctx.engine)
+    with session_scope(ctx.engine) as s:
+        s.add(Cloth3D(id="d" * 8, cloth_id="c", stage="reconstruction"))
+        s.commit()
+    assert FitroomService(ctx, _NoRunner()).start()["interrupted_jobs"] == 0
+    with session_scope(ctx.engine) as s:
+        assert s.get(Cloth3D, "d" * 8).status == "processing"
+
+
+def test_stalled_jobs_end_as_errors(settings) -> None:
+    """A started job whose row has not moved for the limit ends; queued and fresh ones stay."""
+    ctx = context_for(settings)
+    init_db(ctx.engine)
+    old = utcnow() - timedelta(seconds=600)
+    with session_scope(ctx.engine) as s:
+        s.add(Cloth3D(id="stale", cloth_id="c", stage="export", updated_at=old))
+        s.add(Cloth3D(id="queued", cloth_id="c", stage="queued", updated_at=old))
+        s.add(Cloth3D(id="fresh", cloth_id="c", stage="export"))
+        s.add(FittingSession(id="stale-fit", cloth3d_id="x", avatar_preset_id="y", stage="started", updated_at=old))
+        s.commit()
+    assert fail_stalled_jobs(ctx.engine, older_than_s=300) == 2
+    with session_scope(ctx.engine) as s:
+        assert s.get(Cloth3D, "stale").status == "error" and s.get(Cloth3D, "stale").log == STALLED
+        assert s.get(Cloth3D, "queued").status == s.get(Cloth3D, "fresh").status == "processing"
+        assert s.get(FittingSession, "stale-fit").status == "error"

@@ -77,7 +77,9 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     assert get(base, job["thumb_url"])[:8] == b"\x89PNG\r\n\x1a\n"
 
     presets = requests.get(base + "/avatar-presets", timeout=10).json()
-    assert len(presets) == 3 and all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
+    # the three seeded presets come first; custom avatars other tests built follow them
+    assert [p["is_custom"] for p in presets[:3]] == [False] * 3
+    assert all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
     r = requests.post(base + "/fit", json={"cloth3d_id": job["id"], "avatar_preset_id": presets[0]["id"]},
                       timeout=30)
     assert r.status_code == 202
@@ -116,6 +118,37 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     check_fitted(live_app, session, "garment:dress")
     with pytest.raises(Exception, match="not a valid id"):
         client.predict("../../etc/passwd", "silhouette", "low", api_name="/generate_3d")
+
+
+def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
+    """The "Use via API" page: each public operation with a description and named parameters
+    whose choices are the accepted values."""
+    info = requests.get(live_app + "/gradio_api/info", timeout=30).json()["named_endpoints"]
+    expected = {"/upload_image": ["file", "user_id"], "/generate_3d": ["cloth_id", "model", "quality", "category"],
+                "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "user_id", "ease", "tuck_in"],
+                "/get_result": ["job_id"], "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
+                "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"]}
+    assert set(info) == set(expected)
+    for name, params in expected.items():
+        assert [p["parameter_name"] for p in info[name]["parameters"]] == params, name
+        assert len(info[name]["description"]) > 30, name
+    quality = info["/generate_3d"]["parameters"][2]
+    assert quality["type"]["enum"] == ["low", "med"] and quality["parameter_default"] == "low"
+
+
+def test_gradio_client_custom_avatar(live_app: str) -> None:
+    client = Client(live_app, verbose=False)
+    job = client.predict(171, 94, 80, 99, "male", api_name="/create_avatar")
+    assert job["kind"] == "avatar" and job["status"] in ("processing", "done")
+    deadline = time.monotonic() + 240
+    while job["status"] == "processing" and time.monotonic() < deadline:
+        time.sleep(1)
+        job = client.predict(job["id"], api_name="/get_result")
+    assert job["status"] == "done", job["log"]
+    assert job["id"] in [a["id"] for a in client.predict(api_name="/list_presets")]
+    assert client.predict(171, 94, 80, 99, "male", api_name="/create_avatar")["id"] == job["id"]  # cached
+    with pytest.raises(Exception, match=r"not in the list of choices|female or male"):
+        client.predict(171, 94, 80, 99, "robot", api_name="/create_avatar")
 
 
 HOSTILE_UPLOADS = [
@@ -171,8 +204,8 @@ def test_health_and_request_ids(live_app: str) -> None:
 
 
 def test_presets_listed_with_files(live_app: str) -> None:
-    presets = requests.get(live_app + "/avatar-presets", timeout=10).json()
-    heights = [p["height_cm"] for p in presets]
+    presets = [p for p in requests.get(live_app + "/avatar-presets", timeout=10).json() if not p["is_custom"]]
+    heights = [p["height_cm"] for p in presets]  # custom avatars other tests built are listed after these
     assert heights == sorted(heights) and np.allclose(heights, [160, 175, 185], atol=0.5)
     glb = get(live_app, presets[0]["glb_url"])
     body = trimesh.load(trimesh.util.wrap_as_stream(glb), file_type="glb", force="mesh")

@@ -18,6 +18,7 @@ from core.models import Cloth
 from core.service import FitroomService
 from tests.conftest import photo_bytes
 
+pytestmark = pytest.mark.both_dbs
 
 def make_service(settings):
     runner = JobRunner(settings)

@@ -53,7 +53,7 @@ def _guarantee_outside(v: np.ndarray, body: BodyModel, offset: float, rounds: in
     caught in a crease leaves it along the sum of the normals it met, further each round."""
     met = np.zeros_like(v)
     for k in range(rounds):
-        inside = np.flatnonzero(body.mesh.contains(v))
+        inside = np.flatnonzero(body.contains(v))
         if len(inside) == 0:
             break
         closest, _, tri = trimesh.proximity.closest_point(body.mesh, v[inside])

@@ -53,12 +53,13 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
             return v
 
         placed = place(layer.mesh, layer.category, body, ease)
-        before = placed.edges_unique_length.copy()
+        edges = placed.edges_unique  # the cloth keeps its faces: the same edges before and after
+        before = _lengths(placed.vertices, edges)
         v = clear(placed.vertices, exact=False)
         weights = hug_weights(v, layer.category)
         v = clear(hug(v, body, offset, weights), exact=False, only=np.flatnonzero(weights > 0))
         garment = settle(placed, v, clear)  # its final clear is exact
-        report = layer_report(garment, body, before, f"garment:{layer.name}")
+        report = layer_report(garment, body, edges, before, f"garment:{layer.name}")
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
         garment.update_faces(garment.nondegenerate_faces())
         garment.remove_unreferenced_vertices()
@@ -88,12 +89,18 @@ def _deepest_mm(inside_points: np.ndarray, body: BodyModel) -> float:
     return float(dist.max() * 1000)
 
 
-def layer_report(garment: trimesh.Trimesh, body: BodyModel, edges_before: np.ndarray, name: str) -> dict:
+def _lengths(vertices: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    v = np.asarray(vertices)
+    return np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
+
+
+def layer_report(garment: trimesh.Trimesh, body: BodyModel, edges: np.ndarray, edges_before: np.ndarray,
+                 name: str) -> dict:
     """Share of vertices inside the body, deepest penetration, clearance percentiles, edge stretch."""
     signed, _, _ = body.surface_query(garment.vertices)
-    inside = body.mesh.contains(garment.vertices)  # exact (ray parity), independent of the fitting's queries
+    inside = body.contains(garment.vertices)  # exact (ray parity near the skin), independent of the samples
     near = signed[signed < 0.05]  # clearance where the garment is on or near the body
-    stretch = garment.edges_unique_length / np.maximum(edges_before, 1e-9)
+    stretch = _lengths(garment.vertices, edges) / np.maximum(edges_before, 1e-9)
     return {
         "name": name,
         "vertices": len(garment.vertices),

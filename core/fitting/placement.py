@@ -14,6 +14,7 @@ from core.mesh.importer import front_mask
 
 # Ease over the body's flat half-girth: how much wider than the body the garment is cut.
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
+TORSO_BAND = (0.3, 0.6)  # rows (fractions of the height) across the chest and belly of a top
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
@@ -28,6 +29,7 @@ class FrontRuns:
     left: np.ndarray  # per row, first torso pixel
     right: np.ndarray  # per row, last torso pixel
     have: np.ndarray  # per row, cloth on the centre line
+    joined: np.ndarray  # per row, the cloth runs on past the torso's sides (a sleeve joined to it)
     px_per_m: float
     x0: float
     y1: float
@@ -52,7 +54,19 @@ class FrontRuns:
             nearest = np.minimum.accumulate(idx[::-1])[::-1]
             nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
             left, right = left[nearest], right[nearest]
-        return cls(left, right, have, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
+            # Above the body of the garment, a run wider than the body is a sleeve joined to it
+            # (dropped shoulders, sleeves spread wide): keep the torso's sides going straight up.
+            height_px = float(np.ptp(v[:, 1])) * px_per_m
+            body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
+            body_rows = body_rows[have[np.clip(body_rows, 0, size - 1)]]
+            if len(body_rows):
+                upper = np.arange(size) < body_rows[0]
+                left[upper] = np.maximum(left[upper], np.median(left[body_rows]))
+                right[upper] = np.minimum(right[upper], np.median(right[body_rows]))
+        rows = np.arange(size)
+        joined = (mask[rows, np.clip(left - 1, 0, size - 1).astype(int)]
+                  | mask[rows, np.clip(right + 1, 0, size - 1).astype(int)])
+        return cls(left, right, have, joined, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
 
     def width(self, band: tuple[float, float]) -> float:
         """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
@@ -63,13 +77,17 @@ class FrontRuns:
             return (self.right.max() - self.left.min() + 1) / self.px_per_m
         return float(np.median(self.right[rows] - self.left[rows] + 1)) / self.px_per_m
 
-    def beyond(self, vertices: np.ndarray, upper: float = 0.9) -> np.ndarray:
-        """How far (m) each vertex lies sideways outside the torso, in the upper part: sleeve,
-        however the flat-lay photo spread or dropped it."""
+    def sleeve_weight(self, vertices: np.ndarray, blend: float, upper: float = 0.9) -> np.ndarray:
+        """How much each vertex belongs to a sleeve (0 torso … 1 sleeve), however the flat-lay
+        photo spread or dropped it: cloth sideways outside the torso, in the upper part. Where the
+        sleeve is joined to the torso the weight grows over `blend` (m) so the turn fades in across
+        the shoulder; a sleeve hanging apart from the torso is all sleeve, so it turns as one piece."""
         rows = np.clip(np.round((self.y1 - vertices[:, 1]) * self.px_per_m + 2).astype(int), 0, len(self.left) - 1)
         cols = (vertices[:, 0] - self.x0) * self.px_per_m + 2
         out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
-        return out * ((self.y1 - vertices[:, 1]) < upper * self.height)
+        apart = (out > 2.0 / self.px_per_m).astype(float)  # clear of the torso's edge, not a rounding
+        weight = np.where(self.joined[rows], np.clip(out / blend, 0.0, 1.0), apart)
+        return weight * ((self.y1 - vertices[:, 1]) < upper * self.height)
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular") -> trimesh.Trimesh:
@@ -84,7 +102,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     if category == "bottom":
         ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
     else:  # across the chest and belly, below the armholes
-        ref_name, anchor_y, band = "chest", body.point("neck")[1] - 0.01, (0.3, 0.6)
+        ref_name, anchor_y, band = "chest", body.neck_base_y + 0.01, TORSO_BAND
     ref_y = body.point(ref_name)[1]
     x0, x1, z0, z1 = body.torso_extent(ref_y)
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
@@ -108,7 +126,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
     else:
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True,
-                                 sleeve=runs.beyond(flat) * s)
+                                 sleeve=runs.sleeve_weight(flat, BLEND_M / s))
     return g
 
 
@@ -122,7 +140,7 @@ def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, alo
         pivot = body.point(f"{joint}_{side}")
         limb = body.point(f"{next_joint}_{side}") - pivot
         if along_x:  # sleeves: this side's cloth beyond the torso
-            weight = np.clip(sleeve / BLEND_M, 0.0, 1.0) * (sign * v[:, 0] > 0)
+            weight = sleeve * (sign * v[:, 0] > 0)
         else:  # legs: the part of this side below the crotch
             weight = np.clip((body.point("crotch")[1] - v[:, 1]) / BLEND_M + 0.5, 0.0, 1.0) * (sign * v[:, 0] > 0)
         part = weight > 0.99

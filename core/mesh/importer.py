@@ -144,11 +144,12 @@ def scale_and_anchor(item: ImportedMesh, units: str, typical_height_m: float) ->
 
 def front_mask(mesh: trimesh.Trimesh, size: int = 256) -> np.ndarray:
     """The garment's silhouette seen from the front (orthographic), as the photo path would see it."""
-    xy = mesh.vertices[:, :2] * [1.0, -1.0]  # image rows grow downwards
+    xy = np.asarray(mesh.vertices)[:, :2] * [1.0, -1.0]  # image rows grow downwards (plain arrays:
+    # trimesh's tracked arrays make each of the per-face views below costly)
     lo = xy.min(axis=0)
     scale = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
     pts = np.round((xy - lo) * scale + 2).astype(np.int32)
     mask = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(mask, list(pts[mesh.faces]), 1)
+    cv2.fillPoly(mask, list(pts[np.asarray(mesh.faces)]), 1)
     # fillPoly leaves specks where triangles overlap an odd number of times: close them.
     return ndimage.binary_fill_holes(ndimage.binary_closing(mask.astype(bool), iterations=2))

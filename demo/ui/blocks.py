@@ -1,37 +1,41 @@
-"""The fitting-room page (Gradio Blocks) and the public Gradio API, both over core.service."""
+"""The fitting-room page (Gradio Blocks): a guided flow over core.service, in four steps side by
+side — 1 garment, 2 the 3D garment, 3 avatar and outfit, 4 the dressed avatar — and the person's
+recent garments and fittings, kept in their browser. It only wires; the public API is in api.py."""
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import json
+import secrets
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
+from core.ai.category import CATEGORIES
+from core.ai.reconstructors import MODELS
+from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
+from core.fitting.placement import EASE
 from core.service import FitroomService
+from demo.ui import view
+from demo.ui.api import public_api
 
 POLL_S = 0.3
-CATEGORY_CHOICES = ["auto", "top", "bottom", "dress", "outer"]
-MODEL_CHOICES = ["auto", "silhouette", "zero123+instantmesh"]
-GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "cleanup", "export", "thumbnail"]
+GENERATE_STAGES = ["queued", "cut-out", "category", "multi-view", "reconstruction", "cleanup", "export",
+                   "thumbnail"]
 FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
+AVATAR_STAGES = ["queued", "solving", "export"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
-
-
-def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Service errors become gr.Error: a readable message in the page and in gradio_client."""
-    @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
-    def wrapper(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except FitroomError as exc:
-            raise gr.Error(str(exc)) from None
-    return wrapper
+EXAMPLE_CATEGORIES = json.loads((EXAMPLES_DIR / "categories.json").read_text()) if EXAMPLES else {}
+VIEW_BG = (0.96, 0.96, 0.97, 1)
+CSS = """
+.step-title h3 { margin: 0 0 .25rem 0; }
+#fit-report table { font-size: .8rem; }
+#fit-report th, #fit-report td { padding: 4px 6px; }
+"""
 
 
 def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
@@ -58,195 +62,269 @@ def _wait_extras(service: FitroomService, job_id: str, timeout_s: float = 15.0) 
     return job
 
 
-def _report(metrics: dict) -> str:
-    rows = ["| garment | inside body | deepest | clearance p50 | stretch p95 |", "|---|---|---|---|---|"]
-    for layer in metrics.get("layers", []):
-        rows.append(f"| {layer['name']} | {layer['inside_share']:.2%} | {layer['max_penetration_mm']:.1f} mm "
-                    f"| {layer['clearance_mm_p50'] or 0:.0f} mm | {layer['stretch_p95']:.2f} |")
-    rows.append(f"\nFitted in {metrics.get('time_s', 0):.2f} s.")
-    return "\n".join(rows)
+def _browser_secret(data_dir: Path) -> str:
+    """The key the browser-side history is sealed with, kept across restarts so history survives."""
+    path = data_dir / "ui-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def _tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.Gallery:
+    """A row of clickable thumbnails (a click picks, it does not open a preview)."""
+    return gr.Gallery(label=label, columns=columns, height=height, allow_preview=False, preview=False,
+                      fit_columns=False, elem_id=elem_id)
 
 
 def build_ui(service: FitroomService) -> gr.Blocks:
     settings = service.ctx.settings
-    presets = service.list_presets()
-    gallery_items = [(str(service.local_files(p["id"])["thumbnail"]), f"{p['name']}") for p in presets]
+    example_jobs: dict[tuple, str] = {}  # example photo (hash, category) → its finished garment
+    example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
+                        for p in EXAMPLES}
 
-    with gr.Blocks(title="Fitroom 3D", analytics_enabled=False) as blocks:
-        gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar.")
+    with gr.Blocks(title="Fitroom 3D", analytics_enabled=False, fill_width=True) as blocks:
+        gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar — "
+                    "**1** pick a garment · **2** look at it in 3D · **3** choose an avatar and the outfit · "
+                    "**4** see it worn.")
+        history = gr.BrowserState([], storage_key="fitroom-history", secret=_browser_secret(settings.data_dir))
         garment_id = gr.State(None)
-        preset_id = gr.State(presets[0]["id"] if presets else None)
-        with gr.Row():
-            with gr.Column(scale=1):
-                gr.Markdown("### 1 · Garment")
-                photo = gr.Image(type="filepath", label="Garment photo", sources=["upload", "clipboard"],
-                                 height=280)
+        avatars = gr.State(service.list_presets())  # what the gallery shows, in its order
+        avatar_id = gr.State(None)
+
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=280):
+                gr.Markdown("### 1 · Garment", elem_classes="step-title")
+                photo = gr.Image(type="filepath", label="Garment photo (one garment, plain background)",
+                                 sources=["upload", "clipboard"], height=240, elem_id="photo")
                 with gr.Row():
-                    category = gr.Dropdown(CATEGORY_CHOICES, value="auto", label="Category")
-                    quality = gr.Radio(["low", "med"], value="low", label="Quality")
-                model = gr.Dropdown(MODEL_CHOICES, value="auto", label="Model")
-                if EXAMPLES:
-                    gr.Examples([[str(p), "auto"] for p in EXAMPLES], inputs=[photo, category],
-                                label="Examples (drawn by scripts/build_examples.py)")
-                generate_btn = gr.Button("Generate 3D", variant="primary")
-                gen_status = gr.Markdown("Upload a photo of one garment on a plain background.")
-                cutout = gr.Image(label="Cut-out", interactive=False, height=200)
+                    category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="Category", min_width=100)
+                    quality = gr.Radio(list(QUALITY), value="low", label="Quality", min_width=100)
+                model = gr.Dropdown(list(MODELS), value="auto", label="Model",
+                                    info="auto: Zero123++ + InstantMesh on a GPU with weights, else silhouette")
+                generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
+                gen_status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
+                example_block = gr.Column()
+                cutout = gr.Image(label="Cut-out", interactive=False, height=180, elem_id="cutout")
                 with gr.Accordion("…or import a 3D garment (GLB, OBJ, PLY)", open=False):
                     mesh_file = gr.File(label="3D garment", file_types=[".glb", ".gltf", ".obj", ".ply"])
                     import_btn = gr.Button("Import")
-            with gr.Column(scale=1):
-                gr.Markdown("### 2 · 3D garment")
-                garment_view = gr.Model3D(label="3D garment", height=420, clear_color=(0.96, 0.96, 0.97, 1),
-                                           elem_id="garment-view")
-                garment_files = gr.File(label="Downloads (GLB, Draco GLB, OBJ zip)", file_count="multiple")
-                turntable = gr.Image(label="Turntable", interactive=False, height=200)
-            with gr.Column(scale=1):
-                gr.Markdown("### 3 · Avatar and fit")
-                gallery = gr.Gallery(value=gallery_items, label="Avatar presets", columns=3, height=200,
-                                     allow_preview=False, selected_index=0 if presets else None)
+            with gr.Column(min_width=280):
+                gr.Markdown("### 2 · 3D garment", elem_classes="step-title")
+                garment_view = gr.Model3D(label="3D garment", height=380, clear_color=VIEW_BG, elem_id="garment-view")
+                with gr.Tabs():
+                    with gr.Tab("Turntable"):
+                        turntable = gr.Image(label="Turntable", interactive=False, height=200, show_label=False)
+                    with gr.Tab("Downloads"):
+                        garment_files = gr.File(label="GLB, Draco GLB, OBJ zip", file_count="multiple",
+                                                elem_id="garment-files")
+            with gr.Column(min_width=280):
+                gr.Markdown("### 3 · Avatar and outfit", elem_classes="step-title")
+                gallery = _tiles("Avatars", "avatars", columns=3, height=190)
+                avatar_status = gr.Markdown("", elem_id="avatar-status")
+                with gr.Accordion("Custom avatar from measurements", open=False, elem_id="custom-avatar"):
+                    with gr.Row():
+                        height_cm = gr.Number(170, label="Height (cm)", minimum=140, maximum=210, min_width=80)
+                        chest_cm = gr.Number(92, label="Chest (cm)", minimum=60, maximum=150, min_width=80)
+                    with gr.Row():
+                        waist_cm = gr.Number(76, label="Waist (cm)", minimum=50, maximum=150, min_width=80)
+                        hips_cm = gr.Number(100, label="Hips (cm)", minimum=60, maximum=160, min_width=80)
+                    gender = gr.Radio(["female", "male"], value="female", label="Body")
+                    build_btn = gr.Button("Build avatar", elem_id="build-avatar")
+                outfit = gr.CheckboxGroup([], label="Outfit", elem_id="outfit",
+                                          info="Garments you made; tick one per layer (top, bottom, outer)")
                 with gr.Row():
-                    ease_in = gr.Radio(["tight", "regular", "loose"], value="regular", label="Fit")
-                    tuck_box = gr.Checkbox(value=False, label="Tuck the top in")
-                fit_btn = gr.Button("Fit", variant="primary")
-                fit_status = gr.Markdown("")
-                fitted_view = gr.Model3D(label="Dressed avatar", height=420,
-                                         clear_color=(0.96, 0.96, 0.97, 1), elem_id="fitted-view")
-                fit_report = gr.Markdown("")
-                fitted_files = gr.File(label="Downloads (fitted GLB, Draco GLB)", file_count="multiple")
+                    ease_in = gr.Radio(list(EASE), value="regular", label="Fit", min_width=120)
+                    tuck_box = gr.Checkbox(value=False, label="Tuck the top in", min_width=80)
+                fit_btn = gr.Button("Fit", variant="primary", elem_id="fit")
+            with gr.Column(min_width=280):
+                gr.Markdown("### 4 · Dressed avatar", elem_classes="step-title")
+                fit_status = gr.Markdown("", elem_id="fit-status")
+                fitted_view = gr.Model3D(label="Dressed avatar", height=380, clear_color=VIEW_BG, elem_id="fitted-view")
+                fit_report = gr.Markdown("", elem_id="fit-report")
+                fitted_files = gr.File(label="Fitted outfit (GLB, Draco GLB)", file_count="multiple",
+                                       elem_id="fitted-files")
 
-        def on_generate(photo_path, category_v, quality_v, model_v, progress=gr.Progress()):
-            if not photo_path:
-                raise gr.Error("Upload a garment photo first.")
-            try:
-                with open(photo_path, "rb") as fh:
-                    cloth = service.upload_image(fh, Path(photo_path).name)
-                job = service.generate_3d(cloth["id"], model_v, quality_v, category_v)
-                job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15)
-            except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
-            if job["status"] == "error":
-                raise gr.Error(f"Generation failed: {job['log']}")
-            return _show_garment(job["id"], f"{job['category']} · {job['model_used']}")
+        with gr.Row():
+            recent_garments = _tiles("Your recent garments — click to reopen", "recent-garments")
+            recent_fits = _tiles("Your recent fittings — click to reopen", "recent-fits")
 
-        def _show_garment(job_id: str, what: str):
+        # -- presentation helpers (closures over the service) -----------------------------------
+        def thumbs(entries: list[dict], key: str = "thumb") -> list[tuple[str, str]]:
+            return [(str(service.local_files(e["id"])[key]), e["label"]) for e in entries]
+
+        def outfit_box(hist: list[dict], chosen: list[str] | None = None) -> gr.CheckboxGroup:
+            garments = view.of_kind(hist, "garment")
+            ids = {e["id"] for e in garments}
+            return gr.CheckboxGroup(choices=[(e["label"], e["id"]) for e in garments],
+                                    value=[g for g in chosen or [] if g in ids])
+
+        def avatar_gallery(rows: list[dict], selected: str | None) -> gr.Gallery:
+            items = [(str(service.local_files(a["id"])["thumbnail"]), view.avatar_caption(a)) for a in rows]
+            index = next((i for i, a in enumerate(rows) if a["id"] == selected), None)
+            return gr.Gallery(value=items, selected_index=index)
+
+        def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str]) -> tuple:
+            """A finished garment in step 2, remembered in the history and put into the outfit."""
             job = _wait_extras(service, job_id)
             files = service.local_files(job_id)
             total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
-            text = f"**Done** in {total:.2f} s · {what} · {job['stats']['faces']} faces"
-            downloads = [str(files[k]) for k in ("glb", "gltf", "obj") if k in files]
+            hist = view.remember(hist, "garment", job_id, view.garment_label(job), job["category"])
+            text = (f"**Done** in {total:.2f} s · {job['category']} · {job['stats'].get('faces', 0)} faces"
+                    f" · {how}")
+            chosen = view.with_garment(chosen, hist, job_id, job["category"])
             return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
-                    downloads, str(files["turntable"]) if "turntable" in files else None)
+                    [str(files[k]) for k in ("glb", "gltf", "obj") if k in files],
+                    str(files["turntable"]) if "turntable" in files else None, hist,
+                    thumbs(view.of_kind(hist, "garment")), outfit_box(hist, chosen))
 
-        garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable]
-        generate_btn.click(on_generate, [photo, category, quality, model], garment_outputs,
+        def show_fit(job: dict, hist: list[dict]) -> tuple:
+            files = service.local_files(job["id"])
+            hist = view.remember(hist, "fitting", job["id"], f"{len(job['layers'])} layer(s) · {job['id'][:8]}")
+            return (str(files["fitted_glb"]), f"**Done** · {len(job['layers'])} garment(s)",
+                    view.report_table(job["metrics"]), [str(files["fitted_glb"]), str(files["fitted_gltf"])],
+                    hist, thumbs(view.of_kind(hist, "fitting")))
+
+        # -- step 1: photo → 3D garment ---------------------------------------------------------
+        garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable, history,
+                           recent_garments, outfit]
+
+        def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
+                     progress: gr.Progress) -> tuple:
+            if not photo_path:
+                raise gr.Error("Upload a garment photo first, or click an example.")
+            with open(photo_path, "rb") as fh:
+                cloth = service.upload_image(fh, Path(photo_path).name)
+            job = service.generate_3d(cloth["id"], model_v, quality_v, category_v)
+            job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15)
+            if job["status"] == "error":
+                raise gr.Error(f"Generation failed: {job['log']}")
+            return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen)
+
+        def on_generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress=gr.Progress()):
+            try:
+                return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+
+        generate_btn.click(on_generate, [photo, category, quality, model, history, outfit], garment_outputs,
                            api_visibility="private", concurrency_limit=4)
 
-        def on_import(mesh_path, category_v):
+        def on_example(photo_path, category_v, hist, chosen, progress=gr.Progress()):
+            """An example is generated once per server process, then reopened at once. (Gradio's own
+            example cache would replay this person's history and outfit from whoever clicked first.)"""
+            try:
+                digest = hashlib.sha256(Path(photo_path).read_bytes()).hexdigest()
+                if category_v == "auto":
+                    category_v = example_category.get(digest, "auto")
+                key = (digest, category_v)
+                job_id = example_jobs.get(key)
+                if job_id and service.get_result(job_id)["status"] == "done":
+                    return show_garment(job_id, "example, made earlier", hist, chosen)
+                out = generate(photo_path, category_v, "low", "auto", hist, chosen, progress)
+                example_jobs[key] = out[0]
+                return out
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+
+        if EXAMPLES:
+            with example_block:
+                examples = gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], examples_per_page=8,
+                                       label="Examples — one click to a 3D garment (drawn for this project)",
+                                       api_visibility="private")
+            examples.load_input_event.then(on_example, [photo, category, history, outfit], garment_outputs,
+                                           api_visibility="private", concurrency_limit=4)
+
+        def on_import(mesh_path, category_v, hist, chosen):
             if not mesh_path:
                 raise gr.Error("Choose a 3D garment file first.")
             try:
                 with open(mesh_path, "rb") as fh:
                     job = service.upload_garment_3d(fh, Path(mesh_path).name, category_v)
+                return show_garment(job["id"], f"imported · {job['log']}", hist, chosen)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
-            return _show_garment(job["id"], f"{job['category']} · imported ({job['log']})")
 
-        import_btn.click(on_import, [mesh_file, category], garment_outputs, api_visibility="private",
-                         concurrency_limit=4)
+        import_btn.click(on_import, [mesh_file, category, history, outfit], garment_outputs,
+                         api_visibility="private", concurrency_limit=4)
 
-        def on_select(evt: gr.SelectData):
-            return presets[evt.index]["id"]
-
-        gallery.select(on_select, None, preset_id, api_visibility="private")
-
-        def on_fit(garment, preset, ease_v, tuck_v, progress=gr.Progress()):
-            if not garment:
-                raise gr.Error("Generate a 3D garment first.")
-            if not preset:
-                raise gr.Error("Pick an avatar.")
+        def on_reopen_garment(hist, chosen, evt: gr.SelectData):
+            entry = view.of_kind(hist, "garment")[evt.index]
             try:
-                job = service.fit(garment, preset, ease=ease_v, tuck_in=bool(tuck_v))
+                return show_garment(entry["id"], "reopened from your history", hist, chosen)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+
+        recent_garments.select(on_reopen_garment, [history, outfit], garment_outputs, api_visibility="private")
+
+        # -- step 3: avatar ---------------------------------------------------------------------
+        def on_select_avatar(rows, evt: gr.SelectData):
+            chosen = rows[evt.index]
+            return chosen["id"], f"**{chosen['name']}** · {chosen.get('notes') or ''}"
+
+        gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private")
+
+        def on_build_avatar(h, c, w, hp, g, progress=gr.Progress()):
+            try:
+                job = service.create_avatar(h, c, w, hp, g)
+                job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+            if job["status"] == "error":
+                raise gr.Error(f"The avatar could not be built: {job['log']}")
+            rows = service.list_presets()
+            return rows, job["id"], avatar_gallery(rows, job["id"]), f"**{job['name']}** · {job['log']}"
+
+        build_btn.click(on_build_avatar, [height_cm, chest_cm, waist_cm, hips_cm, gender],
+                        [avatars, avatar_id, gallery, avatar_status], api_visibility="private",
+                        concurrency_limit=2)
+
+        # -- step 4: fit ------------------------------------------------------------------------
+        def on_fit(chosen, preset, ease_v, tuck_v, hist, progress=gr.Progress()):
+            if not chosen:
+                raise gr.Error("Make or pick a garment first: tick it under Outfit.")
+            if not preset:
+                raise gr.Error("Pick an avatar in step 3.")
+            try:
+                job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v))
                 job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
             if job["status"] == "error":
                 raise gr.Error(f"Fitting failed: {job['log']}")
-            files = service.local_files(job["id"])
-            return (str(files["fitted_glb"]), "**Done**", _report(job["metrics"]),
-                    [str(files["fitted_glb"]), str(files["fitted_gltf"])])
+            return show_fit(job, hist)
 
-        fit_btn.click(on_fit, [garment_id, preset_id, ease_in, tuck_box],
-                      [fitted_view, fit_status, fit_report, fitted_files], api_visibility="private",
-                      concurrency_limit=4)
+        fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits]
+        fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history], fit_outputs,
+                      api_visibility="private", concurrency_limit=4)
 
-        _public_api(service)
+        def on_reopen_fit(hist, evt: gr.SelectData):
+            try:
+                return show_fit(service.get_result(view.of_kind(hist, "fitting")[evt.index]["id"]), hist)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+
+        recent_fits.select(on_reopen_fit, history, fit_outputs, api_visibility="private")
+
+        # -- page load: this browser's history, the avatars --------------------------------------
+        def on_load(hist, rows):
+            kept = []
+            for e in hist or []:
+                try:
+                    if isinstance(e, dict) and service.get_result(e["id"])["status"] == "done":
+                        kept.append(e)
+                except (FitroomError, KeyError, TypeError):
+                    continue  # gone, or not ours to show: forget it
+            rows = service.list_presets()
+            first = rows[0]["id"] if rows else None
+            return (kept, thumbs(view.of_kind(kept, "garment")), thumbs(view.of_kind(kept, "fitting")),
+                    outfit_box(kept), rows, first, avatar_gallery(rows, first),
+                    f"**{rows[0]['name']}** · {rows[0].get('notes') or ''}" if rows else "No avatars yet.")
+
+        blocks.load(on_load, [history, avatars],
+                    [history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery, avatar_status],
+                    api_visibility="private")
+
+        public_api(service)
     return blocks
 
-
-def _public_api(service: FitroomService) -> None:
-    """The Gradio API: exactly the service's operations, on hidden components."""
-    with gr.Group(visible=False):
-        file_in = gr.File(label="file", type="filepath")
-        # A component's initial value is what gradio_client offers as the parameter's default.
-        defaults = {"model": "auto", "quality": "low", "units": "auto", "up": "auto", "ease": "regular"}
-        text_in = [gr.Textbox(label=n, value=defaults.get(n)) for n in (
-            "user_id", "cloth_id", "model", "quality", "category", "cloth3d_id", "avatar_preset_id", "job_id",
-            "units", "up", "ease")]
-        user_id, cloth_id, model, quality, category, cloth3d_id, avatar_preset_id, job_id, units, up, ease = text_in
-        tuck_in = gr.Checkbox(label="tuck_in", value=False)
-        out = gr.JSON(label="result")
-        numbers = [gr.Number(label=n) for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
-        gender = gr.Textbox(label="gender")
-        buttons = [gr.Button(visible=False) for _ in range(7)]
-
-    def upload_image(file: str, user_id: str | None = None) -> dict:
-        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
-        if not file:
-            raise FitroomError("No file was sent.")
-        with open(file, "rb") as fh:
-            return service.upload_image(fh, Path(file).name, user_id or None)
-
-    def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None) -> dict:
-        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id."""
-        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None)
-
-    def list_presets() -> list[dict]:
-        """The avatar presets with their heights, measurements and URLs."""
-        return service.list_presets()
-
-    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None, ease: str = "regular",
-            tuck_in: bool = False) -> dict:
-        """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
-        ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
-        ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
-        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None,
-                           ease or "regular", bool(tuck_in))
-
-    def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
-                          user_id: str | None = None) -> dict:
-        """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
-        and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
-        if not file:
-            raise FitroomError("No file was sent.")
-        with open(file, "rb") as fh:
-            return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
-                                             up or "auto", user_id or None)
-
-    def create_avatar(height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float, gender: str,
-                      user_id: str | None = None) -> dict:
-        """Start building a custom avatar (gender: female or male; centimetres); poll get_result.
-        The same measurements give back the same avatar."""
-        return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, user_id or None)
-
-    def get_result(job_id: str) -> dict:
-        """Any job (a 3D garment or a fitting session) with its status and URLs."""
-        return service.get_result(job_id)
-
-    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar = buttons
-    b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
-    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
-    b_presets.click(_api(list_presets), None, out, api_name="list_presets")
-    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id, ease, tuck_in], out, api_name="fit")
-    b_result.click(_api(get_result), [job_id], out, api_name="get_result")
-    b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
-    b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")

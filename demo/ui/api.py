@@ -1,0 +1,105 @@
+"""The public Gradio API ("Use via API"): exactly the service's operations, each on hidden
+components so that its parameters carry clear names, defaults and descriptions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from core.ai.category import CATEGORIES
+from core.ai.reconstructors import MODELS
+from core.ai.silhouette import QUALITY
+from core.errors import FitroomError
+from core.fitting.placement import EASE
+from core.mesh.importer import UNITS, UPS
+from core.service import FitroomService
+
+
+def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Service errors become gr.Error: a readable message in the page and in gradio_client."""
+    @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
+    def wrapper(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except FitroomError as exc:
+            raise gr.Error(str(exc)) from None
+    return wrapper
+
+
+def public_api(service: FitroomService) -> None:
+    """The Gradio API: exactly the service's operations. Choices come from core's own tables, so
+    the API page lists what is accepted; a component's initial value is the parameter's default."""
+    with gr.Group(visible=False):
+        file_in = gr.File(label="file: the garment photo or 3D garment to upload", type="filepath")
+        user_id = gr.Textbox(label="user_id: optional UUID of the person the rows belong to")
+        cloth_id = gr.Textbox(label="cloth_id: the id upload_image returned")
+        model = gr.Dropdown(list(MODELS), value="auto", label="model: auto uses the GPU path when it can run")
+        quality = gr.Dropdown(list(QUALITY), value="low", label="quality: low is fastest, med is finer")
+        category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="category: auto guesses it")
+        cloth3d_id = gr.Textbox(label="cloth3d_id: one 3D garment id, or several separated by commas")
+        avatar_preset_id = gr.Textbox(label="avatar_preset_id: an id from list_presets or create_avatar")
+        job_id = gr.Textbox(label="job_id: any id a job-starting call returned")
+        units = gr.Dropdown(["auto", *UNITS], value="auto", label="units of the 3D file")
+        up = gr.Dropdown(list(UPS), value="auto", label="up axis of the 3D file")
+        ease = gr.Dropdown(list(EASE), value="regular", label="ease: how loosely the garment fits")
+        tuck_in = gr.Checkbox(label="tuck_in: the top goes under the waistband", value=False)
+        numbers = [gr.Number(label=f"{n}: centimetres") for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
+        gender = gr.Dropdown(["female", "male"], value="female", label="gender")
+        out = gr.JSON(label="result")
+        buttons = [gr.Button(visible=False) for _ in range(7)]
+
+    def upload_image(file: str, user_id: str | None = None) -> dict:
+        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
+        if not file:
+            raise FitroomError("No file was sent.")
+        with open(file, "rb") as fh:
+            return service.upload_image(fh, Path(file).name, user_id or None)
+
+    def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None) -> dict:
+        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id."""
+        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None)
+
+    def list_presets() -> list[dict]:
+        """The avatar presets with their heights, measurements and URLs."""
+        return service.list_presets()
+
+    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None, ease: str = "regular",
+            tuck_in: bool = False) -> dict:
+        """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
+        ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
+        ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
+        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None,
+                           ease or "regular", bool(tuck_in))
+
+    def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
+                          user_id: str | None = None) -> dict:
+        """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
+        and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
+        if not file:
+            raise FitroomError("No file was sent.")
+        with open(file, "rb") as fh:
+            return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
+                                             up or "auto", user_id or None)
+
+    def create_avatar(height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float, gender: str,
+                      user_id: str | None = None) -> dict:
+        """Start building a custom avatar (gender: female or male; centimetres); poll get_result.
+        The same measurements give back the same avatar."""
+        return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, user_id or None)
+
+    def get_result(job_id: str) -> dict:
+        """Any job (a 3D garment or a fitting session) with its status and URLs."""
+        return service.get_result(job_id)
+
+    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar = buttons
+    b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
+    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
+    b_presets.click(_api(list_presets), None, out, api_name="list_presets")
+    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id, ease, tuck_in], out, api_name="fit")
+    b_result.click(_api(get_result), [job_id], out, api_name="get_result")
+    b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
+    b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")

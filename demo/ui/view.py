@@ -1,0 +1,56 @@
+"""What the page shows, as plain data: the fit report table, captions, and the browser-side
+history of a person's garments and fittings (a list of small dicts kept in their browser)."""
+
+from __future__ import annotations
+
+MAX_HISTORY = 12
+# Garments that cannot be worn together: a new one replaces these in the outfit.
+EXCLUDES = {"top": {"top", "dress"}, "bottom": {"bottom", "dress"}, "dress": {"top", "bottom", "dress"},
+            "outer": {"outer"}}
+
+
+def report_table(metrics: dict) -> str:
+    """The fit report as a small Markdown table, one row per garment layer."""
+    rows = ["| layer | inside body | deepest | clearance p5 · p50 | stretch p50 · p95 |",
+            "|---|---|---|---|---|"]
+    for layer in metrics.get("layers", []):
+        p5, p50 = layer.get("clearance_mm_p5") or 0.0, layer.get("clearance_mm_p50") or 0.0
+        rows.append(f"| {layer['name'].removeprefix('garment:')} | {layer['inside_share']:.2%} "
+                    f"| {layer['max_penetration_mm']:.1f} mm | {p5:.1f} · {p50:.0f} mm "
+                    f"| {100 * (layer['stretch_median'] - 1):+.0f} · {100 * (layer['stretch_p95'] - 1):+.0f} % |")
+    rows.append(f"\nFitted in **{metrics.get('time_s', 0):.2f} s** · ease {metrics.get('ease', 'regular')}"
+                f" · clearance {metrics.get('offset_mm', 0):g} mm"
+                + (" · top tucked in" if metrics.get("tuck_in") else ""))
+    return "\n".join(rows)
+
+
+def avatar_caption(avatar: dict) -> str:
+    """Short enough for a gallery tile; the full name shows once the avatar is picked."""
+    return f"{avatar['height_cm']:g} cm · {'custom ' if avatar.get('is_custom') else ''}{avatar.get('gender', '')}"
+
+
+def garment_label(job: dict) -> str:
+    return f"{job.get('category') or 'garment'} · {job.get('model_used') or '3D'} · {job['id'][:8]}"
+
+
+def remember(history: list[dict] | None, kind: str, job_id: str, label: str, category: str | None = None) -> list[dict]:
+    """The history with this job first (once), at most MAX_HISTORY entries of each kind."""
+    entry = {"kind": kind, "id": job_id, "label": label, "category": category}
+    rest = [e for e in (history or []) if e.get("id") != job_id]
+    kept = [entry]
+    for e in rest:
+        if sum(1 for k in kept if k["kind"] == e.get("kind")) < MAX_HISTORY:
+            kept.append(e)
+    return kept
+
+
+def of_kind(history: list[dict] | None, kind: str) -> list[dict]:
+    return [e for e in (history or []) if isinstance(e, dict) and e.get("kind") == kind and e.get("id")]
+
+
+def with_garment(selected: list[str] | None, history: list[dict], job_id: str, category: str | None) -> list[str]:
+    """The outfit after adding a garment: it replaces whatever it cannot be worn with."""
+    category = category or "top"
+    by_id = {e["id"]: e.get("category") or "top" for e in of_kind(history, "garment")}
+    clash = EXCLUDES.get(category, {category})
+    return [job_id] + [g for g in (selected or []) if g != job_id and g in by_id and by_id[g] not in clash]
