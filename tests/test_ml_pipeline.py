@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 import threading
 import time
-import types
 
 import numpy as np
 import pytest
@@ -246,21 +244,6 @@ def test_gpu_jobs_are_queued_one_at_a_time(tmp_path) -> None:
     with gpu.gpu_slot(two), gpu.gpu_slot(two, waits.append):
         pass
     assert waits == ["waiting for the GPU"]  # a second slot: no wait
-
-
-def test_spaces_gpu_is_applied_when_present(monkeypatch) -> None:
-    def fn():
-        return 1
-
-    assert gpu.spaces_gpu(60)(fn) is fn  # no `spaces` package here
-    seen = {}
-
-    def GPU(duration):
-        seen["duration"] = duration
-        return lambda f: types.SimpleNamespace(wrapped=f)
-
-    monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=GPU))
-    assert gpu.spaces_gpu(90)(fn).wrapped is fn and seen == {"duration": 90}
 
 
 def test_the_time_limit_stops_an_ml_job(tmp_path, tiny_root) -> None:

@@ -1,5 +1,6 @@
 """GPU discipline for the ML path: device and dtype, models loaded once per process, a bounded
-number of concurrent GPU jobs, ZeroGPU's `spaces.GPU` when present, out-of-memory as a job error.
+number of concurrent GPU jobs, out-of-memory as a job error (ZeroGPU's `spaces.GPU` is applied
+through `core.gpu.gpu_task`).
 
 Jobs run in worker processes (core/jobs.py); a job past its time limit has its process killed,
 which is what frees its GPU memory for certain. The concurrency bound is a set of lock files that
@@ -14,13 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TypeVar
 
 from core.config import Settings
 from core.errors import PipelineError
 
 log = logging.getLogger("fitroom.gpu")
-F = TypeVar("F", bound=Callable)
 
 
 def device_name(settings: Settings) -> str | None:
@@ -38,15 +37,6 @@ def diffusion_dtype(device: str):
     import torch
 
     return torch.float16 if device == "cuda" else torch.float32
-
-
-def spaces_gpu(duration: int) -> Callable[[F], F]:
-    """`spaces.GPU(duration=…)` on Hugging Face ZeroGPU; elsewhere the function unchanged."""
-    try:
-        import spaces
-    except ImportError:
-        return lambda fn: fn
-    return spaces.GPU(duration=duration)
 
 
 @contextmanager

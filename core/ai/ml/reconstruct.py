@@ -23,6 +23,7 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import GARMENT_SIZE
 from core.config import Settings
 from core.errors import PipelineError, Unavailable
+from core.gpu import gpu_task
 from core.mesh.cleanup import decimate
 
 # Faces kept after extraction and texture side, per quality (the SPEC's 512 px / 768+ px).
@@ -121,7 +122,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, settings: Settings,
     with stages("weights"):
         files = weights.ensure(settings, progress)
 
-    @gpu.spaces_gpu(duration=int(settings.generate_timeout_s))
+    @gpu_task(int(settings.generate_timeout_s))
     def on_gpu() -> trimesh.Trimesh:
         with stages("loading models"):
             mv, im = models(files, settings.instantmesh_variant, device)
