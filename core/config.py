@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
     model_path: Path | None = None
+    # The GPU path (zero123+instantmesh): see core/ai/ml and the README's "GPU path" section.
+    model_download: bool = True  # without MODEL_PATH, fetch the weights from Hugging Face on first use
+    ml_device: Literal["auto", "cuda", "cpu"] = "auto"  # cpu: only when asked (tests); auto = CUDA if present
+    instantmesh_variant: Literal["large", "base"] = "large"
+    ml_surface: Literal["flexicubes", "marching_cubes"] = "flexicubes"
+    ml_texture: Literal["vertex", "map"] = "vertex"  # vertex colours, or a UV texture map (xatlas; slow)
+    ml_steps_low: int = Field(28, ge=1, le=200)  # diffusion steps per quality
+    ml_steps_med: int = Field(75, ge=1, le=200)
+    ml_seed: int = 42
+    gpu_concurrency: int = Field(1, ge=1, le=16)  # GPU jobs at once, across worker processes
     tmp_dir: Path | None = None  # default: data_dir/tmp
     log_level: str = "INFO"
     max_upload_mb: float = Field(10.0, gt=0)

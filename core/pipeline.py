@@ -77,7 +77,8 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
     with timer.stage("category"):
         category = category or guess_category(cutout.mask)
     with timer.stage("reconstruction"):
-        garment = reconstructor.reconstruct(cutout, category, quality)
+        garment = reconstructor.reconstruct(cutout, category, quality, on_progress=on_stage)
+    timer.timings.update({f"reconstruction/{k}": v for k, v in garment.timings.items()})
     files = finish_garment(garment.mesh, category, timer)
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())

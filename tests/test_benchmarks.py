@@ -15,6 +15,8 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("script,expected", [
     ("reconstruction.py", ["p50 s:", "p95 s:", "reconstruction=", "draco/plain geometry=", "category right: 3/3"]),
     ("fitting.py", ["cases: 9", "worst inside:", "per 20k faces p50="]),
+    ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",
+                    "other surface method on the same planes"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
     extra = ["--no-custom"] if script == "fitting.py" else []

@@ -48,6 +48,8 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
 
     photo = tmp_path / "trousers.jpg"
     photo.write_bytes(photo_bytes("bottom"))
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (600, 800), (250, 250, 250)).save(blank)
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
@@ -57,6 +59,9 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         # A mistake reads as a message, never a stack trace.
         page.get_by_role("button", name="Generate 3D").click()
         expect(page.get_by_text("Upload a garment photo first").first).to_be_visible(timeout=15_000)
+        page.locator("#photo input[type=file]").set_input_files(str(blank))
+        page.get_by_role("button", name="Generate 3D").click()
+        expect(page.get_by_text("No garment found").first).to_be_visible(timeout=30_000)
         assert page.get_by_text("Traceback").count() == 0
         # 1 · an example: one click to a 3D garment
         page.locator("img[src*='red-tshirt']").first.click()

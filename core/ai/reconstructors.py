@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from core.ai import silhouette
 from core.ai.segment import Cutout
-from core.config import Settings
+from core.config import Settings, get_settings
 from core.errors import InputError
 
 MODELS = ("auto", "silhouette", "zero123+instantmesh")
+# What each model runs on and under which licence, for the README and the UI.
+LICENCES = {
+    "silhouette": "no model weights (this project's code)",
+    "zero123+instantmesh": (
+        "Zero123++ v1.2 weights (sudo-ai/zero123plus-v1.2) and InstantMesh's white-background UNet "
+        "fine-tuned from them: CC BY-NC 4.0, non-commercial use only; InstantMesh reconstruction weights "
+        "(TencentARC/InstantMesh): Apache-2.0"),
+}
+Progress = Callable[[str], None]
+
+
+def licence_note(model: str) -> str:
+    """One line naming the weights a model uses and their licences (shown in the UI)."""
+    if model == "auto":
+        return f"auto: the GPU path where it can run ({LICENCES['zero123+instantmesh']}), else silhouette"
+    return f"{model}: {LICENCES[model]}"
 
 
 class Reconstructor(Protocol):
     name: str
 
     def available(self, settings: Settings) -> tuple[bool, str]: ...
-    def reconstruct(self, cutout: Cutout, category: str, quality: str) -> silhouette.Garment3D: ...
+    def reconstruct(self, cutout: Cutout, category: str, quality: str,
+                    on_progress: Progress | None = None) -> silhouette.Garment3D: ...
 
 
 @dataclass(frozen=True)
@@ -27,27 +45,35 @@ class SilhouetteReconstructor:
     def available(self, settings: Settings) -> tuple[bool, str]:
         return True, "runs on the CPU without weights"
 
-    def reconstruct(self, cutout: Cutout, category: str, quality: str) -> silhouette.Garment3D:
+    def reconstruct(self, cutout: Cutout, category: str, quality: str,
+                    on_progress: Progress | None = None) -> silhouette.Garment3D:
         return silhouette.reconstruct(cutout, category, quality)
 
 
 @dataclass(frozen=True)
 class InstantMeshReconstructor:
-    """Zero123++ multi-view + InstantMesh; needs a CUDA GPU and weights."""
+    """Zero123++ multi-view + InstantMesh (core/ai/ml); needs a CUDA GPU (or ML_DEVICE=cpu) and weights."""
 
     name: str = "zero123+instantmesh"
+    settings: Settings | None = None
 
     def available(self, settings: Settings) -> tuple[bool, str]:
         try:
-            import torch
-        except ImportError:
-            return False, "PyTorch is not installed"
-        if not torch.cuda.is_available():
+            from core.ai.ml import gpu, weights
+        except ImportError as exc:
+            return False, f"a package of the GPU path is not installed ({exc.name})"
+        device = gpu.device_name(settings)
+        if device is None:
             return False, "no CUDA GPU on this machine"
-        return False, "the Zero123++/InstantMesh pipeline is not built into this version yet"
+        ok, why = weights.status(settings)
+        return ok, f"{why}, on {device}"
 
-    def reconstruct(self, cutout: Cutout, category: str, quality: str) -> silhouette.Garment3D:
-        raise InputError("zero123+instantmesh is not available on this machine")
+    def reconstruct(self, cutout: Cutout, category: str, quality: str,
+                    on_progress: Progress | None = None) -> silhouette.Garment3D:
+        from core.ai.ml.reconstruct import reconstruct
+
+        mesh, timings = reconstruct(cutout, category, quality, self.settings or get_settings(), on_progress)
+        return silhouette.Garment3D(mesh=mesh, category=category, timings=timings)
 
 
 REGISTRY: dict[str, Reconstructor] = {r.name: r for r in (SilhouetteReconstructor(), InstantMeshReconstructor())}
@@ -61,9 +87,11 @@ def resolve(model: str, settings: Settings) -> tuple[Reconstructor, str]:
         ml = REGISTRY["zero123+instantmesh"]
         ok, why = ml.available(settings)
         if ok:
-            return ml, "auto: GPU and weights available"
+            return replace(ml, settings=settings), f"auto: {why}"
         return REGISTRY["silhouette"], f"auto: fell back to silhouette ({why})"
     chosen = REGISTRY[model]
+    if isinstance(chosen, InstantMeshReconstructor):
+        chosen = replace(chosen, settings=settings)
     ok, why = chosen.available(settings)
     if not ok:
         raise InputError(f"The model {model!r} cannot run here: {why}. Use 'silhouette' or 'auto'.")

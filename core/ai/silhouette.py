@@ -14,7 +14,7 @@ anchor, the top centre: neckline for tops and dresses, waistband for bottoms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -39,6 +39,7 @@ EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring de
 class Garment3D:
     mesh: trimesh.Trimesh
     category: str
+    timings: dict[str, float] = field(default_factory=dict)  # the reconstructor's own stages
 
 
 def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
