@@ -53,9 +53,13 @@ class BodyGrid:
         return cls(lo, shape, clear, region_inside[labels])
 
     def _cells(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat cell index of each point (0 where outside the grid) and whether it is inside the grid."""
         ijk = np.floor((points - self.origin) / CELL).astype(np.int64)
-        within = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
-        return np.ravel_multi_index(np.clip(ijk, 0, np.array(self.shape) - 1).T, self.shape), within
+        _, ny, nz = self.shape
+        # One unsigned comparison per axis: a negative index wraps to a huge number.
+        within = (ijk.view(np.uint64) < np.array(self.shape, np.uint64)).all(axis=1)
+        flat = (ijk[:, 0] * ny + ijk[:, 1]) * nz + ijk[:, 2]
+        return np.where(within, flat, 0), within
 
     def clearance(self, points: np.ndarray) -> np.ndarray:
         """A lower bound of each point's distance to the skin (REACH beyond the grid's padding)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from core.ai.category import CATEGORIES
-from core.ai.reconstructors import MODELS
+from core.ai.reconstructors import MODELS, licence_note
 from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
@@ -22,8 +22,9 @@ from demo.ui import view
 from demo.ui.api import public_api
 
 POLL_S = 0.3
-GENERATE_STAGES = ["queued", "cut-out", "category", "multi-view", "reconstruction", "cleanup", "export",
-                   "thumbnail"]
+# In the order a job goes through them; the GPU path's own stages come within "reconstruction".
+GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "weights", "loading models", "multi-view",
+                   "triplanes", "surface", "decimate", "colour", "cleanup", "export", "thumbnail"]
 FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
 AVATAR_STAGES = ["queued", "solving", "export"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
@@ -42,12 +43,14 @@ def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.
           timeout_s: float) -> dict:
     """Poll a job, showing its stage and the elapsed time, until it ends."""
     t0 = time.monotonic()
+    step = 0
     while True:
         job = service.get_result(job_id)
         if job["status"] != "processing":
             return job
         stage = job.get("stage") or "queued"
-        step = stages.index(stage) if stage in stages else 0
+        # A stage outside the list (a weights download line) keeps the bar where it was.
+        step = stages.index(stage) if stage in stages else step
         progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
         if time.monotonic() - t0 > timeout_s:
             raise gr.Error("The job is taking longer than its time limit; check its status later.")
@@ -100,8 +103,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 with gr.Row():
                     category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="Category", min_width=100)
                     quality = gr.Radio(list(QUALITY), value="low", label="Quality", min_width=100)
-                model = gr.Dropdown(list(MODELS), value="auto", label="Model",
-                                    info="auto: Zero123++ + InstantMesh on a GPU with weights, else silhouette")
+                model = gr.Dropdown(list(MODELS), value="auto", label="Model", info=licence_note("auto"),
+                                    elem_id="model")
                 generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
                 gen_status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
                 example_block = gr.Column()
@@ -207,6 +210,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
 
+        model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
         generate_btn.click(on_generate, [photo, category, quality, model, history, outfit], garment_outputs,
                            api_visibility="private", concurrency_limit=4)
 
