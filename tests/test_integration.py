@@ -99,8 +99,8 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
                         "/upload_garment_3d", "/create_avatar"}
     params = api["/generate_3d"]["parameters"]
-    assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category"]
-    assert [p["parameter_has_default"] for p in params] == [False, True, True, True]
+    assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category", "user_id"]
+    assert [p["parameter_has_default"] for p in params] == [False, True, True, True, True]
     assert [p["parameter_default"] for p in params[1:3]] == ["auto", "low"]
     cloth = client.predict(handle_file(str(photo)), api_name="/upload_image")
     job = client.predict(cloth["id"], "silhouette", "low", api_name="/generate_3d")
@@ -124,9 +124,11 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
     """The "Use via API" page: each public operation with a description and named parameters
     whose choices are the accepted values."""
     info = requests.get(live_app + "/gradio_api/info", timeout=30).json()["named_endpoints"]
-    expected = {"/upload_image": ["file", "user_id"], "/generate_3d": ["cloth_id", "model", "quality", "category"],
+    expected = {"/upload_image": ["file", "user_id"],
+                "/generate_3d": ["cloth_id", "model", "quality", "category", "user_id"],
                 "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "user_id", "ease", "tuck_in"],
-                "/get_result": ["job_id"], "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
+                "/get_result": ["job_id", "user_id"],
+                "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
                 "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"]}
     assert set(info) == set(expected)
     for name, params in expected.items():

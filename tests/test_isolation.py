@@ -113,6 +113,14 @@ def test_rest_scoping(live_app: str, garment_glb) -> None:
     r = requests.get(f"{live_app}/session/{fittings[0]['id']}/result", params={"user_id": BOB}, timeout=10)
     assert r.status_code == 404
 
+    # The Gradio API scopes the same way.
+    from gradio_client import Client
+
+    client = Client(live_app, verbose=False)
+    assert client.predict(made[ALICE], ALICE, api_name="/get_result")["id"] == made[ALICE]
+    with pytest.raises(Exception, match="No job"):
+        client.predict(made[BOB], ALICE, api_name="/get_result")
+
 
 # -- presigned URLs -------------------------------------------------------------------------------
 def test_presign_expiry_from_the_environment(monkeypatch, tmp_path, moto_endpoint) -> None:

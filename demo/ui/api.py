@@ -13,7 +13,7 @@ import gradio as gr
 from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS
 from core.ai.silhouette import QUALITY
-from core.errors import FitroomError
+from core.errors import FitroomError, InputError
 from core.fitting.placement import EASE
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService
@@ -55,13 +55,15 @@ def public_api(service: FitroomService) -> None:
     def upload_image(file: str, user_id: str | None = None) -> dict:
         """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
         if not file:
-            raise FitroomError("No file was sent.")
+            raise InputError("No file was sent.")
         with open(file, "rb") as fh:
             return service.upload_image(fh, Path(file).name, user_id or None)
 
-    def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None) -> dict:
-        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id."""
-        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None)
+    def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None,
+                    user_id: str | None = None) -> dict:
+        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id.
+        With a user_id, only that user's photo is found."""
+        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None, user_id or None)
 
     def list_presets() -> list[dict]:
         """The avatar presets with their heights, measurements and URLs."""
@@ -80,7 +82,7 @@ def public_api(service: FitroomService) -> None:
         """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
         and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
         if not file:
-            raise FitroomError("No file was sent.")
+            raise InputError("No file was sent.")
         with open(file, "rb") as fh:
             return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
                                              up or "auto", user_id or None)
@@ -91,15 +93,16 @@ def public_api(service: FitroomService) -> None:
         The same measurements give back the same avatar."""
         return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, user_id or None)
 
-    def get_result(job_id: str) -> dict:
-        """Any job (a 3D garment or a fitting session) with its status and URLs."""
-        return service.get_result(job_id)
+    def get_result(job_id: str, user_id: str | None = None) -> dict:
+        """Any job (a 3D garment, a fitting session or an avatar) with its status and URLs. With a
+        user_id, another user's garment or fitting is not found."""
+        return service.get_result(job_id, user_id=user_id or None)
 
     b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar = buttons
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
-    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category], out, api_name="generate_3d")
+    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
     b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id, ease, tuck_in], out, api_name="fit")
-    b_result.click(_api(get_result), [job_id], out, api_name="get_result")
+    b_result.click(_api(get_result), [job_id, user_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
     b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")

@@ -86,7 +86,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
     example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
                         for p in EXAMPLES}
 
-    with gr.Blocks(title="Fitroom 3D", analytics_enabled=False, fill_width=True) as blocks:
+    # Gradio keeps a copy of every file sent to the page (refused ones too): drop them after an hour.
+    with gr.Blocks(title="Fitroom 3D", analytics_enabled=False, fill_width=True,
+                   delete_cache=(3600, 3600)) as blocks:
         gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar — "
                     "**1** pick a garment · **2** look at it in 3D · **3** choose an avatar and the outfit · "
                     "**4** see it worn.")
