@@ -98,16 +98,16 @@ def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int 
     _, group, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
     group = group.ravel()
     welded = trimesh.Trimesh(np.zeros((len(counts), 3)), group[placed.faces], process=False)
-    laplacian = trimesh.smoothing.laplacian_calculation(welded)
+    laplacian = trimesh.smoothing.laplacian_calculation(welded).tocsr()  # CSR: 40 products below
     moved_each = cleared - placed.vertices
     moved = np.zeros((len(counts), 3))
     np.add.at(moved, group, moved_each)
     moved /= counts[:, None]
-    need = np.linalg.norm(moved, axis=1)
+    need = np.einsum("ij,ij->i", moved, moved)  # squared lengths: compared, never rooted
     spread = moved.copy()
     for _ in range(iterations):
         spread = laplacian @ spread
-        keep = need > np.linalg.norm(spread, axis=1)  # never less than the move the vertex itself needed
+        keep = need > np.einsum("ij,ij->i", spread, spread)  # never less than the move the vertex itself needed
         spread[keep] = moved[keep]
     out = placed.copy()
     out.vertices = clear(placed.vertices + spread[group])

@@ -155,6 +155,6 @@ def front_mask(mesh: trimesh.Trimesh, size: int = 256) -> np.ndarray:
     scale = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
     pts = np.round((xy - lo) * scale + 2).astype(np.int32)
     mask = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(mask, list(pts[np.asarray(mesh.faces)]), 1)
+    cv2.fillPoly(mask, np.ascontiguousarray(pts[np.asarray(mesh.faces)]), 1)  # one (F, 3, 2) array, no list
     # fillPoly leaves specks where triangles overlap an odd number of times: close them.
     return ndimage.binary_fill_holes(ndimage.binary_closing(mask.astype(bool), iterations=2))
