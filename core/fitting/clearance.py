@@ -98,17 +98,20 @@ def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int 
     _, group, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
     group = group.ravel()
     welded = trimesh.Trimesh(np.zeros((len(counts), 3)), group[placed.faces], process=False)
-    laplacian = trimesh.smoothing.laplacian_calculation(welded).tocsr()  # CSR: 40 products below
-    moved_each = cleared - placed.vertices
+    laplacian = trimesh.smoothing.laplacian_calculation(welded).tocsr()  # CSR: many products below
     moved = np.zeros((len(counts), 3))
-    np.add.at(moved, group, moved_each)
+    np.add.at(moved, group, cleared - placed.vertices)
     moved /= counts[:, None]
-    need = np.einsum("ij,ij->i", moved, moved)  # squared lengths: compared, never rooted
+    # A vertex never ends with less than the move it needed itself; only vertices that moved can
+    # fall short of theirs, so only they are checked (squared lengths: compared, never rooted).
+    pinned = np.flatnonzero(moved.any(axis=1))
+    need, held = np.einsum("ij,ij->i", moved[pinned], moved[pinned]), moved[pinned]
     spread = moved.copy()
     for _ in range(iterations):
         spread = laplacian @ spread
-        keep = need > np.einsum("ij,ij->i", spread, spread)  # never less than the move the vertex itself needed
-        spread[keep] = moved[keep]
+        now = spread[pinned]
+        keep = need > np.einsum("ij,ij->i", now, now)
+        spread[pinned[keep]] = held[keep]
     out = placed.copy()
     out.vertices = clear(placed.vertices + spread[group])
     return out
