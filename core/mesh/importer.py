@@ -149,8 +149,7 @@ def scale_and_anchor(item: ImportedMesh, units: str, typical_height_m: float) ->
 
 def front_mask(mesh: trimesh.Trimesh, size: int = 256) -> np.ndarray:
     """The garment's silhouette seen from the front (orthographic), as the photo path would see it."""
-    xy = np.asarray(mesh.vertices)[:, :2] * [1.0, -1.0]  # image rows grow downwards (plain arrays:
-    # trimesh's tracked arrays make each of the per-face views below costly)
+    xy = np.asarray(mesh.vertices)[:, :2] * [1.0, -1.0]  # image rows grow downwards
     lo = xy.min(axis=0)
     scale = (size - 4) / max(float(np.ptp(xy, axis=0).max()), 1e-9)
     pts = np.round((xy - lo) * scale + 2).astype(np.int32)

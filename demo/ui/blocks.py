@@ -94,7 +94,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     "**4** see it worn.")
         history = gr.BrowserState([], storage_key="fitroom-history", secret=_browser_secret(settings.data_dir))
         garment_id = gr.State(None)
-        avatars = gr.State(service.list_presets())  # what the gallery shows, in its order
+        avatars = gr.State([])  # what the gallery shows, in its order (filled on page load)
         avatar_id = gr.State(None)
 
         with gr.Row(equal_height=False):
@@ -266,7 +266,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         # -- step 3: avatar ---------------------------------------------------------------------
         def on_select_avatar(rows, evt: gr.SelectData):
             chosen = rows[evt.index]
-            return chosen["id"], f"**{chosen['name']}** · {chosen.get('notes') or ''}"
+            return chosen["id"], view.avatar_line(chosen)
 
         gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private")
 
@@ -313,7 +313,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         recent_fits.select(on_reopen_fit, history, fit_outputs, api_visibility="private")
 
         # -- page load: this browser's history, the avatars --------------------------------------
-        def on_load(hist, rows):
+        def on_load(hist):
             kept = []
             for e in hist or []:
                 try:
@@ -325,9 +325,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             first = rows[0]["id"] if rows else None
             return (kept, thumbs(view.of_kind(kept, "garment")), thumbs(view.of_kind(kept, "fitting")),
                     outfit_box(kept), rows, first, avatar_gallery(rows, first),
-                    f"**{rows[0]['name']}** · {rows[0].get('notes') or ''}" if rows else "No avatars yet.")
+                    view.avatar_line(rows[0]) if rows else "No avatars yet.")
 
-        blocks.load(on_load, [history, avatars],
+        blocks.load(on_load, history,
                     [history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery, avatar_status],
                     api_visibility="private")
 

@@ -29,6 +29,11 @@ def avatar_caption(avatar: dict) -> str:
     return f"{avatar['height_cm']:g} cm · {'custom ' if avatar.get('is_custom') else ''}{avatar.get('gender', '')}"
 
 
+def avatar_line(avatar: dict) -> str:
+    """The picked avatar in full, under the gallery."""
+    return f"**{avatar['name']}** · {avatar.get('notes') or ''}"
+
+
 def garment_label(job: dict) -> str:
     return f"{job.get('category') or 'garment'} · {job.get('model_used') or '3D'} · {job['id'][:8]}"
 
