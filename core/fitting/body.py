@@ -14,6 +14,7 @@ from core.fitting.surface import SAMPLE_SPACING, SurfaceSamples
 
 CELL = 0.015  # metres: grid cell edge
 REACH = 0.06  # metres: the grid resolves distances up to this far from the skin
+COARSE_SPACING = 0.01  # metres between the samples of long-range queries
 
 
 @dataclass
@@ -80,6 +81,7 @@ class BodyModel:
     mesh: trimesh.Trimesh  # watertight, glTF frame, feet on y=0, facing +Z
     landmarks: dict[str, list[float]]
     measurements: dict[str, float] = field(default_factory=dict)
+    _extents: dict[float, tuple[float, float, float, float]] = field(default_factory=dict, repr=False)
 
     def point(self, name: str) -> np.ndarray:
         return np.asarray(self.landmarks[name], float)
@@ -90,6 +92,12 @@ class BodyModel:
         return SurfaceSamples.of(self.mesh)
 
     @cached_property
+    def coarse(self) -> SurfaceSamples:
+        """Sparser samples for long-range queries (the hug pulls cloth in from up to 25 cm), where
+        the dense samples' search would visit thousands of points and a centimetre is nothing."""
+        return SurfaceSamples.of(self.mesh, spacing=COARSE_SPACING)
+
+    @cached_property
     def grid(self) -> BodyGrid:
         """Built once per avatar, like the samples."""
         return BodyGrid.of(self.mesh, self.surface)
@@ -97,7 +105,9 @@ class BodyModel:
     def prepared(self) -> BodyModel:
         """Build what every fit on this avatar uses (samples, grid, the exact search's tree) now,
         once per process, so that no user's fit pays for it (about 1 s in all)."""
-        _ = self.surface, self.grid, self.mesh.triangles_tree, self.neck_base_y
+        _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y
+        for name in ("chest", "waist"):  # the sections placement reads
+            self.torso_extent(float(self.point(name)[1]))
         self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
         return self
 
@@ -108,18 +118,20 @@ class BodyModel:
     def surface_query(self, points: np.ndarray, near: float = 0.03) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed distance (negative inside), closest surface point and outward normal per point.
 
-        Points farther than `near` outside get +inf and are left alone; points deep inside (rare
-        after placement) get an exact closest-point search.
+        Points farther than `near` outside get +inf and are left alone; points deep inside (a few,
+        after placement) take their nearest sample at any range: they only need a way out, and
+        whoever moves them queries again from where they land. Queries reaching beyond the grid
+        use the coarse samples.
         """
         points = np.asarray(points, float)
+        samples = self.surface if near <= REACH else self.coarse
         signed, closest, normals = np.full(len(points), np.inf), points.copy(), np.zeros((len(points), 3))
         near_idx = np.flatnonzero(self.grid.clearance(points) < near)
-        signed[near_idx], closest[near_idx], normals[near_idx] = self.surface.query(points[near_idx], near)
+        signed[near_idx], closest[near_idx], normals[near_idx] = samples.query(points[near_idx], near)
         far = np.flatnonzero(~np.isfinite(signed))
         deep = far[self.contains(points[far])] if len(far) else far
         if len(deep):
-            cp, d, tri = trimesh.proximity.closest_point(self.mesh, points[deep])
-            signed[deep], closest[deep], normals[deep] = -d, cp, self.mesh.face_normals[tri]
+            signed[deep], closest[deep], normals[deep] = samples.query(points[deep], np.inf)
         return signed, closest, normals
 
     @cached_property
@@ -142,11 +154,12 @@ class BodyModel:
         return float(ys[below[-1]]) if len(below) else neck
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
-        """(x_min, x_max, z_min, z_max) of the torso's section at height y."""
-        pelvis = self.point("pelvis")
-        loop = torso_loop(self.mesh, y, (float(pelvis[0]), float(pelvis[2])))
-        if loop is None:
+        """(x_min, x_max, z_min, z_max) of the torso's section at height y; kept, as placement
+        asks for the same few heights on every fit."""
+        if y not in self._extents:
+            pelvis = self.point("pelvis")
+            loop = torso_loop(self.mesh, y, (float(pelvis[0]), float(pelvis[2])))
             half = 0.15
-            return -half, half, -half, half
-        x0, z0, x1, z1 = loop.bounds
-        return x0, x1, z0, z1
+            x0, z0, x1, z1 = loop.bounds if loop is not None else (-half, -half, half, half)
+            self._extents[y] = (x0, x1, z0, z1)
+        return self._extents[y]

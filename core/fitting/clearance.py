@@ -6,6 +6,7 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
+from core.fitting.cloth import Cloth
 from core.fitting.surface import SurfaceSamples
 
 # The sampled-surface distance can read up to about a millimetre long in concave places (armpits,
@@ -87,18 +88,14 @@ def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, r
     return v
 
 
-def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int = 40) -> trimesh.Trimesh:
+def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, cloth: Cloth, iterations: int = 40) -> trimesh.Trimesh:
     """Spread the clearance moves over the cloth: the displacement field (cleared - placed) is
     diffused along the mesh, so neighbours of a pushed vertex follow it instead of stretching the
     edges between them; then `clear` again whatever the spreading moved too near.
 
     The diffusion runs on the mesh welded by position: imported garments are often split along
     their UV seams, and the pieces must still move as one cloth."""
-    keys = np.round(placed.vertices / 1e-6).astype(np.int64)
-    _, group, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    group = group.ravel()
-    welded = trimesh.Trimesh(np.zeros((len(counts), 3)), group[placed.faces], process=False)
-    laplacian = trimesh.smoothing.laplacian_calculation(welded).tocsr()  # CSR: many products below
+    group, counts = cloth.group, cloth.counts
     moved = np.zeros((len(counts), 3))
     np.add.at(moved, group, cleared - placed.vertices)
     moved /= counts[:, None]
@@ -108,7 +105,7 @@ def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, iterations: int 
     need, held = np.einsum("ij,ij->i", moved[pinned], moved[pinned]), moved[pinned]
     spread = moved.copy()
     for _ in range(iterations):
-        spread = laplacian @ spread
+        spread = cloth.laplacian @ spread
         now = spread[pinned]
         keep = need > np.einsum("ij,ij->i", now, now)
         spread[pinned[keep]] = held[keep]

@@ -10,6 +10,7 @@ import trimesh
 
 from core.fitting.body import BodyModel
 from core.fitting.clearance import hug, push_out, push_out_of_layer, settle
+from core.fitting.cloth import Cloth
 from core.fitting.placement import hug_weights, place
 from core.fitting.surface import SurfaceSamples
 
@@ -53,16 +54,18 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
             return v
 
         placed = place(layer.mesh, layer.category, body, ease)
-        edges = placed.edges_unique  # the cloth keeps its faces: the same edges before and after
-        before = _lengths(placed.vertices, edges)
+        cloth = Cloth.of(placed)  # the cloth keeps its faces: the same edges before and after
+        before = cloth.lengths(placed.vertices)
         v = clear(placed.vertices, exact=False)
         weights = hug_weights(v, layer.category)
         v = clear(hug(v, body, offset, weights), exact=False, only=np.flatnonzero(weights > 0))
-        garment = settle(placed, v, clear)  # its final clear is exact
-        report = layer_report(garment, body, edges, before, f"garment:{layer.name}")
+        garment = settle(placed, v, clear, cloth)  # its final clear is exact
+        report = layer_report(garment, body, cloth, before, f"garment:{layer.name}")
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
-        garment.update_faces(garment.nondegenerate_faces())
-        garment.remove_unreferenced_vertices()
+        keep = garment.nondegenerate_faces()
+        if not keep.all():
+            garment.update_faces(keep)
+            garment.remove_unreferenced_vertices()
         name = f"garment:{layer.name}"
         scene.add_geometry(garment, node_name=name, geom_name=name)
         fitted.append(garment)
@@ -89,18 +92,13 @@ def _deepest_mm(inside_points: np.ndarray, body: BodyModel) -> float:
     return float(dist.max() * 1000)
 
 
-def _lengths(vertices: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    v = np.asarray(vertices)
-    return np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
-
-
-def layer_report(garment: trimesh.Trimesh, body: BodyModel, edges: np.ndarray, edges_before: np.ndarray,
+def layer_report(garment: trimesh.Trimesh, body: BodyModel, cloth: Cloth, edges_before: np.ndarray,
                  name: str) -> dict:
     """Share of vertices inside the body, deepest penetration, clearance percentiles, edge stretch."""
     signed, _, _ = body.surface_query(garment.vertices)
     inside = body.contains(garment.vertices)  # exact (ray parity near the skin), independent of the samples
     near = signed[signed < 0.05]  # clearance where the garment is on or near the body
-    stretch = _lengths(garment.vertices, edges) / np.maximum(edges_before, 1e-9)
+    stretch = cloth.lengths(garment.vertices) / np.maximum(edges_before, 1e-9)
     return {
         "name": name,
         "vertices": len(garment.vertices),

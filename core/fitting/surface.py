@@ -9,7 +9,8 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
-SAMPLE_SPACING = 0.003  # metres between surface samples
+SAMPLE_SPACING = 0.004  # metres between surface samples (the distance is to the face plane, not the sample)
+PARALLEL_FROM = 1000  # points per query from which the KD-tree search runs on every core
 
 
 @dataclass
@@ -22,14 +23,16 @@ class SurfaceSamples:
     def of(cls, mesh: trimesh.Trimesh, spacing: float = SAMPLE_SPACING) -> SurfaceSamples:
         count = max(20_000, int(mesh.area / spacing**2))
         points, faces = trimesh.sample.sample_surface(mesh, count, seed=0)
-        return cls(cKDTree(points), points, mesh.face_normals[faces])
+        return cls(cKDTree(points, leafsize=32), points, mesh.face_normals[faces])
 
     def query(self, points: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed distance along the nearest face's normal, closest point and normal; +inf (and
         the point itself, a zero normal) for points farther than `near` from every sample."""
         n_points = len(points)
         signed, closest, normals = np.full(n_points, np.inf), points.copy(), np.zeros((n_points, 3))
-        dist, idx = self.tree.query(points, distance_upper_bound=near, workers=-1)
+        # Threads pay off on big queries only: starting them costs more than a few hundred lookups.
+        workers = -1 if n_points >= PARALLEL_FROM else 1
+        dist, idx = self.tree.query(points, distance_upper_bound=near, workers=workers)
         hit = np.flatnonzero(np.isfinite(dist))
         n = self.normals[idx[hit]]
         signed[hit] = np.einsum("ij,ij->i", points[hit] - self.points[idx[hit]], n)
