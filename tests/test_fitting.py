@@ -182,3 +182,50 @@ def test_outerwear_goes_over_the_top(body) -> None:
     signed, _, _ = SurfaceSamples.of(top).query(outer.vertices, near=0.01)
     assert (signed[np.isfinite(signed)] > 0).mean() > 0.99
     assert result.metrics["layers"][1]["clearance_mm_p5"] > result.metrics["layers"][0]["clearance_mm_p5"]
+
+
+def flat_garment(*parts: list[tuple[float, float]]) -> trimesh.Trimesh:
+    """A garment reconstructed from a flat-lay photo of the union of polygons (x, y in metres,
+    top centre at 0, y down), as the photo path would make it (its size normalised)."""
+    import cv2
+
+    px = 800  # pixels per metre
+    image = np.full((700, 800, 3), 255, np.uint8)
+    for part in parts:
+        pts = np.round([(400 + x * px, 20 - y * px) for x, y in part]).astype(np.int32)
+        cv2.fillPoly(image, [pts], (40, 90, 160))
+    mask = (image < 250).any(axis=2)
+    return clean(reconstruct(Cutout(image, mask, "t"), "top", "low").mesh)
+
+
+TORSO = [(-0.2, 0.0), (0.2, 0.0), (0.2, -0.65), (-0.2, -0.65)]
+LAID_SLEEVES = ([(0.2, -0.02), (0.3, -0.06), (0.3, -0.5), (0.2, -0.5)],
+                [(-0.2, -0.02), (-0.3, -0.06), (-0.3, -0.5), (-0.2, -0.5)])
+
+
+def test_sleeves_laid_along_the_torso_are_found() -> None:
+    """Long sleeves touching the torso in the photo: the torso is measured without them, and
+    they are sleeves down to the cuffs; a bow on one side is not a sleeve."""
+    from core.fitting.placement import TORSO_BAND, FrontRuns
+
+    laid = FrontRuns.of(flat_garment(TORSO, *LAID_SLEEVES))
+    full = np.ptp(flat_garment(TORSO, *LAID_SLEEVES).vertices[:, 0])
+    assert laid.width(TORSO_BAND) / full == pytest.approx(0.4 / 0.6, abs=0.02)  # the sleeves are not torso
+    rows = np.flatnonzero(laid.alongside)
+    assert len(rows) and rows.max() / laid.height / laid.px_per_m > 0.45 / 0.65  # down to the cuffs
+    bow = FrontRuns.of(flat_garment(TORSO, [(0.2, -0.2), (0.3, -0.2), (0.3, -0.5), (0.2, -0.5)]))
+    assert not bow.alongside.any()
+
+
+def test_laid_sleeves_are_cut_from_the_torso_and_follow_the_arms(body) -> None:
+    result = fit([FitLayer(flat_garment(TORSO, *LAID_SLEEVES), "top", "top")], body)
+    (g,) = result.garments
+    assert result.metrics["inside_share"] == 0.0 and result.metrics["layers"][0]["stretch_p95"] < 1.15
+    for side in ("l", "r"):
+        shoulder, elbow = body.point(f"shoulder_{side}"), body.point(f"elbow_{side}")
+        axis = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+        # The cloth around the upper arm lies along it: within 8 cm of the shoulder-elbow line.
+        along = (g.vertices - shoulder) @ axis
+        near_arm = g.vertices[(along > 0.1) & (along < 0.9 * np.linalg.norm(elbow - shoulder))]
+        off = np.linalg.norm(near_arm - shoulder - np.outer((near_arm - shoulder) @ axis, axis), axis=1)
+        assert (off < 0.08).sum() > 50

@@ -18,18 +18,29 @@ TORSO_BAND = (0.3, 0.6)  # rows (fractions of the height) across the chest and b
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
+# A sleeve laid along the torso shows as the torso's side stepping out by at least this much
+# (garment metres) over SLEEVE_STEP_RISE_M going up, at the cuff, and staying out to the armpit.
+SLEEVE_STEP_M = 0.04
+SLEEVE_STEP_RISE_M = 0.015
+SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff, this far, steadily
+SLEEVE_LAID_MIN_M = 0.06  # ... and the cuff this far below the armpits (shorter: a T-shirt's sleeve)
 
 
 @dataclass(frozen=True)
 class FrontRuns:
     """The garment's front silhouette read row by row: in each row, the run of cloth through the
     centre line is the torso; rows without cloth on the centre line (the neckline) take the torso
-    of the row below. One rasterisation serves the width and the sleeve test."""
+    of the row below. One rasterisation serves the width and the sleeve test.
+
+    A long sleeve laid along the torso in the photo touches it, so its run goes on through the
+    sleeve: below the armpits, a side that steps out at a cuff and stays out up to the armpit is
+    a sleeve's, and the torso's side goes on straight up from below the step."""
 
     left: np.ndarray  # per row, first torso pixel
     right: np.ndarray  # per row, last torso pixel
     have: np.ndarray  # per row, cloth on the centre line
     joined: np.ndarray  # per row, the cloth runs on past the torso's sides (a sleeve joined to it)
+    alongside: np.ndarray  # per row, that cloth is a sleeve laid along the torso (cut from it when worn)
     px_per_m: float
     x0: float
     y1: float
@@ -45,18 +56,20 @@ class FrontRuns:
         left = np.full(size, centre, float)
         right = np.full(size, centre, float)
         have = mask[:, centre].copy()
-        for row in np.flatnonzero(have):
-            gaps = np.flatnonzero(~mask[row])
-            lo, hi = gaps[gaps < centre], gaps[gaps > centre]
-            left[row], right[row] = (lo[-1] if len(lo) else -1) + 1, (hi[0] if len(hi) else size) - 1
+        alongside = np.zeros(size, bool)
+        # From the centre outwards, the first gap on each side ends the run (or the image's edge).
+        to_left, to_right = ~mask[have, centre::-1], ~mask[have, centre:]
+        left[have] = np.where(to_left.any(axis=1), centre - to_left.argmax(axis=1) + 1, 0)
+        right[have] = np.where(to_right.any(axis=1), centre + to_right.argmax(axis=1) - 1, size - 1)
         if have.any():
             idx = np.where(have, np.arange(size), size)
             nearest = np.minimum.accumulate(idx[::-1])[::-1]
             nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
             left, right = left[nearest], right[nearest]
+            height_px = float(np.ptp(v[:, 1])) * px_per_m
+            alongside = _laid_sleeves(left, right, have, int(2 + TORSO_BAND[0] * height_px), px_per_m)
             # Above the body of the garment, a run wider than the body is a sleeve joined to it
             # (dropped shoulders, sleeves spread wide): keep the torso's sides going straight up.
-            height_px = float(np.ptp(v[:, 1])) * px_per_m
             body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
             body_rows = body_rows[have[np.clip(body_rows, 0, size - 1)]]
             if len(body_rows):
@@ -66,7 +79,7 @@ class FrontRuns:
         rows = np.arange(size)
         joined = (mask[rows, np.clip(left - 1, 0, size - 1).astype(int)]
                   | mask[rows, np.clip(right + 1, 0, size - 1).astype(int)])
-        return cls(left, right, have, joined, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
+        return cls(left, right, have, joined, alongside, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
 
     def width(self, band: tuple[float, float]) -> float:
         """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
@@ -86,8 +99,39 @@ class FrontRuns:
         cols = (vertices[:, 0] - self.x0) * self.px_per_m + 2
         out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
         apart = (out > 2.0 / self.px_per_m).astype(float)  # clear of the torso's edge, not a rounding
-        weight = np.where(self.joined[rows], np.clip(out / blend, 0.0, 1.0), apart)
-        return weight * ((self.y1 - vertices[:, 1]) < upper * self.height)
+        weight = np.where(self.joined[rows] & ~self.alongside[rows], np.clip(out / blend, 0.0, 1.0), apart)
+        return weight * (((self.y1 - vertices[:, 1]) < upper * self.height) | self.alongside[rows])
+
+
+def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int,
+                  px_per_m: float) -> np.ndarray:
+    """Find sleeves laid along the torso (see FrontRuns): on each side, going up from the hem,
+    the lowest step out of SLEEVE_STEP_M, with the torso's side going on steadily below it, that
+    stays at least half out up to the armpit row, at least SLEEVE_LAID_MIN_M long. Sleeves come
+    in pairs: a step on one side only is a bow, a tie or a wrap. Where both sides have one, moves
+    each side in, above its step, to where it was below it; returns the rows with a laid sleeve."""
+    rows = np.flatnonzero(have)
+    rows = rows[rows >= armpit]
+    laid = np.zeros(len(left), bool)
+    rise, steady = max(1, round(SLEEVE_STEP_RISE_M * px_per_m)), round(SLEEVE_STEADY_M * px_per_m)
+    step, shortest = SLEEVE_STEP_M * px_per_m, SLEEVE_LAID_MIN_M * px_per_m
+    found = []
+    for edge, outward in ((right, 1.0), (left, -1.0)):
+        x = outward * edge[rows]  # larger is further out; rows go down the garment
+        for k in np.flatnonzero(x[: len(x) - rise] - x[rise:] >= step)[::-1]:  # lowest step first
+            base, below = x[k + rise], x[k + rise: k + rise + steady]
+            if len(below) < steady or np.ptp(below) > step / 2:
+                continue  # not a torso's side going on below it (a hem's rounded corner, a notch)
+            if rows[k] - armpit >= shortest and np.mean(x[: k + 1] >= base + step / 2) >= 0.8:
+                found.append((edge, outward, k, base))  # out all the way up: a sleeve
+                break
+    if len(found) < 2:
+        return laid
+    for edge, outward, k, base in found:
+        above = np.arange(len(left)) < rows[k + rise]  # the cuff's rounded end included
+        edge[above] = outward * np.minimum(outward * edge[above], base)
+        laid[rows[: k + rise]] = True
+    return laid
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular") -> trimesh.Trimesh:
@@ -125,9 +169,23 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     if category == "bottom":
         g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
     else:
-        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True,
-                                 sleeve=runs.sleeve_weight(flat, BLEND_M / s))
+        sleeve = runs.sleeve_weight(flat, BLEND_M / s)
+        g, sleeve = _cut_sleeves(g, sleeve)
+        g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
     return g
+
+
+def _cut_sleeves(g: trimesh.Trimesh, sleeve: np.ndarray) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """Faces from the torso to a sleeve that turns without it (a sleeve laid along the torso, or
+    joined to it by a sliver in the photo) would stretch into a web under the arm: cut them."""
+    torn = np.ptp(sleeve[g.faces], axis=1) > 0.5
+    if not torn.any():
+        return g, sleeve
+    g.update_faces(~torn)
+    used = np.zeros(len(g.vertices), bool)
+    used[g.faces] = True
+    g.update_vertices(used)
+    return g, sleeve[used]
 
 
 def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool,
