@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("script,expected", [
     ("reconstruction.py", ["p50 s:", "p95 s:", "reconstruction=", "draco/plain geometry=", "category right: 3/3"]),
-    ("fitting.py", ["cases: 9", "worst inside:", "per 20k faces p50="]),
+    ("fitting.py", ["cases: 9", "worst inside:", "stretch p95 within 15 %:",
+                    "20k faces (", "faces) on average-man-175: median"]),
     ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",
                     "other surface method on the same planes"]),
 ])
