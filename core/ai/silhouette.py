@@ -200,10 +200,11 @@ def _manifold_cells(cells: np.ndarray) -> np.ndarray:
     An edge between two inside cells whose both ends lie on the outline (a one-cell neck, or a
     cell with no inside corner) would be shared by four faces once front and back are joined
     there; diagonal-only contacts would pinch. Removing one cell of each such place and keeping
-    the largest piece converges in a few rounds.
+    the largest piece converges in a few rounds; a long thin shape takes more, as each round can
+    open new such places along it. Every round removes a cell, so it always ends.
     """
     cells = _largest_piece(cells)
-    for _ in range(64):
+    for _ in range(int(cells.sum()) + 1):
         rim = _rim_corners(cells)
         bad = np.zeros_like(cells)
         # horizontal edges between (i-1, j) and (i, j): corners (i, j) and (i, j+1)
