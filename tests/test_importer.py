@@ -17,6 +17,7 @@ from core.ai.silhouette import reconstruct
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
 from core.mesh.importer import MAX_FACES, front_mask, load_mesh, orient, scale_and_anchor, sniff_mesh_format
 from core.samples import draw_garment
+from tests.damage import damaged
 
 LIMIT = 50 * 2**20
 
@@ -166,17 +167,7 @@ def damaged_meshes(draw) -> tuple[bytes, str]:
     fmt = draw(st.sampled_from(["glb", "obj", "ply"]))
     mesh = trimesh.creation.icosphere(subdivisions=draw(st.integers(0, 2)))
     mesh.apply_scale(draw(st.sampled_from([0.5, 50.0, 500.0, 1e-6, 1e9])))
-    data = bytearray(exported(mesh, fmt))
-    for _ in range(draw(st.integers(0, 3))):
-        at = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(["truncate", "flip", "splice"]))
-        if action == "truncate":
-            del data[at:]
-        elif action == "flip" and at < len(data):
-            data[at] ^= draw(st.integers(1, 255))
-        elif action == "splice":
-            data[at:at] = draw(st.binary(min_size=1, max_size=32))
-    return bytes(data), fmt
+    return damaged(draw, exported(mesh, fmt), max_junk=32), fmt
 
 
 @settings(max_examples=200, deadline=None)

@@ -15,6 +15,7 @@ from PIL import Image
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
 from core.uploads import encode_for_storage, sniff_format, validate_image
 from tests.conftest import photo_bytes
+from tests.damage import damaged
 
 LIMITS = {"max_bytes": 10 * 2**20, "max_side": 8192, "max_pixels": 40_000_000}
 
@@ -143,17 +144,7 @@ def mutated_images(draw) -> bytes:
     img = Image.new(mode, (w, h), draw(st.integers(0, 255)) if mode in ("L", "P", "1") else None)
     buf = io.BytesIO()
     img.save(buf, format=fmt)
-    data = bytearray(buf.getvalue())
-    for _ in range(draw(st.integers(0, 3))):
-        cut = draw(st.integers(0, len(data)))
-        action = draw(st.sampled_from(["truncate", "flip", "splice"]))
-        if action == "truncate":
-            del data[cut:]
-        elif action == "flip" and cut < len(data):
-            data[cut] ^= draw(st.integers(1, 255))
-        elif action == "splice":
-            data[cut:cut] = draw(st.binary(min_size=1, max_size=64))
-    return bytes(data)
+    return damaged(draw, buf.getvalue(), max_junk=64)
 
 
 @settings(max_examples=300, deadline=None)

@@ -81,7 +81,7 @@ class BodyModel:
     mesh: trimesh.Trimesh  # watertight, glTF frame, feet on y=0, facing +Z
     landmarks: dict[str, list[float]]
     measurements: dict[str, float] = field(default_factory=dict)
-    _extents: dict[float, tuple[float, float, float, float]] = field(default_factory=dict, repr=False)
+    _extents: dict[float, tuple[float, float, float, float]] = field(default_factory=dict, init=False, repr=False)
 
     def point(self, name: str) -> np.ndarray:
         return np.asarray(self.landmarks[name], float)
@@ -103,8 +103,9 @@ class BodyModel:
         return BodyGrid.of(self.mesh, self.surface)
 
     def prepared(self) -> BodyModel:
-        """Build what every fit on this avatar uses (samples, grid, the exact search's tree) now,
-        once per process, so that no user's fit pays for it (about 1 s in all)."""
+        """Build what every fit on this avatar uses (samples, grid, the exact search's tree, the
+        torso sections placement reads) now, once per process, so that no user's fit pays for it
+        (about 1 s in all)."""
         _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y
         for name in ("chest", "waist"):  # the sections placement reads
             self.torso_extent(float(self.point(name)[1]))

@@ -10,7 +10,6 @@ import trimesh
 from scipy.spatial import cKDTree
 
 SAMPLE_SPACING = 0.004  # metres between surface samples (the distance is to the face plane, not the sample)
-PARALLEL_FROM = 1000  # points per query from which the KD-tree search runs on every core
 
 
 @dataclass
@@ -30,9 +29,7 @@ class SurfaceSamples:
         the point itself, a zero normal) for points farther than `near` from every sample."""
         n_points = len(points)
         signed, closest, normals = np.full(n_points, np.inf), points.copy(), np.zeros((n_points, 3))
-        # Threads pay off on big queries only: starting them costs more than a few hundred lookups.
-        workers = -1 if n_points >= PARALLEL_FROM else 1
-        dist, idx = self.tree.query(points, distance_upper_bound=near, workers=workers)
+        dist, idx = self.tree.query(points, distance_upper_bound=near, workers=-1)
         hit = np.flatnonzero(np.isfinite(dist))
         n = self.normals[idx[hit]]
         signed[hit] = np.einsum("ij,ij->i", points[hit] - self.points[idx[hit]], n)
