@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
@@ -11,6 +12,20 @@ from core.config import Settings
 from core.errors import NotFound, Unavailable
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Readers never see half a file, and concurrent writers of one key never share a part file
+    (with a shared name the second writer's rename found its part already moved)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_key(key: str) -> str:
@@ -45,15 +60,9 @@ class LocalStorage:
         return path
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        path = self._path(key)
-        tmp = path.with_name(path.name + ".part")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            tmp.replace(path)  # readers never see half a file
+            write_atomic(self._path(key), data)
         except OSError as exc:  # a full or read-only disk: the caller gets a 503, not a 500
-            with suppress(OSError):
-                tmp.unlink(missing_ok=True)
             raise Unavailable(f"local storage write failed: {exc.strerror or exc}") from exc
 
     def get_bytes(self, key: str) -> bytes:
@@ -75,7 +84,7 @@ class LocalStorage:
         return path
 
     def check(self) -> None:
-        probe = self.root / ".healthz"
+        probe = self.root / f".healthz-{uuid.uuid4().hex}"  # health checks may run side by side
         try:
             probe.write_bytes(b"ok")
             probe.unlink()
@@ -170,11 +179,7 @@ class S3Storage:
         """A local copy for viewers and the pipeline; objects are immutable, so the cache is safe."""
         path = self.cache / check_key(key)
         if not path.is_file():
-            data = self.get_bytes(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_atomic(path, self.get_bytes(key))
         return path
 
     def check(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -35,6 +37,29 @@ def test_roundtrip(storage) -> None:
     assert not storage.exists(key)
     with pytest.raises(NotFound):
         storage.get_bytes(key)
+
+
+def test_concurrent_writers_and_readers_of_one_key(storage) -> None:
+    """Job threads read the same photo at once (CI once lost a job to a shared part file); each
+    gets the whole object and no part file is left behind."""
+    key = "clothes/abc/photo.jpg"
+    storage.put_bytes(key, b"v" * 100_000, "image/jpeg")
+    start = threading.Barrier(8)
+
+    def read_and_write(i: int) -> bytes:
+        start.wait()
+        storage.put_bytes("clothes/abc/same.bin", bytes([i]) * 50_000, "application/octet-stream")
+        storage.check()
+        return storage.local_path(key).read_bytes()
+
+    for _ in range(5):
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(read_and_write, range(8))) == {b"v" * 100_000}
+        if isinstance(storage, S3Storage):
+            storage.local_path(key).unlink()  # the next round downloads again, all at once
+    assert storage.get_bytes("clothes/abc/same.bin") in {bytes([i]) * 50_000 for i in range(8)}
+    root = storage.root if isinstance(storage, LocalStorage) else storage.cache
+    assert [p.name for p in root.rglob("*") if p.name.endswith(".part") or "healthz" in p.name] == []
 
 
 @pytest.mark.parametrize("key", ["../etc/passwd", "a/../../b", "/abs/path", "a//b", "", "a/./b",
