@@ -224,8 +224,94 @@ def test_laid_sleeves_are_cut_from_the_torso_and_follow_the_arms(body) -> None:
     for side in ("l", "r"):
         shoulder, elbow = body.point(f"shoulder_{side}"), body.point(f"elbow_{side}")
         axis = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
-        # The cloth around the upper arm lies along it: within 8 cm of the shoulder-elbow line.
+        # The sleeve runs along the arm, which goes down its middle: the cloth around the upper
+        # arm is within 8 cm of the shoulder-elbow line, and centred on it within 2 cm across
+        # the frontal plane (where the sleeve was turned).
         along = (g.vertices - shoulder) @ axis
         near_arm = g.vertices[(along > 0.1) & (along < 0.9 * np.linalg.norm(elbow - shoulder))]
-        off = np.linalg.norm(near_arm - shoulder - np.outer((near_arm - shoulder) @ axis, axis), axis=1)
+        rel = near_arm - shoulder - np.outer((near_arm - shoulder) @ axis, axis)
+        off = np.linalg.norm(rel, axis=1)
         assert (off < 0.08).sum() > 50
+        across = np.array([-axis[1], axis[0], 0.0]) / np.linalg.norm(axis[:2])
+        assert abs(float(np.mean(rel[off < 0.08] @ across))) < 0.02
+
+
+class _Joints:
+    """Just the landmarks a limb turn reads."""
+
+    def __init__(self, points: dict[str, np.ndarray]) -> None:
+        self.points = points
+
+    def point(self, name: str) -> np.ndarray:
+        return self.points[name]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-2.6, -0.6), st.floats(-3.0, -0.2), st.floats(0.0, 0.15), st.floats(0.0, 0.1),
+       st.floats(0.25, 0.6), st.floats(0.03, 0.08))
+def test_a_turned_sleeve_runs_down_the_arm(arm_angle, sleeve_angle, off_x, off_y, length, width) -> None:
+    """However a long flat-lay sleeve lies (hanging down, spread out, its root off the
+    shoulder), once turned its middle line is the arm's line, from root to cuff."""
+    from core.fitting.placement import _turn_limbs
+
+    shoulder = np.array([0.18, 1.45, 0.0])
+    elbow = shoulder + 0.3 * np.array([np.cos(arm_angle), np.sin(arm_angle), 0])
+    joints = _Joints({"shoulder_l": shoulder, "elbow_l": elbow,
+                      "shoulder_r": shoulder * [-1, 1, 1], "elbow_r": shoulder * [-1, 1, 1] + [0, -0.3, 0]})
+    along = np.array([np.cos(sleeve_angle), np.sin(sleeve_angle)])
+    across = np.array([-along[1], along[0]])
+    t, u = np.meshgrid(np.linspace(0, length, 40), np.linspace(-width, width, 9), indexing="ij")
+    root = shoulder[:2] + [off_x, -off_y] + width * np.abs(across)  # beside or below the shoulder
+    xy = root + t[..., None] * along + u[..., None] * across
+    points = np.concatenate([xy.reshape(-1, 2), np.zeros((xy.size // 2, 1))], axis=1)
+    if (points[:, 0] <= 0).any():
+        return  # a sleeve crossing the centre line is not one side's
+    turned = _turn_limbs(points, joints, "shoulder", "elbow", along_x=True, sleeve=np.ones(len(points)))
+    arm = (joints.point("elbow_l") - shoulder)[:2] / 0.3
+    middles = turned[:, :2].reshape(40, 9, 2).mean(axis=1) - shoulder[:2]  # the sleeve's middle line
+    assert np.abs(middles @ [-arm[1], arm[0]]).max() < 0.005
+    assert (middles[-1] - middles[0]) @ arm == pytest.approx(length, abs=1e-3)  # pointing down the arm
+
+
+def test_a_sleeve_touching_the_torso_to_the_hem_is_found_by_symmetry() -> None:
+    """One sleeve parts from the torso below the elbow, the other touches it down to the hem:
+    the second is found as the first's mirror image; cuffs below the hem are sleeve too."""
+    from core.fitting.placement import BLEND_M, TORSO_BAND, FrontRuns
+
+    parted = [(0.2, -0.02), (0.3, -0.06), (0.3, -0.7), (0.23, -0.7), (0.23, -0.35), (0.2, -0.35)]
+    touching = [(-0.2, -0.02), (-0.3, -0.06), (-0.3, -0.7), (-0.2, -0.7)]
+    mesh = flat_garment(TORSO, parted, touching)
+    runs = FrontRuns.of(mesh)
+    assert runs.width(TORSO_BAND) / np.ptp(mesh.vertices[:, 0]) == pytest.approx(0.4 / 0.6, abs=0.03)
+    scale = np.ptp(mesh.vertices[:, 0]) / 0.6  # the photo path normalises the garment's size
+    points = np.array([[-0.25, -0.5, 0], [0.25, -0.5, 0], [-0.25, -0.68, 0], [-0.12, -0.5, 0], [0.12, -0.6, 0]])
+    assert runs.sleeve_weight(points * scale, BLEND_M).tolist() == [1, 1, 1, 0, 0]
+
+
+def test_sleeves_laid_along_a_narrowing_body_are_found() -> None:
+    """A bodysuit: the torso narrows below the cuffs instead of going straight on."""
+    from core.fitting.placement import TORSO_BAND, FrontRuns
+
+    body_suit = [(-0.2, 0.0), (0.2, 0.0), (0.2, -0.5), (0.05, -0.7), (-0.05, -0.7), (-0.2, -0.5)]
+    mesh = flat_garment(body_suit, *LAID_SLEEVES)
+    runs = FrontRuns.of(mesh)
+    assert runs.alongside.any()
+    assert runs.width(TORSO_BAND) / np.ptp(mesh.vertices[:, 0]) == pytest.approx(0.4 / 0.6, abs=0.03)
+
+
+def test_laid_sleeves_are_rounded_not_torso_thick(body) -> None:
+    """Inflated with the torso, a laid sleeve would be as deep as the torso; cut from it, it
+    gets a round section no deeper than its own width, and the torso keeps its depth."""
+    from core.fitting.placement import FrontRuns
+
+    mesh = flat_garment(TORSO, *LAID_SLEEVES)
+    rounded = FrontRuns.of(mesh).round_laid_sleeves(mesh.vertices)
+    scale = np.ptp(mesh.vertices[:, 0]) / 0.6  # the photo path normalises the garment's size
+    x, y = np.abs(mesh.vertices[:, 0]) / scale, mesh.vertices[:, 1] / scale
+    sleeve, torso = (x > 0.21) & (y < -0.25), x < 0.15  # below the armpits (above: the shoulders)
+    half_width = 0.05 * scale
+    assert np.abs(mesh.vertices[sleeve, 2]).max() > 1.5 * half_width  # the test is not vacuous
+    assert np.abs(rounded[sleeve, 2]).max() <= half_width * 1.1
+    np.testing.assert_array_equal(rounded[torso], mesh.vertices[torso])
+
+

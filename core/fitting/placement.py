@@ -17,13 +17,17 @@ EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
 TORSO_BAND = (0.3, 0.6)  # rows (fractions of the height) across the chest and belly of a top
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
+LIMB_END_SHARE = 0.1  # a sleeve's or leg's root and far end: its first and last tenth along its axis
+LIMB_LONG = 2.0  # a part whose variance along its length is this many times that across is long
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
 # A sleeve laid along the torso shows as the torso's side stepping out by at least this much
 # (garment metres) over SLEEVE_STEP_RISE_M going up, at the cuff, and staying out to the armpit.
 SLEEVE_STEP_M = 0.04
 SLEEVE_STEP_RISE_M = 0.015
-SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff, this far, steadily
+SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff this far, not out again
 SLEEVE_LAID_MIN_M = 0.06  # ... and the cuff this far below the armpits (shorter: a T-shirt's sleeve)
+SYMMETRY_TOP = 0.1  # the top share of the height (collar, shoulders) that gives the centre line
+SLEEVE_OUT_SHARE = 0.75  # ... out in this share of the rows up to the armpits (gathered sleeves dip in)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class FrontRuns:
     have: np.ndarray  # per row, cloth on the centre line
     joined: np.ndarray  # per row, the cloth runs on past the torso's sides (a sleeve joined to it)
     alongside: np.ndarray  # per row, that cloth is a sleeve laid along the torso (cut from it when worn)
+    outer_left: np.ndarray  # per row, the first cloth pixel (the garment's outline)
+    outer_right: np.ndarray  # per row, the last cloth pixel
     px_per_m: float
     x0: float
     y1: float
@@ -57,6 +63,9 @@ class FrontRuns:
         right = np.full(size, centre, float)
         have = mask[:, centre].copy()
         alongside = np.zeros(size, bool)
+        cloth = mask.any(axis=1)
+        outer_left = np.where(cloth, mask.argmax(axis=1), centre).astype(float)
+        outer_right = np.where(cloth, size - 1 - mask[:, ::-1].argmax(axis=1), centre).astype(float)
         # From the centre outwards, the first gap on each side ends the run (or the image's edge).
         to_left, to_right = ~mask[have, centre::-1], ~mask[have, centre:]
         left[have] = np.where(to_left.any(axis=1), centre - to_left.argmax(axis=1) + 1, 0)
@@ -67,7 +76,12 @@ class FrontRuns:
             nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
             left, right = left[nearest], right[nearest]
             height_px = float(np.ptp(v[:, 1])) * px_per_m
-            alongside = _laid_sleeves(left, right, have, int(2 + TORSO_BAND[0] * height_px), px_per_m)
+            # The garment's own centre line, for mirroring: the middle of its top (collar and
+            # shoulders); the anchor is the middle of the whole outline, which a tie may widen.
+            top = np.flatnonzero(cloth)[: max(1, round(SYMMETRY_TOP * height_px))]
+            middle = float(np.median((outer_left[top] + outer_right[top]) / 2))
+            alongside = _laid_sleeves(left, right, have, int(2 + TORSO_BAND[0] * height_px), middle,
+                                      px_per_m)
             # Above the body of the garment, a run wider than the body is a sleeve joined to it
             # (dropped shoulders, sleeves spread wide): keep the torso's sides going straight up.
             body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
@@ -79,7 +93,8 @@ class FrontRuns:
         rows = np.arange(size)
         joined = (mask[rows, np.clip(left - 1, 0, size - 1).astype(int)]
                   | mask[rows, np.clip(right + 1, 0, size - 1).astype(int)])
-        return cls(left, right, have, joined, alongside, px_per_m, x0, y1, float(np.ptp(v[:, 1])))
+        return cls(left, right, have, joined, alongside, outer_left, outer_right, px_per_m, x0, y1,
+                   float(np.ptp(v[:, 1])))
 
     def width(self, band: tuple[float, float]) -> float:
         """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
@@ -90,47 +105,81 @@ class FrontRuns:
             return (self.right.max() - self.left.min() + 1) / self.px_per_m
         return float(np.median(self.right[rows] - self.left[rows] + 1)) / self.px_per_m
 
+    def _rows_cols(self, vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.clip(np.round((self.y1 - vertices[:, 1]) * self.px_per_m + 2).astype(int), 0, len(self.left) - 1)
+        return rows, (vertices[:, 0] - self.x0) * self.px_per_m + 2
+
+    def round_laid_sleeves(self, vertices: np.ndarray) -> np.ndarray:
+        """A sleeve laid along the torso was inflated with it, as thick as the torso: once cut
+        from it, it would be a flap. Give it a round section across its own width (the torso's
+        side to the outline) instead; cloth is only ever flattened here, never thickened."""
+        rows, cols = self._rows_cols(vertices)
+        out = vertices.copy()
+        for edge, outline, outward in ((self.right, self.outer_right, 1.0), (self.left, self.outer_left, -1.0)):
+            width = outward * (outline[rows] - edge[rows])
+            t = outward * (cols - edge[rows]) / np.maximum(width, 1e-9)
+            sleeve = self.alongside[rows] & (t > 0) & (width > 2)  # t > 1: the outline's seam, depth 0
+            radius = width[sleeve] / 2 / self.px_per_m
+            t = np.clip(t[sleeve], 0.0, 1.0)
+            depth = 2 * radius * np.sqrt(t * (1 - t))
+            out[sleeve, 2] = np.sign(out[sleeve, 2]) * np.minimum(np.abs(out[sleeve, 2]), depth)
+        return out
+
     def sleeve_weight(self, vertices: np.ndarray, blend: float, upper: float = 0.9) -> np.ndarray:
         """How much each vertex belongs to a sleeve (0 torso … 1 sleeve), however the flat-lay
         photo spread or dropped it: cloth sideways outside the torso, in the upper part. Where the
         sleeve is joined to the torso the weight grows over `blend` (m) so the turn fades in across
         the shoulder; a sleeve hanging apart from the torso is all sleeve, so it turns as one piece."""
-        rows = np.clip(np.round((self.y1 - vertices[:, 1]) * self.px_per_m + 2).astype(int), 0, len(self.left) - 1)
-        cols = (vertices[:, 0] - self.x0) * self.px_per_m + 2
+        rows, cols = self._rows_cols(vertices)
         out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
         apart = (out > 2.0 / self.px_per_m).astype(float)  # clear of the torso's edge, not a rounding
         weight = np.where(self.joined[rows] & ~self.alongside[rows], np.clip(out / blend, 0.0, 1.0), apart)
         return weight * (((self.y1 - vertices[:, 1]) < upper * self.height) | self.alongside[rows])
 
 
-def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int,
+def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int, centre: float,
                   px_per_m: float) -> np.ndarray:
     """Find sleeves laid along the torso (see FrontRuns): on each side, going up from the hem,
-    the lowest step out of SLEEVE_STEP_M, with the torso's side going on steadily below it, that
-    stays at least half out up to the armpit row, at least SLEEVE_LAID_MIN_M long. Sleeves come
-    in pairs: a step on one side only is a bow, a tie or a wrap. Where both sides have one, moves
-    each side in, above its step, to where it was below it; returns the rows with a laid sleeve."""
+    the lowest step out of SLEEVE_STEP_M, with the torso's side going on below it (straight, or
+    narrowing like a bodysuit's) that stays out up to the armpit row, at least SLEEVE_LAID_MIN_M
+    long. Sleeves come in pairs: where only one side steps (the other sleeve touches the torso
+    down to the hem), the other side counts only if the garment is symmetric there and its outline
+    lies a step beyond the mirrored torso side; a bow, a tie or a wrap is not. Moves each side in,
+    above its step (the mirrored side: all the way down), to where it was below it; returns the
+    rows with a laid sleeve."""
     rows = np.flatnonzero(have)
     rows = rows[rows >= armpit]
     laid = np.zeros(len(left), bool)
     rise, steady = max(1, round(SLEEVE_STEP_RISE_M * px_per_m)), round(SLEEVE_STEADY_M * px_per_m)
     step, shortest = SLEEVE_STEP_M * px_per_m, SLEEVE_LAID_MIN_M * px_per_m
-    found = []
+    found = {}
     for edge, outward in ((right, 1.0), (left, -1.0)):
         x = outward * edge[rows]  # larger is further out; rows go down the garment
         for k in np.flatnonzero(x[: len(x) - rise] - x[rise:] >= step)[::-1]:  # lowest step first
             base, below = x[k + rise], x[k + rise: k + rise + steady]
-            if len(below) < steady or np.ptp(below) > step / 2:
+            if len(below) < steady or below.max() > base + step / 2:
                 continue  # not a torso's side going on below it (a hem's rounded corner, a notch)
-            if rows[k] - armpit >= shortest and np.mean(x[: k + 1] >= base + step / 2) >= 0.8:
-                found.append((edge, outward, k, base))  # out all the way up: a sleeve
+            if rows[k] - armpit >= shortest and np.mean(x[: k + 1] >= base + step / 2) >= SLEEVE_OUT_SHARE:
+                found[outward] = (rows[k + rise], base)  # out all the way up: a sleeve
                 break
+    if len(found) == 1:  # mirror the one found onto the other side, if the garment is symmetric
+        (outward, (end, base)), = found.items()
+        span = rows[rows < end]
+        this, other = (right, left) if outward > 0 else (left, right)
+        half_this = np.abs(this[span] - centre)
+        half_other = np.abs(other[span] - centre)
+        mirrored = base - outward * centre
+        if (abs(np.median(half_this) - np.median(half_other)) <= step / 2
+                and np.mean(half_other >= mirrored + step) >= SLEEVE_OUT_SHARE):
+            # That sleeve may touch the torso further down, to the hem: moved in all the way.
+            found[-outward] = (len(left), mirrored - outward * centre)
     if len(found) < 2:
         return laid
-    for edge, outward, k, base in found:
-        above = np.arange(len(left)) < rows[k + rise]  # the cuff's rounded end included
+    for outward, (end, base) in found.items():
+        edge = right if outward > 0 else left
+        above = np.arange(len(left)) < end  # the cuff's rounded end included
         edge[above] = outward * np.minimum(outward * edge[above], base)
-        laid[rows[: k + rise]] = True
+    laid[rows[0]:] = True  # down to the cuffs, which may hang below the torso's hem
     return laid
 
 
@@ -141,8 +190,11 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     from the waist and take the waist's width. Depth is scaled so the body fits inside. Then
     sleeves turn about the shoulders onto the arms, trouser legs about the hips onto the legs.
     """
+    runs = FrontRuns.of(garment)
     g = garment.copy()
     flat = garment.vertices  # the flat-lay garment, untouched: g is transformed below
+    if runs.alongside.any():
+        g.vertices = runs.round_laid_sleeves(flat)
     if category == "bottom":
         ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
     else:  # across the chest and belly, below the armholes
@@ -152,7 +204,6 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     girth_key = "waist_cm" if category == "bottom" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
     target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
-    runs = FrontRuns.of(garment)
     garment_width = runs.width(band)
     s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
     body_depth = z1 - z0
@@ -191,12 +242,14 @@ def _cut_sleeves(g: trimesh.Trimesh, sleeve: np.ndarray) -> tuple[trimesh.Trimes
 def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, along_x: bool,
                 sleeve: np.ndarray | None = None) -> np.ndarray:
     """Turn each side's limb part of the garment (sleeve or trouser leg) about the avatar's joint,
-    in the frontal plane, so that its axis follows the avatar's limb; the turn fades in across
-    the joint so the cloth does not tear at the armpit or crotch."""
+    in the frontal plane, so that its own axis (from its root by the joint to its far end)
+    follows the avatar's limb, and shift it across so the limb runs down its middle; turn and
+    shift fade in across the joint so the cloth does not tear at the armpit or crotch."""
     out = v.copy()
     for side, sign in (("l", 1.0), ("r", -1.0)):
-        pivot = body.point(f"{joint}_{side}")
-        limb = body.point(f"{next_joint}_{side}") - pivot
+        pivot = body.point(f"{joint}_{side}")[:2]
+        limb = body.point(f"{next_joint}_{side}")[:2] - pivot
+        limb = limb / max(float(np.linalg.norm(limb)), 1e-9)
         if along_x:  # sleeves: this side's cloth beyond the torso
             weight = sleeve * (sign * v[:, 0] > 0)
         else:  # legs: the part of this side below the crotch
@@ -204,15 +257,38 @@ def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, alo
         part = weight > 0.99
         if part.sum() < 10:
             continue
-        axis = v[part, :2].mean(axis=0) - pivot[:2]
+        root, axis = _limb_axis(v[part, :2], pivot)
         angle = np.arctan2(limb[1], limb[0]) - np.arctan2(axis[1], axis[0])
         angle = (angle + np.pi) % (2 * np.pi) - np.pi
-        theta = weight * angle
-        dx, dy = v[:, 0] - pivot[0], v[:, 1] - pivot[1]
+        turned_root = pivot + _rotate(root - pivot, angle)
+        across = turned_root - pivot
+        across = across - (across @ limb) * limb  # how far the turned root is off the limb's line
         moving = weight > 0
-        out[moving, 0] = pivot[0] + np.cos(theta[moving]) * dx[moving] - np.sin(theta[moving]) * dy[moving]
-        out[moving, 1] = pivot[1] + np.sin(theta[moving]) * dx[moving] + np.cos(theta[moving]) * dy[moving]
+        w = weight[moving]
+        turned = pivot + _rotate(v[moving, :2] - pivot, w * angle)
+        out[moving, :2] = turned - w[:, None] * across
     return out
+
+
+def _limb_axis(xy: np.ndarray, pivot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A limb part's root (the middle of its end by the joint) and its axis (root to far end).
+    A long part's axis is its principal direction, wherever its root lies (a sleeve hanging down
+    beside the torso); a short, wide one (a T-shirt's sleeve) points from the joint to its middle.
+    The ends are slabs across the axis, so a corner is not taken for an end."""
+    middle = xy.mean(axis=0)
+    spread, directions = np.linalg.eigh(np.cov((xy - middle).T))
+    axis = directions[:, 1] if spread[1] > LIMB_LONG * spread[0] else middle - pivot
+    axis = axis * (1.0 if axis @ (middle - pivot) >= 0 else -1.0) / max(float(np.linalg.norm(axis)), 1e-12)
+    along = (xy - pivot) @ axis
+    near, far = np.quantile(along, [LIMB_END_SHARE, 1 - LIMB_END_SHARE])
+    root = xy[along <= near].mean(axis=0)
+    return root, xy[along >= far].mean(axis=0) - root
+
+
+def _rotate(xy: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
+    """Points (…, 2) turned by `angle` (radians, per point or one) about the origin."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([c * xy[..., 0] - s * xy[..., 1], s * xy[..., 0] + c * xy[..., 1]], axis=-1)
 
 
 def hug_weights(v: np.ndarray, category: str, band_m: float = 0.12) -> np.ndarray:
