@@ -184,7 +184,7 @@ def test_outerwear_goes_over_the_top(body) -> None:
     assert result.metrics["layers"][1]["clearance_mm_p5"] > result.metrics["layers"][0]["clearance_mm_p5"]
 
 
-def flat_garment(*parts: list[tuple[float, float]]) -> trimesh.Trimesh:
+def flat_garment(*parts: list[tuple[float, float]], category: str = "top") -> trimesh.Trimesh:
     """A garment reconstructed from a flat-lay photo of the union of polygons (x, y in metres,
     top centre at 0, y down), as the photo path would make it (its size normalised)."""
     import cv2
@@ -195,7 +195,7 @@ def flat_garment(*parts: list[tuple[float, float]]) -> trimesh.Trimesh:
         pts = np.round([(400 + x * px, 20 - y * px) for x, y in part]).astype(np.int32)
         cv2.fillPoly(image, [pts], (40, 90, 160))
     mask = (image < 250).any(axis=2)
-    return clean(reconstruct(Cutout(image, mask, "t"), "top", "low").mesh)
+    return clean(reconstruct(Cutout(image, mask, "t"), category, "low").mesh)
 
 
 TORSO = [(-0.2, 0.0), (0.2, 0.0), (0.2, -0.65), (-0.2, -0.65)]
@@ -271,6 +271,31 @@ def test_a_turned_sleeve_runs_down_the_arm(arm_angle, sleeve_angle, off_x, off_y
     middles = turned[:, :2].reshape(40, 9, 2).mean(axis=1) - shoulder[:2]  # the sleeve's middle line
     assert np.abs(middles @ [-arm[1], arm[0]]).max() < 0.005
     assert (middles[-1] - middles[0]) @ arm == pytest.approx(length, abs=1e-3)  # pointing down the arm
+
+
+def preset_body(slug: str) -> BodyModel:
+    meta = json.loads((PRESETS_DIR / f"{slug}.json").read_text())
+    return BodyModel(trimesh.load(PRESETS_DIR / f"{slug}.glb", force="mesh"), meta["landmarks"], meta["measurements"])
+
+
+def test_straight_trousers_go_over_wide_hips_and_keep_a_waist_sized_waistband() -> None:
+    """Straight-cut trousers on a body whose hips are 1.45 times its waist: sized by the waist
+    alone, the cloth is stretched over the hips and the seat; the garment widens from its
+    waistband (which stays the waist's size) down to the hips, and reaches back over the seat."""
+    woman = preset_body("slim-woman-160")
+    assert woman.measurements["hips_cm"] / woman.measurements["waist_cm"] > 1.4
+    legs = ([(-0.18, 0.0), (0.18, 0.0), (0.18, -1.0), (0.01, -1.0), (0.01, -0.28), (-0.01, -0.28),
+             (-0.01, -1.0), (-0.18, -1.0)],)
+    result = fit([FitLayer(flat_garment(*legs, category="bottom"), "bottom", "bottom")], woman)
+    (g,) = result.garments
+    report = result.metrics["layers"][0]
+    assert result.metrics["inside_share"] == 0.0 and report["stretch_p95"] < 1.15
+    waistband = g.vertices[g.vertices[:, 1] > woman.point("waist")[1]]
+    x0, x1, _, _ = woman.torso_extent(woman.point("waist")[1])
+    assert np.ptp(waistband[:, 0]) < 1.25 * (x1 - x0)  # on the waist, not standing off it
+    hips = g.vertices[np.abs(g.vertices[:, 1] - woman.point("hips")[1] - 0.03) < 0.02]
+    hx0, hx1, _, _ = woman.torso_extent(woman.point("hips")[1])
+    assert np.ptp(hips[:, 0]) > hx1 - hx0  # over the hips
 
 
 def test_a_sleeve_touching_the_torso_to_the_hem_is_found_by_symmetry() -> None:

@@ -20,6 +20,7 @@ BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around thei
 LIMB_END_SHARE = 0.1  # a sleeve's or leg's root and far end: its first and last tenth along its axis
 LIMB_LONG = 2.0  # a part whose variance along its length is this many times that across is long
 TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
+HIP_BAND_M = 0.06  # a bottom's width at the hips: over this much above the hip line
 # A sleeve laid along the torso shows as the torso's side stepping out by at least this much
 # (garment metres) over SLEEVE_STEP_RISE_M going up, at the cuff, and staying out to the armpit.
 SLEEVE_STEP_M = 0.04
@@ -187,7 +188,8 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     """Scale and move a garment (glTF frame, origin at its anchor = top centre) onto the body.
 
     Tops, outerwear and dresses hang from the neck base and take the chest's width; bottoms hang
-    from the waist and take the waist's width. Depth is scaled so the body fits inside. Then
+    from the waist and take the waist's width, widening below it where the hips need more. Depth
+    is scaled so the body fits inside, the seat included where the garment reaches it. Then
     sleeves turn about the shoulders onto the arms, trouser legs about the hips onto the legs.
     """
     runs = FrontRuns.of(garment)
@@ -206,17 +208,26 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
     garment_width = runs.width(band)
     s = np.clip(target / max(garment_width, 1e-6), 0.5, 2.0)
-    body_depth = z1 - z0
-    garment_depth = float(np.ptp(flat[:, 2])) * s
-    sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s
+    widen, hips_down = (1.0, 1.0)
+    if category == "bottom" and "hips_cm" in body.measurements:
+        widen, hips_down = _passes_hips(runs, body, anchor_y, s)
     sy = s
     if category == "top":  # a top ends at the hips: a flat-lay photo's length is not the wearer's
         longest = anchor_y - (body.point("crotch")[1] - TOP_BELOW_CROTCH_M)
         sy = min(s, longest / max(float(np.ptp(flat[:, 1])), 1e-6))
+    if "hips" in body.landmarks and anchor_y - float(np.ptp(flat[:, 1])) * sy < body.point("hips")[1]:
+        _, _, hz0, hz1 = body.torso_extent(body.point("hips")[1])  # the seat reaches further back
+        z0, z1 = min(z0, hz0), max(z1, hz1)
+    body_depth = z1 - z0
+    garment_depth = float(np.ptp(flat[:, 2])) * s * widen
+    sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s * widen
     centre = body.point("pelvis")
     transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
     g.apply_transform(transform)
+    if widen > 1.0:  # from the waistband, which stays the waist's size, out to the hips' width
+        grow = 1.0 + (widen - 1.0) * np.clip(-flat[:, 1] / hips_down, 0.0, 1.0)
+        g.vertices[:, 0] = centre[0] + (g.vertices[:, 0] - centre[0]) * grow
     if category == "bottom":
         g.vertices = _turn_limbs(g.vertices, body, "hip", "knee", along_x=False)
     else:
@@ -224,6 +235,17 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         g, sleeve = _cut_sleeves(g, sleeve)
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
     return g
+
+
+def _passes_hips(runs: FrontRuns, body: BodyModel, anchor_y: float, s: float) -> tuple[float, float]:
+    """How much wider than its waist's scale a bottom must be at the hips to go over them (a
+    narrow waist over wide hips, skinny jeans on a curvy body, would otherwise be stretched
+    down the legs), and how far below the waistband (garment metres) the hips are. The garment
+    widens from the waistband down to there, as jeans cut for hips do; its depth goes with it."""
+    below = (anchor_y - body.point("hips")[1]) / s  # garment metres from the waistband down to the hips
+    band = ((below - HIP_BAND_M / s) / runs.height, below / runs.height)
+    need = body.measurements["hips_cm"] / 200.0 * EASE["tight"]
+    return max(1.0, min(need / max(runs.width(band) * s, 1e-6), 2.0)), max(below, 1e-6)
 
 
 def _cut_sleeves(g: trimesh.Trimesh, sleeve: np.ndarray) -> tuple[trimesh.Trimesh, np.ndarray]:
