@@ -298,6 +298,22 @@ def test_straight_trousers_go_over_wide_hips_and_keep_a_waist_sized_waistband() 
     assert np.ptp(hips[:, 0]) > hx1 - hx0  # over the hips
 
 
+def test_sleeves_hanging_apart_below_the_hem_turn_whole(body) -> None:
+    """Long sleeves hanging beside a short torso, apart from it, down past its hem: the cuffs
+    are sleeve too, so each sleeve turns as one piece and no cuff is left floating."""
+    from core.fitting.placement import BLEND_M, FrontRuns, place
+
+    sleeves = ([(0.2, -0.02), (0.32, -0.06), (0.32, -0.8), (0.25, -0.8), (0.25, -0.15), (0.2, -0.12)],
+               [(-0.2, -0.02), (-0.32, -0.06), (-0.32, -0.8), (-0.25, -0.8), (-0.25, -0.15), (-0.2, -0.12)])
+    mesh = flat_garment(TORSO, *sleeves)
+    scale = np.ptp(mesh.vertices[:, 0]) / 0.64
+    cuffs_and_hem = np.array([[0.28, -0.78, 0], [-0.28, -0.78, 0], [0.1, -0.6, 0]]) * scale
+    assert FrontRuns.of(mesh).sleeve_weight(cuffs_and_hem, BLEND_M).tolist() == [1, 1, 0]
+    placed = place(mesh, "top", body)
+    pieces = [p for p in placed.split(only_watertight=False) if len(p.vertices) > 20]
+    assert len(pieces) == 1
+
+
 def test_a_sleeve_touching_the_torso_to_the_hem_is_found_by_symmetry() -> None:
     """One sleeve parts from the torso below the elbow, the other touches it down to the hem:
     the second is found as the first's mirror image; cuffs below the hem are sleeve too."""

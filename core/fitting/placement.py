@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import trimesh
+from scipy import ndimage
 
 from core.fitting.body import BodyModel
 from core.mesh.importer import front_mask
@@ -16,6 +17,7 @@ from core.mesh.importer import front_mask
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
 TORSO_BAND = (0.3, 0.6)  # rows (fractions of the height) across the chest and belly of a top
 OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
+SLEEVE_ABOVE = 0.9  # cloth beside the torso above this share of the height is sleeve (below: a hem)
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
 LIMB_END_SHARE = 0.1  # a sleeve's or leg's root and far end: its first and last tenth along its axis
 LIMB_LONG = 2.0  # a part whose variance along its length is this many times that across is long
@@ -46,6 +48,7 @@ class FrontRuns:
     have: np.ndarray  # per row, cloth on the centre line
     joined: np.ndarray  # per row, the cloth runs on past the torso's sides (a sleeve joined to it)
     alongside: np.ndarray  # per row, that cloth is a sleeve laid along the torso (cut from it when worn)
+    hanging: np.ndarray  # per pixel, low cloth of a sleeve that hangs apart from the torso
     outer_left: np.ndarray  # per row, the first cloth pixel (the garment's outline)
     outer_right: np.ndarray  # per row, the last cloth pixel
     px_per_m: float
@@ -94,7 +97,15 @@ class FrontRuns:
         rows = np.arange(size)
         joined = (mask[rows, np.clip(left - 1, 0, size - 1).astype(int)]
                   | mask[rows, np.clip(right + 1, 0, size - 1).astype(int)])
-        return cls(left, right, have, joined, alongside, outer_left, outer_right, px_per_m, x0, y1,
+        # A long sleeve hanging apart from the torso may reach below the hem's rows: the whole
+        # piece is sleeve, or its cuff would be left behind when the sleeve turns.
+        cols = np.arange(size)
+        apart = mask & ~joined[:, None] & ((cols < left[:, None]) | (cols > right[:, None]))
+        pieces, _ = ndimage.label(apart, structure=np.ones((3, 3)))
+        high = rows < 2 + SLEEVE_ABOVE * float(np.ptp(v[:, 1])) * px_per_m
+        reaching = np.unique(pieces[high][pieces[high] > 0])
+        hanging = np.isin(pieces, reaching) & ~high[:, None]
+        return cls(left, right, have, joined, alongside, hanging, outer_left, outer_right, px_per_m, x0, y1,
                    float(np.ptp(v[:, 1])))
 
     def width(self, band: tuple[float, float]) -> float:
@@ -126,7 +137,7 @@ class FrontRuns:
             out[sleeve, 2] = np.sign(out[sleeve, 2]) * np.minimum(np.abs(out[sleeve, 2]), depth)
         return out
 
-    def sleeve_weight(self, vertices: np.ndarray, blend: float, upper: float = 0.9) -> np.ndarray:
+    def sleeve_weight(self, vertices: np.ndarray, blend: float) -> np.ndarray:
         """How much each vertex belongs to a sleeve (0 torso … 1 sleeve), however the flat-lay
         photo spread or dropped it: cloth sideways outside the torso, in the upper part. Where the
         sleeve is joined to the torso the weight grows over `blend` (m) so the turn fades in across
@@ -135,7 +146,8 @@ class FrontRuns:
         out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
         apart = (out > 2.0 / self.px_per_m).astype(float)  # clear of the torso's edge, not a rounding
         weight = np.where(self.joined[rows] & ~self.alongside[rows], np.clip(out / blend, 0.0, 1.0), apart)
-        return weight * (((self.y1 - vertices[:, 1]) < upper * self.height) | self.alongside[rows])
+        hanging = self.hanging[rows, np.clip(np.round(cols).astype(int), 0, self.hanging.shape[1] - 1)]
+        return weight * (((self.y1 - vertices[:, 1]) < SLEEVE_ABOVE * self.height) | self.alongside[rows] | hanging)
 
 
 def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int, centre: float,
