@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import trimesh
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.ai.segment import Cutout
@@ -264,8 +264,10 @@ def test_a_turned_sleeve_runs_down_the_arm(arm_angle, sleeve_angle, off_x, off_y
     root = shoulder[:2] + [off_x, -off_y] + width * np.abs(across)  # beside or below the shoulder
     xy = root + t[..., None] * along + u[..., None] * across
     points = np.concatenate([xy.reshape(-1, 2), np.zeros((xy.size // 2, 1))], axis=1)
-    if (points[:, 0] <= 0).any():
-        return  # a sleeve crossing the centre line is not one side's
+    assume((points[:, 0] > 0).all())  # one side's sleeve does not cross the centre line
+    # A sleeve hangs from its root: its cuff is further from the shoulder (clearly: not a
+    # sleeve lying across it, whose ends are equally far and either could be the cuff).
+    assume(np.linalg.norm(root + length * along - shoulder[:2]) > np.linalg.norm(root - shoulder[:2]) + 0.05)
     turned = _turn_limbs(points, joints, "shoulder", "elbow", along_x=True, sleeve=np.ones(len(points)))
     arm = (joints.point("elbow_l") - shoulder)[:2] / 0.3
     middles = turned[:, :2].reshape(40, 9, 2).mean(axis=1) - shoulder[:2]  # the sleeve's middle line
