@@ -21,11 +21,14 @@ from core.mesh.export import scene_to_glb
 from core.samples import draw_garment
 
 
+def preset_body(slug: str) -> BodyModel:
+    meta = json.loads((PRESETS_DIR / f"{slug}.json").read_text())
+    return BodyModel(trimesh.load(PRESETS_DIR / f"{slug}.glb", force="mesh"), meta["landmarks"], meta["measurements"])
+
+
 @pytest.fixture(scope="module")
 def body() -> BodyModel:
-    meta = json.loads((PRESETS_DIR / "average-man-175.json").read_text())
-    mesh = trimesh.load(PRESETS_DIR / "average-man-175.glb", force="mesh")
-    return BodyModel(mesh, meta["landmarks"], meta["measurements"])
+    return preset_body("average-man-175")
 
 
 def exact_clearance(body: BodyModel, points: np.ndarray) -> np.ndarray:
@@ -273,11 +276,6 @@ def test_a_turned_sleeve_runs_down_the_arm(arm_angle, sleeve_angle, off_x, off_y
     middles = turned[:, :2].reshape(40, 9, 2).mean(axis=1) - shoulder[:2]  # the sleeve's middle line
     assert np.abs(middles @ [-arm[1], arm[0]]).max() < 0.005
     assert (middles[-1] - middles[0]) @ arm == pytest.approx(length, abs=1e-3)  # pointing down the arm
-
-
-def preset_body(slug: str) -> BodyModel:
-    meta = json.loads((PRESETS_DIR / f"{slug}.json").read_text())
-    return BodyModel(trimesh.load(PRESETS_DIR / f"{slug}.glb", force="mesh"), meta["landmarks"], meta["measurements"])
 
 
 def test_straight_trousers_go_over_wide_hips_and_keep_a_waist_sized_waistband() -> None:

@@ -62,6 +62,8 @@ class FrontRuns:
         v = mesh.vertices
         px_per_m = (size - 4) / max(float(np.ptp(v[:, :2], axis=0).max()), 1e-9)
         x0, y1 = float(v[:, 0].min()), float(v[:, 1].max())
+        height = float(np.ptp(v[:, 1]))
+        height_px = height * px_per_m
         centre = round((0.0 - x0) * px_per_m + 2)  # the anchor is on the centre line
         left = np.full(size, centre, float)
         right = np.full(size, centre, float)
@@ -79,7 +81,6 @@ class FrontRuns:
             nearest = np.minimum.accumulate(idx[::-1])[::-1]
             nearest = np.where(nearest < size, nearest, np.flatnonzero(have)[-1])
             left, right = left[nearest], right[nearest]
-            height_px = float(np.ptp(v[:, 1])) * px_per_m
             # The garment's own centre line, for mirroring: the middle of its top (collar and
             # shoulders); the anchor is the middle of the whole outline, which a tie may widen.
             top = np.flatnonzero(cloth)[: max(1, round(SYMMETRY_TOP * height_px))]
@@ -102,11 +103,11 @@ class FrontRuns:
         cols = np.arange(size)
         apart = mask & ~joined[:, None] & ((cols < left[:, None]) | (cols > right[:, None]))
         pieces, _ = ndimage.label(apart, structure=np.ones((3, 3)))
-        high = rows < 2 + SLEEVE_ABOVE * float(np.ptp(v[:, 1])) * px_per_m
+        high = rows < 2 + SLEEVE_ABOVE * height_px
         reaching = np.unique(pieces[high][pieces[high] > 0])
         hanging = np.isin(pieces, reaching) & ~high[:, None]
         return cls(left, right, have, joined, alongside, hanging, outer_left, outer_right, px_per_m, x0, y1,
-                   float(np.ptp(v[:, 1])))
+                   height)
 
     def width(self, band: tuple[float, float]) -> float:
         """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
@@ -226,8 +227,8 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     sy = s
     if category == "top":  # a top ends at the hips: a flat-lay photo's length is not the wearer's
         longest = anchor_y - (body.point("crotch")[1] - TOP_BELOW_CROTCH_M)
-        sy = min(s, longest / max(float(np.ptp(flat[:, 1])), 1e-6))
-    if "hips" in body.landmarks and anchor_y - float(np.ptp(flat[:, 1])) * sy < body.point("hips")[1]:
+        sy = min(s, longest / max(runs.height, 1e-6))
+    if "hips" in body.landmarks and anchor_y - runs.height * sy < body.point("hips")[1]:
         _, _, hz0, hz1 = body.torso_extent(body.point("hips")[1])  # the seat reaches further back
         z0, z1 = min(z0, hz0), max(z1, hz1)
     body_depth = z1 - z0
