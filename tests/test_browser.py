@@ -40,6 +40,24 @@ def _garment_done(page, text: str) -> None:
     expect(page.locator("#gen-status")).to_contain_text(text, timeout=90_000)
 
 
+def _fill_number(page, label: str, value: str) -> None:
+    """Type a number as a person does. Gradio mounts an accordion's fields lazily when it first
+    opens, and a field filled in the instant before it mounts comes back with its default: CI saw
+    "170" after "168" was typed. Typing again once it is mounted is what a person would do."""
+    from playwright.sync_api import expect
+
+    field = page.get_by_label(label)
+    for _ in range(3):
+        field.fill(value)
+        field.press("Tab")  # Gradio takes a number when the field is left
+        try:
+            expect(field).to_have_value(value, timeout=2_000)
+            return
+        except AssertionError:
+            page.wait_for_timeout(500)
+    expect(field).to_have_value(value)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
     """The whole guided flow as a person does it: an example in one click, a photo of their own,
@@ -76,9 +94,10 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         expect(page.locator("#outfit input[type=checkbox]:checked")).to_have_count(2)
         # 3 · a custom avatar from measurements, with its progress
         page.get_by_text("Custom avatar from measurements").click()
+        expect(page.get_by_role("button", name="Build avatar")).to_be_visible(timeout=15_000)
         for label, value in CUSTOM.items():
-            page.get_by_label(label).fill(value)
-            page.get_by_label(label).press("Tab")  # Gradio takes a number when the field is left
+            _fill_number(page, label, value)
+        for label, value in CUSTOM.items():  # all still hold what was typed
             expect(page.get_by_label(label)).to_have_value(value)
         page.get_by_role("button", name="Build avatar").click()
         expect(page.locator("#avatar-status")).to_contain_text("Custom female", timeout=240_000)
