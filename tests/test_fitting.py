@@ -356,3 +356,37 @@ def test_laid_sleeves_are_rounded_not_torso_thick(body) -> None:
     np.testing.assert_array_equal(rounded[torso], mesh.vertices[torso])
 
 
+
+
+def test_straps_and_ties_hanging_from_the_hem_are_not_sleeves(body) -> None:
+    """A crop top with straps hanging from its hem beside the hips, and a tie at one side:
+    that cloth starts low, so it stays with the torso and hangs there; the short sleeves
+    sewn on at the shoulders still turn onto the arms."""
+    from core.fitting.placement import BLEND_M, FrontRuns, place
+
+    crop = [(-0.2, 0.0), (0.2, 0.0), (0.2, -0.4), (-0.2, -0.4)]
+    sleeves = ([(0.2, -0.02), (0.34, -0.1), (0.3, -0.18), (0.2, -0.14)],
+               [(-0.2, -0.02), (-0.34, -0.1), (-0.3, -0.18), (-0.2, -0.14)])
+    straps = ([(0.17, -0.38), (0.22, -0.38), (0.26, -0.75), (0.22, -0.75)],
+              [(-0.17, -0.38), (-0.22, -0.38), (-0.26, -0.75), (-0.22, -0.75)])
+    mesh = flat_garment(crop, *sleeves, *straps)
+    scale = np.ptp(mesh.vertices[:, 1]) / 0.75  # the photo path normalises the garment's size
+    points = np.array([[0.29, -0.1, 0], [-0.29, -0.1, 0], [0.225, -0.55, 0], [-0.225, -0.55, 0], [0.245, -0.7, 0]])
+    assert FrontRuns.of(mesh).sleeve_weight(points * scale, BLEND_M).tolist() == [1, 1, 0, 0, 0]
+    placed = place(mesh, "top", body)
+    low = placed.vertices[placed.vertices[:, 1] < body.point("crotch")[1] + 0.1]
+    assert len(low) > 20  # the straps still hang down beside the hips …
+    for side, sign in (("l", 1.0), ("r", -1.0)):  # … not out along the forearms
+        straps_here = low[sign * low[:, 0] > 0]
+        assert np.abs(straps_here[:, 0]).max() < abs(body.point(f"elbow_{side}")[0])
+
+
+def test_a_tie_at_the_side_is_not_a_sleeve() -> None:
+    from core.fitting.placement import BLEND_M, FrontRuns
+
+    tie = [(0.19, -0.42), (0.22, -0.42), (0.32, -0.62), (0.29, -0.64)]  # knotted at the waist, hanging out
+    mesh = flat_garment(TORSO, tie)
+    scale = np.ptp(mesh.vertices[:, 0]) / 0.52  # the photo path centres and normalises the garment
+    centre = (0.32 - 0.2) / 2
+    points = np.array([[0.28 - centre, -0.58, 0], [-0.1 - centre, -0.3, 0]]) * scale  # the tie, the torso
+    assert FrontRuns.of(mesh).sleeve_weight(points, BLEND_M).tolist() == [0, 0]

@@ -30,6 +30,9 @@ SLEEVE_STEP_RISE_M = 0.015
 SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff this far, not out again
 SLEEVE_LAID_MIN_M = 0.06  # ... and the cuff this far below the armpits (shorter: a T-shirt's sleeve)
 SYMMETRY_TOP = 0.1  # the top share of the height (collar, shoulders) that gives the centre line
+# Cloth beside the torso is a sleeve if it starts above this share of the height (a T-shirt's
+# sleeve may dip below the armpit rows, where the torso's side swallows its root).
+SLEEVE_STARTS_ABOVE = 0.45
 SLEEVE_OUT_SHARE = 0.75  # ... out in this share of the rows up to the armpits (gathered sleeves dip in)
 
 
@@ -49,6 +52,7 @@ class FrontRuns:
     joined: np.ndarray  # per row, the cloth runs on past the torso's sides (a sleeve joined to it)
     alongside: np.ndarray  # per row, that cloth is a sleeve laid along the torso (cut from it when worn)
     hanging: np.ndarray  # per pixel, low cloth of a sleeve that hangs apart from the torso
+    limb: np.ndarray  # per pixel, not cloth beside the torso that starts too low to be a sleeve
     outer_left: np.ndarray  # per row, the first cloth pixel (the garment's outline)
     outer_right: np.ndarray  # per row, the last cloth pixel
     px_per_m: float
@@ -101,13 +105,19 @@ class FrontRuns:
         # A long sleeve hanging apart from the torso may reach below the hem's rows: the whole
         # piece is sleeve, or its cuff would be left behind when the sleeve turns.
         cols = np.arange(size)
-        apart = mask & ~joined[:, None] & ((cols < left[:, None]) | (cols > right[:, None]))
-        pieces, _ = ndimage.label(apart, structure=np.ones((3, 3)))
+        beside = (cols < left[:, None]) | (cols > right[:, None])
+        pieces, _ = ndimage.label(mask & ~joined[:, None] & beside, structure=np.ones((3, 3)))
         high = rows < 2 + SLEEVE_ABOVE * height_px
-        reaching = np.unique(pieces[high][pieces[high] > 0])
-        hanging = np.isin(pieces, reaching) & ~high[:, None]
-        return cls(left, right, have, joined, alongside, hanging, outer_left, outer_right, px_per_m, x0, y1,
-                   height)
+        hanging = np.isin(pieces, _labels(pieces[high])) & ~high[:, None]
+        # A sleeve is sewn on at the shoulder; cloth beside the torso that starts low (a strap or
+        # a tie hanging from the hem, a flared hem's corner) stays with the torso. That cloth is
+        # grown by two pixels, so a vertex on its outline that rounds to a pixel outside stays too.
+        pieces, _ = ndimage.label(mask & beside, structure=np.ones((3, 3)))
+        sewn = _labels(pieces[: int(2 + SLEEVE_STARTS_ABOVE * height_px)])
+        low = (pieces > 0) & ~np.isin(pieces, sewn)
+        limb = ~ndimage.binary_dilation(low, np.ones((3, 3), bool), iterations=2)
+        return cls(left, right, have, joined, alongside, hanging, limb, outer_left, outer_right, px_per_m, x0,
+                   y1, height)
 
     def width(self, band: tuple[float, float]) -> float:
         """Median torso width (m) over the rows in `band` (fractions of the height from the top)."""
@@ -147,8 +157,14 @@ class FrontRuns:
         out = np.maximum(np.maximum(cols - self.right[rows], self.left[rows] - cols), 0.0) / self.px_per_m
         apart = (out > 2.0 / self.px_per_m).astype(float)  # clear of the torso's edge, not a rounding
         weight = np.where(self.joined[rows] & ~self.alongside[rows], np.clip(out / blend, 0.0, 1.0), apart)
-        hanging = self.hanging[rows, np.clip(np.round(cols).astype(int), 0, self.hanging.shape[1] - 1)]
-        return weight * (((self.y1 - vertices[:, 1]) < SLEEVE_ABOVE * self.height) | self.alongside[rows] | hanging)
+        pixel = rows, np.clip(np.round(cols).astype(int), 0, self.hanging.shape[1] - 1)
+        upper = (self.y1 - vertices[:, 1]) < SLEEVE_ABOVE * self.height
+        return weight * self.limb[pixel] * (upper | self.alongside[rows] | self.hanging[pixel])
+
+
+def _labels(pieces: np.ndarray) -> np.ndarray:
+    """The labelled pieces (non-zero labels) present in `pieces`."""
+    return np.unique(pieces[pieces > 0])
 
 
 def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int, centre: float,
