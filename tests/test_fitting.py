@@ -390,3 +390,27 @@ def test_a_tie_at_the_side_is_not_a_sleeve() -> None:
     centre = (0.32 - 0.2) / 2
     points = np.array([[0.28 - centre, -0.58, 0], [-0.1 - centre, -0.3, 0]]) * scale  # the tie, the torso
     assert FrontRuns.of(mesh).sleeve_weight(points, BLEND_M).tolist() == [0, 0]
+
+
+def test_a_t_shirt_sleeve_dipping_below_the_armpit_rows_stays_whole(body) -> None:
+    """A short sleeve whose lower edge hangs below the first row of the torso's band: in the
+    rows where the run goes on through it, it is still sleeve, so it turns whole instead of
+    being cut across into two flaps with a strip left standing out from the torso."""
+    from core.fitting.placement import BLEND_M, TORSO_BAND, FrontRuns, place
+
+    sleeves = ([(0.2, -0.02), (0.36, -0.1), (0.33, -0.24), (0.2, -0.24)],
+               [(-0.2, -0.02), (-0.36, -0.1), (-0.33, -0.24), (-0.2, -0.24)])
+    assert TORSO_BAND[0] * 0.65 + 0.03 < 0.24  # the sleeve reaches into the band (too short to be laid)
+    mesh = flat_garment(TORSO, *sleeves)
+    scale = np.ptp(mesh.vertices[:, 0]) / 0.72
+    points = np.array([[0.3, -0.12, 0], [0.3, -0.21, 0], [-0.3, -0.22, 0], [0.1, -0.21, 0]]) * scale
+    weights = FrontRuns.of(mesh).sleeve_weight(points, BLEND_M)
+    assert weights[:3].min() > 0.9 and weights[3] == 0
+    placed = place(mesh, "top", body)
+    pieces = [p for p in placed.split(only_watertight=False) if len(p.vertices) > 20]
+    assert len(pieces) == 1
+    for side in ("l", "r"):  # each sleeve ends below its shoulder, along the arm
+        sign = 1.0 if side == "l" else -1.0
+        shoulder, elbow = body.point(f"shoulder_{side}"), body.point(f"elbow_{side}")
+        beyond = placed.vertices[sign * placed.vertices[:, 0] > sign * shoulder[0] + 0.05]
+        assert beyond[:, 1].mean() < shoulder[1] - 0.3 * (shoulder[1] - elbow[1]) + 0.05

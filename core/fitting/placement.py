@@ -96,9 +96,14 @@ class FrontRuns:
             body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
             body_rows = body_rows[have[np.clip(body_rows, 0, size - 1)]]
             if len(body_rows):
-                upper = np.arange(size) < body_rows[0]
-                left[upper] = np.maximum(left[upper], np.median(left[body_rows]))
-                right[upper] = np.minimum(right[upper], np.median(right[body_rows]))
+                # A T-shirt's sleeve may dip below the first body row, where the run goes on
+                # through it: on each side, those rows too, down to the first at the body's width.
+                step = SLEEVE_STEP_M * px_per_m
+                for edge, outward in ((left, -1.0), (right, 1.0)):
+                    side = outward * np.median(edge[body_rows])
+                    wide = outward * edge[body_rows[0]:] > side + step
+                    upper = np.arange(size) < body_rows[0] + (wide.argmin() if not wide.all() else 0)
+                    edge[upper] = outward * np.minimum(outward * edge[upper], side)
         rows = np.arange(size)
         joined = (mask[rows, np.clip(left - 1, 0, size - 1).astype(int)]
                   | mask[rows, np.clip(right + 1, 0, size - 1).astype(int)])
