@@ -354,6 +354,11 @@ def test_laid_sleeves_are_rounded_not_torso_thick(body) -> None:
     assert np.abs(mesh.vertices[sleeve, 2]).max() > 1.5 * half_width  # the test is not vacuous
     assert np.abs(rounded[sleeve, 2]).max() <= half_width * 1.1
     np.testing.assert_array_equal(rounded[torso], mesh.vertices[torso])
+    # Laid flat, the sleeve's 10 cm width is half its girth: round, it is 2 × 10 / π cm across.
+    across = 2 * 0.1 / np.pi * scale
+    right = sleeve & (mesh.vertices[:, 0] > 0) & (np.abs(y + 0.35) < 0.01)
+    assert np.ptp(rounded[right, 0]) == pytest.approx(across, rel=0.15)
+    assert 2 * np.abs(rounded[right, 2]).max() == pytest.approx(across, rel=0.15)
 
 
 
@@ -414,3 +419,29 @@ def test_a_t_shirt_sleeve_dipping_below_the_armpit_rows_stays_whole(body) -> Non
         shoulder, elbow = body.point(f"shoulder_{side}"), body.point(f"elbow_{side}")
         beyond = placed.vertices[sign * placed.vertices[:, 0] > sign * shoulder[0] + 0.05]
         assert beyond[:, 1].mean() < shoulder[1] - 0.3 * (shoulder[1] - elbow[1]) + 0.05
+
+
+def test_a_sleeve_bends_at_the_elbow_onto_the_forearm() -> None:
+    """The avatar's forearm reaches forward; a straight sleeve on the upper arm is bent about
+    the elbow so that past it the sleeve runs along the forearm, and above it nothing moves."""
+    from core.fitting.placement import BLEND_M, _bend_at_elbows
+
+    shoulder, elbow, wrist = np.array([0.19, 1.5, 0.01]), np.array([0.37, 1.3, 0.02]), np.array([0.5, 1.18, 0.2])
+    points = {"shoulder_l": shoulder, "elbow_l": elbow, "wrist_l": wrist}
+    points |= {k.replace("_l", "_r"): p * [-1, 1, 1] for k, p in points.items()}
+    upper = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+    t = np.linspace(0.0, 0.6, 61)
+    sleeve = shoulder + np.outer(t, upper)  # straight on past the elbow, as it was turned
+    sleeve = np.concatenate([sleeve, sleeve * [-1, 1, 1]])
+    bent = _bend_at_elbows(sleeve, _Joints(points), np.ones(len(sleeve)))
+    before = np.tile(t < np.linalg.norm(elbow - shoulder) - BLEND_M, 2)
+    np.testing.assert_allclose(bent[before], sleeve[before])
+    fore = (wrist - elbow) / np.linalg.norm(wrist - elbow)
+    past = t > np.linalg.norm(elbow - shoulder) + BLEND_M
+    for half, mirror in ((bent[:61][past], [1, 1, 1]), (bent[61:][past], [-1, 1, 1])):
+        rel = half * mirror - elbow
+        off = rel - np.outer(rel @ fore, fore)
+        assert np.linalg.norm(off, axis=1).max() < 0.002  # on the forearm's line
+        assert (rel @ fore > 0).all()
+    untouched = _bend_at_elbows(sleeve, _Joints(points), np.zeros(len(sleeve)))
+    np.testing.assert_array_equal(untouched, sleeve)  # the torso is not bent

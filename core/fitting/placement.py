@@ -139,16 +139,20 @@ class FrontRuns:
 
     def round_laid_sleeves(self, vertices: np.ndarray) -> np.ndarray:
         """A sleeve laid along the torso was inflated with it, as thick as the torso: once cut
-        from it, it would be a flap. Give it a round section across its own width (the torso's
-        side to the outline) instead; cloth is only ever flattened here, never thickened."""
+        from it, it would be a flap. Give it a round section instead, as the tube it is: laid
+        flat, its width w (the torso's side to the outline) is half its girth, so the circle is
+        2w/π across, about its middle. Cloth is only ever flattened here, never thickened."""
         rows, cols = self._rows_cols(vertices)
         out = vertices.copy()
+        laid = self.alongside | (np.arange(len(self.alongside)) < np.argmax(self.alongside))  # with its cap
         for edge, outline, outward in ((self.right, self.outer_right, 1.0), (self.left, self.outer_left, -1.0)):
             width = outward * (outline[rows] - edge[rows])
             t = outward * (cols - edge[rows]) / np.maximum(width, 1e-9)
-            sleeve = self.alongside[rows] & (t > 0) & (width > 2)  # t > 1: the outline's seam, depth 0
-            radius = width[sleeve] / 2 / self.px_per_m
+            sleeve = laid[rows] & (t > 0) & (width > 2)  # t > 1: the outline's seam, depth 0
+            radius = width[sleeve] / np.pi / self.px_per_m
             t = np.clip(t[sleeve], 0.0, 1.0)
+            middle = (edge[rows[sleeve]] + outline[rows[sleeve]]) / 2
+            out[sleeve, 0] += (middle - cols[sleeve]) / self.px_per_m + outward * (2 * t - 1) * radius
             depth = 2 * radius * np.sqrt(t * (1 - t))
             out[sleeve, 2] = np.sign(out[sleeve, 2]) * np.minimum(np.abs(out[sleeve, 2]), depth)
         return out
@@ -224,7 +228,8 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     Tops, outerwear and dresses hang from the neck base and take the chest's width; bottoms hang
     from the waist and take the waist's width, widening below it where the hips need more. Depth
     is scaled so the body fits inside, the seat included where the garment reaches it. Then
-    sleeves turn about the shoulders onto the arms, trouser legs about the hips onto the legs.
+    sleeves turn about the shoulders onto the arms and bend at the elbows onto the forearms,
+    trouser legs turn about the hips onto the legs.
     """
     runs = FrontRuns.of(garment)
     g = garment.copy()
@@ -268,6 +273,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         sleeve = runs.sleeve_weight(flat, BLEND_M / s)
         g, sleeve = _cut_sleeves(g, sleeve)
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
+        g.vertices = _bend_at_elbows(g.vertices, body, sleeve)
     return g
 
 
@@ -324,6 +330,33 @@ def _turn_limbs(v: np.ndarray, body: BodyModel, joint: str, next_joint: str, alo
         turned = pivot + _rotate(v[moving, :2] - pivot, w * angle)
         out[moving, :2] = turned - w[:, None] * across
     return out
+
+
+def _bend_at_elbows(v: np.ndarray, body: BodyModel, sleeve: np.ndarray) -> np.ndarray:
+    """A sleeve turned onto the upper arm runs on straight past the elbow, but the avatar's
+    forearms reach forward (in the A-pose the wrists are 15-20 cm in front of the elbows): bend
+    the sleeve beyond each elbow onto its forearm, about the elbow, fading in over BLEND_M."""
+    out = v.copy()
+    for side, sign in (("l", 1.0), ("r", -1.0)):
+        shoulder, elbow, wrist = (body.point(f"{j}_{side}") for j in ("shoulder", "elbow", "wrist"))
+        upper, fore = elbow - shoulder, wrist - elbow
+        upper, fore = upper / max(np.linalg.norm(upper), 1e-9), fore / max(np.linalg.norm(fore), 1e-9)
+        hinge = np.cross(upper, fore)
+        if np.linalg.norm(hinge) < 1e-6:
+            continue  # a straight arm: nothing to bend
+        angle = np.arctan2(np.linalg.norm(hinge), upper @ fore)
+        hinge = hinge / np.linalg.norm(hinge)
+        p = v - elbow
+        bend = np.clip((p @ upper) / BLEND_M + 0.5, 0.0, 1.0) * sleeve * (sign * v[:, 0] > 0)
+        moving = bend > 0
+        out[moving] = elbow + _rotate_about(p[moving], hinge, bend[moving] * angle)
+    return out
+
+
+def _rotate_about(p: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Points (n, 3) turned about the unit `axis` through the origin by per-point angles (Rodrigues)."""
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    return p * c + np.cross(axis, p) * s + np.outer(p @ axis, axis) * (1 - c)
 
 
 def _limb_axis(xy: np.ndarray, pivot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
