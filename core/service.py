@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, select
 from core.ai.category import CATEGORIES, guess_category
 from core.ai.reconstructors import MODELS, resolve
 from core.ai.silhouette import GARMENT_SIZE, QUALITY
+from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements
 from core.avatars.presets import load_presets
 from core.context import Context
@@ -23,7 +24,7 @@ from core.jobs import JobRunner
 from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
-from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession
+from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.pipeline import finish_garment
 from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, encode_for_storage, validate_image
@@ -61,20 +62,32 @@ class FitroomService:
 
     def seed_presets(self) -> int:
         """Idempotent: a preset already in the DB (by slug) is not added again; its files are re-put
-        only when storage lacks them (e.g. after switching to S3)."""
+        when storage lacks them (e.g. after switching to S3). A preset whose committed files were
+        rebuilt (its landmarks or measurements differ from the row's) is brought up to date, files
+        and row, under the same id: fittings made on it keep pointing at it."""
         added = 0
         for files in load_presets():
             prefix = f"presets/{files.slug}"
             keys = {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
                     "thumbnail_key": f"{prefix}/thumb.png"}
-            if not self.ctx.storage.exists(keys["glb_key"]):
+            meta = files.meta
+            with session_scope(self.ctx.engine) as s:
+                row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first()
+                known = row is not None
+                rebuilt = known and (row.landmarks, row.measurements) != (meta["landmarks"], meta["measurements"])
+            if rebuilt or not self.ctx.storage.exists(keys["glb_key"]):
                 glb = files.glb.read_bytes()
                 self.ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
                 self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
                 self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
-            meta = files.meta
             with session_scope(self.ctx.engine) as s:
-                if s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first():
+                if known:
+                    if rebuilt:
+                        row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).one()
+                        row.landmarks, row.measurements = meta["landmarks"], meta["measurements"]
+                        row.height_cm, row.updated_at = meta["height_cm"], utcnow()
+                        s.add(row)
+                        s.commit()
                     continue
                 s.add(AvatarPreset(slug=files.slug, name=meta["name"], height_cm=meta["height_cm"],
                                    gender=meta["gender"], notes=meta.get("notes"),
@@ -203,6 +216,13 @@ class FitroomService:
             raise InputError("Measurements must be numbers in centimetres.") from None
         with session_scope(self.ctx.engine) as db:
             row = db.exec(select(AvatarPreset).where(AvatarPreset.slug == m.key)).first()
+            stale = row is not None and row.status == DONE and row.params.get("build") != BUILD
+            if stale:  # built by an older build of the bodies: again, in place (fittings keep it)
+                row.status, row.stage, row.log, row.params = PROCESSING, "queued", None, m.__dict__.copy()
+                db.add(row)
+                db.commit()
+                self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
+                return self.present(row)
             if row is not None and row.status != ERROR:
                 return self.present(row)  # built, or being built: not again
             if row is not None:

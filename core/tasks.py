@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from core.ai.reconstructors import resolve
+from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements, solve
 from core.config import Settings
 from core.context import Context, context_for
@@ -155,7 +156,8 @@ def run_avatar(settings: Settings, job_id: str) -> None:
         off = ", ".join(f"{k} {v:+.1f} cm" for k, v in solved.error_cm.items())
         update_job(ctx, AvatarPreset, job_id, status=DONE, stage="done", landmarks=solved.body.landmarks,
                    measurements=solved.body.measurements, log=f"measured against the request: {off}",
-                   params=job.params | {"phenotype": solved.body.phenotype, "error_cm": solved.error_cm}, **keys)
+                   params=job.params | {"phenotype": solved.body.phenotype, "error_cm": solved.error_cm,
+                                        "build": BUILD}, **keys)
     except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
         _fail(ctx, AvatarPreset, job_id, exc)
 

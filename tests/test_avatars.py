@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from core.avatars.presets import PRESET_SPECS, load_presets
@@ -33,6 +34,9 @@ def test_anny_body_has_the_asked_height_and_ordered_landmarks() -> None:
     lm = body.landmarks
     assert lm["ankle_r"][1] < lm["knee_r"][1] < lm["hips"][1] < lm["waist"][1] < lm["chest"][1] < lm["neck"][1]
     assert lm["shoulder_l"][0] > 0 > lm["shoulder_r"][0]  # +X is the body's left, seen from the front
+    # The joints are the posed body's: inside its limbs (anny's rest-pose joints are off them).
+    joints = ["shoulder_l", "shoulder_r", "elbow_l", "elbow_r", "wrist_l", "wrist_r", "hip_l", "knee_r", "ankle_l"]
+    assert body.mesh.contains(np.array([lm[j] for j in joints])).all()
     # Facing +Z: the toes are in front of the heels.
     feet = body.mesh.vertices[body.mesh.vertices[:, 1] < 0.03]
     assert feet[:, 2].max() > 0.1 and abs(feet[:, 2].min()) < feet[:, 2].max()

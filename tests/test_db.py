@@ -81,3 +81,24 @@ def test_stalled_jobs_end_as_errors(settings) -> None:
         assert s.get(Cloth3D, "stale").status == "error" and s.get(Cloth3D, "stale").log == STALLED
         assert s.get(Cloth3D, "queued").status == s.get(Cloth3D, "fresh").status == "processing"
         assert s.get(FittingSession, "stale-fit").status == "error"
+
+
+def test_rebuilt_presets_bring_the_db_up_to_date(settings) -> None:
+    """A deployment whose presets were seeded from an older build of the committed files (the
+    landmarks differ) gets the new landmarks and files on its next start, under the same ids."""
+    from core.service import FitroomService
+
+    ctx = context_for(settings)
+    FitroomService(ctx, _NoRunner()).start()
+    with session_scope(ctx.engine) as s:
+        row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == "tall-man-185")).one()
+        right, preset_id = row.landmarks, row.id
+        row.landmarks = {**right, "shoulder_l": [0.2, 1.65, 0.01]}  # an older build's joints
+        s.add(row)
+        s.commit()
+    ctx.storage.put_bytes(row.glb_key, b"an older build", "model/gltf-binary")
+    assert FitroomService(ctx, _NoRunner()).start()["seeded_presets"] == 0
+    with session_scope(ctx.engine) as s:
+        row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == "tall-man-185")).one()
+    assert row.id == preset_id and row.landmarks == right
+    assert ctx.storage.get_bytes(row.glb_key)[:4] == b"glTF"

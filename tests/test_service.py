@@ -217,3 +217,40 @@ def test_custom_avatar_from_measurements(service) -> None:
 def test_custom_avatar_refuses_bad_measurements(service, args, text) -> None:
     with pytest.raises(InputError, match=text):
         service.create_avatar(*args)
+
+
+def test_a_custom_avatar_of_an_older_build_is_built_again(settings) -> None:
+    """A custom avatar stored by an older build of the bodies (whose joints were off the limbs)
+    is built again, in place, when its measurements are asked for; one of this build is not."""
+    from core.avatars.builder import BUILD
+    from core.models import AvatarPreset
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.submitted: list[str] = []
+
+        def submit(self, model, job_id: str, timeout: float) -> None:
+            self.submitted.append(job_id)
+
+    runner = Recorder()
+    service = FitroomService(context_for(settings), runner)
+    service.start()
+    asked = {"height_cm": 168.0, "chest_cm": 90.0, "waist_cm": 72.0, "hips_cm": 98.0, "gender": "female"}
+    first = service.create_avatar(**asked)
+
+    def finish(build: int | None) -> None:
+        with session_scope(service.ctx.engine) as s:
+            row = s.get(AvatarPreset, first["id"])
+            marker = {"build": build} if build else {}
+            row.status, row.params = "done", {**asked, "phenotype": {"height": 0.5}, **marker}
+            s.add(row)
+            s.commit()
+
+    finish(None)  # built before builds were marked
+    again = service.create_avatar(**asked)
+    assert again["id"] == first["id"] and again["status"] == "processing"
+    assert runner.submitted == [first["id"], first["id"]]
+    with session_scope(service.ctx.engine) as s:
+        assert s.get(AvatarPreset, first["id"]).params == asked  # what the job builds from
+    finish(BUILD)
+    assert service.create_avatar(**asked)["status"] == "done" and len(runner.submitted) == 2

@@ -12,6 +12,9 @@ from core.avatars.measure import measure
 from core.mesh.frames import to_gltf_frame
 
 SKIN = [224, 187, 160, 255]
+# Bumped whenever the same phenotype would give another body (mesh or landmarks): a custom
+# avatar stored by an older build is built again when asked for (2: the posed body's joints).
+BUILD = 2
 # anny bone → landmark name; bone heads are the joints.
 _JOINTS = {"pelvis": "root", "neck": "neck01", "head": "head",
            "shoulder_l": "upperarm01.L", "shoulder_r": "upperarm01.R",
@@ -54,7 +57,9 @@ def _forward(pheno: Phenotype, height: float) -> tuple[np.ndarray, np.ndarray]:
                   height=height, proportions=pheno.proportions)
     with torch.no_grad():
         out = _model()(phenotype_kwargs=kwargs)
-    return out["vertices"][0].double().numpy(), out["rest_bone_heads"][0].double().numpy()
+    # The joints of the posed body that `vertices` is (anny poses its rest body, and moves it so
+    # the root is at the origin): its rest bone heads are elsewhere, the elbows 10 cm off the arms.
+    return out["vertices"][0].double().numpy(), out["bone_poses"][0, :, :3, 3].double().numpy()
 
 
 def solve_height(pheno: Phenotype, tol_m: float = 0.001) -> float:

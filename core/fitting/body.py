@@ -138,7 +138,7 @@ class BodyModel:
     @cached_property
     def neck_base_y(self) -> float:
         """Height where the neck meets the shoulders, which a top's neckline rests on: the
-        skeleton's neck joint lies anywhere from there to the jaw. Found from the body's
+        skeleton's neck joint lies above it, in the neck. Found from the body's
         sections: going down from the neck's narrowest section, where it grows half as wide again."""
         pelvis, chest, neck = self.point("pelvis"), self.point("chest")[1], self.point("neck")[1]
         ys = np.arange(chest, neck + 0.05, 0.005)
