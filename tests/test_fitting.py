@@ -359,6 +359,12 @@ def test_laid_sleeves_are_rounded_not_torso_thick(body) -> None:
     right = sleeve & (mesh.vertices[:, 0] > 0) & (np.abs(y + 0.35) < 0.01)
     assert np.ptp(rounded[right, 0]) == pytest.approx(across, rel=0.15)
     assert 2 * np.abs(rounded[right, 2]).max() == pytest.approx(across, rel=0.15)
+    # An arm must go in: a sleeve narrower than the arm (with room) is as wide as that, at most
+    # as wide as it lay flat.
+    roomy = FrontRuns.of(mesh).round_laid_sleeves(mesh.vertices, least_radius=0.045 * scale)
+    assert np.ptp(roomy[right, 0]) == pytest.approx(0.09 * scale, rel=0.15)
+    wider = FrontRuns.of(mesh).round_laid_sleeves(mesh.vertices, least_radius=0.2 * scale)
+    assert np.ptp(wider[right, 0]) == pytest.approx(0.1 * scale, rel=0.15)
 
 
 

@@ -75,9 +75,11 @@ def hug(vertices: np.ndarray, body: BodyModel, offset: float, weights: np.ndarra
     return v
 
 
-def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, rounds: int = 3) -> np.ndarray:
+def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, rounds: int = 6) -> np.ndarray:
     """Keep an outer garment `gap` outside the garment under it (an open shell, so 'outside' is
-    the side its normals face), wherever the two come within a few centimetres."""
+    the side its normals face), wherever the two come within a few centimetres. A vertex pushed
+    off one face of a crease (the shoulder, where the sleeve turns) may land behind the next:
+    it takes a few rounds, and the loop ends as soon as none is left behind."""
     v = vertices.copy()
     for _ in range(rounds):
         signed, closest, normals = inner.query(v, near=0.03)

@@ -28,11 +28,13 @@ HIP_BAND_M = 0.06  # a bottom's width at the hips: over this much above the hip 
 SLEEVE_STEP_M = 0.04
 SLEEVE_STEP_RISE_M = 0.015
 SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff this far, not out again
-SLEEVE_LAID_MIN_M = 0.06  # ... and the cuff this far below the armpits (shorter: a T-shirt's sleeve)
+SLEEVE_LAID_MIN_M = 0.06  # ... the step this far below the armpits (a sleeve touching the torso there only hangs apart)
+SLEEVE_LAID_CUFF = 0.6  # ... and its cuff below this share of the height (higher: a T-shirt's sleeve)
 SYMMETRY_TOP = 0.1  # the top share of the height (collar, shoulders) that gives the centre line
 # Cloth beside the torso is a sleeve if it starts above this share of the height (a T-shirt's
 # sleeve may dip below the armpit rows, where the torso's side swallows its root).
 SLEEVE_STARTS_ABOVE = 0.45
+SLEEVE_ROOM_M = 0.01  # a rounded sleeve is at least this much wider than the arm, all round
 SLEEVE_OUT_SHARE = 0.75  # ... out in this share of the rows up to the armpits (gathered sleeves dip in)
 
 
@@ -89,8 +91,9 @@ class FrontRuns:
             # shoulders); the anchor is the middle of the whole outline, which a tie may widen.
             top = np.flatnonzero(cloth)[: max(1, round(SYMMETRY_TOP * height_px))]
             middle = float(np.median((outer_left[top] + outer_right[top]) / 2))
-            alongside = _laid_sleeves(left, right, have, int(2 + TORSO_BAND[0] * height_px), middle,
-                                      px_per_m)
+            alongside = _laid_sleeves(left, right, (outer_left, outer_right), have,
+                                      (int(2 + TORSO_BAND[0] * height_px), int(top[0] + SLEEVE_LAID_CUFF * height_px)),
+                                      middle, px_per_m)
             # Above the body of the garment, a run wider than the body is a sleeve joined to it
             # (dropped shoulders, sleeves spread wide): keep the torso's sides going straight up.
             body_rows = np.arange(int(2 + TORSO_BAND[0] * height_px), int(2 + TORSO_BAND[1] * height_px) + 1)
@@ -137,23 +140,30 @@ class FrontRuns:
         rows = np.clip(np.round((self.y1 - vertices[:, 1]) * self.px_per_m + 2).astype(int), 0, len(self.left) - 1)
         return rows, (vertices[:, 0] - self.x0) * self.px_per_m + 2
 
-    def round_laid_sleeves(self, vertices: np.ndarray) -> np.ndarray:
+    def round_laid_sleeves(self, vertices: np.ndarray, least_radius: float = 0.0,
+                           depth_scale: float = 1.0) -> np.ndarray:
         """A sleeve laid along the torso was inflated with it, as thick as the torso: once cut
         from it, it would be a flap. Give it a round section instead, as the tube it is: laid
-        flat, its width w (the torso's side to the outline) is half its girth, so the circle is
-        2w/π across, about its middle. Cloth is only ever flattened here, never thickened."""
+        flat, its width w in a row (the torso's side to the outline) is half its girth, so the
+        circle is 2w/π across, about its middle; its cap, the rows above, likewise. The circle
+        is never narrower than `least_radius` (an arm must go in) nor wider than the flat width;
+        `depth_scale` undoes the depth's own scale to come. Cloth is only ever flattened here."""
         rows, cols = self._rows_cols(vertices)
         out = vertices.copy()
-        laid = self.alongside | (np.arange(len(self.alongside)) < np.argmax(self.alongside))  # with its cap
+        if not self.alongside.any():
+            return out
+        tube = self.alongside | (np.arange(len(self.left)) < np.argmax(self.alongside))  # with its cap
         for edge, outline, outward in ((self.right, self.outer_right, 1.0), (self.left, self.outer_left, -1.0)):
-            width = outward * (outline[rows] - edge[rows])
-            t = outward * (cols - edge[rows]) / np.maximum(width, 1e-9)
-            sleeve = laid[rows] & (t > 0) & (width > 2)  # t > 1: the outline's seam, depth 0
-            radius = width[sleeve] / np.pi / self.px_per_m
+            start = edge[rows]
+            width = outward * (outline[rows] - start)
+            t = outward * (cols - start) / np.maximum(width, 1e-9)
+            sleeve = tube[rows] & (t > 0) & (width > 2)  # t > 1: the outline's seam, depth 0
+            flat_width = width[sleeve] / self.px_per_m
+            radius = np.minimum(np.maximum(flat_width / np.pi, least_radius), flat_width / 2)
             t = np.clip(t[sleeve], 0.0, 1.0)
-            middle = (edge[rows[sleeve]] + outline[rows[sleeve]]) / 2
+            middle = (start[sleeve] + outline[rows[sleeve]]) / 2
             out[sleeve, 0] += (middle - cols[sleeve]) / self.px_per_m + outward * (2 * t - 1) * radius
-            depth = 2 * radius * np.sqrt(t * (1 - t))
+            depth = 2 * radius * np.sqrt(t * (1 - t)) * depth_scale
             out[sleeve, 2] = np.sign(out[sleeve, 2]) * np.minimum(np.abs(out[sleeve, 2]), depth)
         return out
 
@@ -176,29 +186,36 @@ def _labels(pieces: np.ndarray) -> np.ndarray:
     return np.unique(pieces[pieces > 0])
 
 
-def _laid_sleeves(left: np.ndarray, right: np.ndarray, have: np.ndarray, armpit: int, centre: float,
-                  px_per_m: float) -> np.ndarray:
+def _laid_sleeves(left: np.ndarray, right: np.ndarray, outline: tuple[np.ndarray, np.ndarray], have: np.ndarray,
+                  armpit_cuff: tuple[int, int], centre: float, px_per_m: float) -> np.ndarray:
     """Find sleeves laid along the torso (see FrontRuns): on each side, going up from the hem,
     the lowest step out of SLEEVE_STEP_M, with the torso's side going on below it (straight, or
-    narrowing like a bodysuit's) that stays out up to the armpit row, at least SLEEVE_LAID_MIN_M
-    long. Sleeves come in pairs: where only one side steps (the other sleeve touches the torso
-    down to the hem), the other side counts only if the garment is symmetric there and its outline
-    lies a step beyond the mirrored torso side; a bow, a tie or a wrap is not. Moves each side in,
+    narrowing like a bodysuit's) that stays out up to the armpit row, SLEEVE_LAID_MIN_M below
+    it at least; a long sleeve's, whose
+    cuff (where the outline comes back in, the sleeve may part from the torso first) is below
+    the cuff row: a T-shirt's sleeve, however low it dips, ends higher. Sleeves come in pairs:
+    where only one side steps (the other sleeve touches the torso down to the hem), the other
+    side counts only if the garment is symmetric there and its outline lies a step beyond the
+    mirrored torso side; a bow, a tie or a wrap is not. Moves each side in,
     above its step (the mirrored side: all the way down), to where it was below it; returns the
     rows with a laid sleeve."""
+    armpit, cuff_row = armpit_cuff
     rows = np.flatnonzero(have)
     rows = rows[rows >= armpit]
     laid = np.zeros(len(left), bool)
     rise, steady = max(1, round(SLEEVE_STEP_RISE_M * px_per_m)), round(SLEEVE_STEADY_M * px_per_m)
     step, shortest = SLEEVE_STEP_M * px_per_m, SLEEVE_LAID_MIN_M * px_per_m
     found = {}
-    for edge, outward in ((right, 1.0), (left, -1.0)):
+    for edge, outer, outward in ((right, outline[1], 1.0), (left, outline[0], -1.0)):
         x = outward * edge[rows]  # larger is further out; rows go down the garment
         for k in np.flatnonzero(x[: len(x) - rise] - x[rise:] >= step)[::-1]:  # lowest step first
             base, below = x[k + rise], x[k + rise: k + rise + steady]
             if len(below) < steady or below.max() > base + step / 2:
                 continue  # not a torso's side going on below it (a hem's rounded corner, a notch)
-            if rows[k] - armpit >= shortest and np.mean(x[: k + 1] >= base + step / 2) >= SLEEVE_OUT_SHARE:
+            sleeve_on = outward * outer[rows[k:]] >= base + step / 2
+            cuff = rows[k + (np.argmin(sleeve_on) if not sleeve_on.all() else len(sleeve_on) - 1)]
+            out_up = np.mean(x[: k + 1] >= base + step / 2)
+            if rows[k] - armpit >= shortest and cuff >= cuff_row and out_up >= SLEEVE_OUT_SHARE:
                 found[outward] = (rows[k + rise], base)  # out all the way up: a sleeve
                 break
     if len(found) == 1:  # mirror the one found onto the other side, if the garment is symmetric
@@ -234,8 +251,6 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     runs = FrontRuns.of(garment)
     g = garment.copy()
     flat = garment.vertices  # the flat-lay garment, untouched: g is transformed below
-    if runs.alongside.any():
-        g.vertices = runs.round_laid_sleeves(flat)
     if category == "bottom":
         ref_name, anchor_y, band = "waist", body.point("waist")[1] + 0.02, (0.0, 0.06)
     else:  # across the chest and belly, below the armholes
@@ -260,6 +275,8 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     body_depth = z1 - z0
     garment_depth = float(np.ptp(flat[:, 2])) * s * widen
     sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s * widen
+    if category != "bottom":  # in the garment's units, before it is scaled
+        g.vertices = runs.round_laid_sleeves(flat, (_arm_radius(body) + SLEEVE_ROOM_M) / s, s / sz)
     centre = body.point("pelvis")
     transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
@@ -275,6 +292,15 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
         g.vertices = _bend_at_elbows(g.vertices, body, sleeve)
     return g
+
+
+def _arm_radius(body: BodyModel) -> float:
+    """The avatar's arm's radius: from the middle of the upper arm's bone, and from the elbow,
+    to the nearest skin sample (the larger of the four)."""
+    bones = [body.point(f"{j}_{side}") + (body.point(f"elbow_{side}") - body.point(f"{j}_{side}")) / 2
+             for side in "lr" for j in ("shoulder", "elbow")]
+    distance, _ = body.surface.tree.query(np.array(bones))
+    return float(distance.max())
 
 
 def _passes_hips(runs: FrontRuns, body: BodyModel, anchor_y: float, s: float) -> tuple[float, float]:
