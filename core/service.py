@@ -73,21 +73,19 @@ class FitroomService:
             meta = files.meta
             with session_scope(self.ctx.engine) as s:
                 row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first()
-                known = row is not None
-                rebuilt = known and (row.landmarks, row.measurements) != (meta["landmarks"], meta["measurements"])
-            if rebuilt or not self.ctx.storage.exists(keys["glb_key"]):
-                glb = files.glb.read_bytes()
-                self.ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
-                self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
-                self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
-            with session_scope(self.ctx.engine) as s:
-                if known:
-                    if rebuilt:
-                        row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).one()
-                        row.landmarks, row.measurements = meta["landmarks"], meta["measurements"]
-                        row.height_cm, row.updated_at = meta["height_cm"], utcnow()
-                        s.add(row)
-                        s.commit()
+                rebuilt = row is not None and (row.landmarks, row.measurements) != (meta["landmarks"],
+                                                                                  meta["measurements"])
+                if rebuilt or not self.ctx.storage.exists(keys["glb_key"]):
+                    glb = files.glb.read_bytes()
+                    self.ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
+                    self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
+                    self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
+                if rebuilt:
+                    row.landmarks, row.measurements = meta["landmarks"], meta["measurements"]
+                    row.height_cm, row.updated_at = meta["height_cm"], utcnow()
+                    s.add(row)
+                    s.commit()
+                if row is not None:
                     continue
                 s.add(AvatarPreset(slug=files.slug, name=meta["name"], height_cm=meta["height_cm"],
                                    gender=meta["gender"], notes=meta.get("notes"),

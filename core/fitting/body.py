@@ -106,7 +106,7 @@ class BodyModel:
         """Build what every fit on this avatar uses (samples, grid, the exact search's tree, the
         torso sections placement reads) now, once per process, so that no user's fit pays for it
         (about 1 s in all)."""
-        _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y
+        _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y, self.arm_radius
         for name in ("chest", "waist"):  # the sections placement reads
             self.torso_extent(float(self.point(name)[1]))
         self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
@@ -153,6 +153,15 @@ class BodyModel:
         narrowest = int(np.nanargmin(np.where(upper, widths, np.nan)))
         below = np.flatnonzero((np.arange(len(ys)) < narrowest) & (widths >= 1.5 * widths[narrowest]))
         return float(ys[below[-1]]) if len(below) else neck
+
+    @cached_property
+    def arm_radius(self) -> float:
+        """The arms' radius: from the elbows and the middle of the upper arms' bones to the
+        nearest skin sample (the largest of the four), the least a sleeve must leave an arm."""
+        bones = [self.point(f"elbow_{side}") for side in "lr"]
+        bones += [(self.point(f"shoulder_{side}") + self.point(f"elbow_{side}")) / 2 for side in "lr"]
+        distance, _ = self.surface.tree.query(np.array(bones))
+        return float(distance.max())
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y; kept, as placement

@@ -30,12 +30,12 @@ SLEEVE_STEP_RISE_M = 0.015
 SLEEVE_STEADY_M = 0.04  # ... with the torso's side going on below the cuff this far, not out again
 SLEEVE_LAID_MIN_M = 0.06  # ... the step this far below the armpits (a sleeve touching the torso there only hangs apart)
 SLEEVE_LAID_CUFF = 0.6  # ... and its cuff below this share of the height (higher: a T-shirt's sleeve)
+SLEEVE_OUT_SHARE = 0.75  # ... out in this share of the rows up to the armpits (gathered sleeves dip in)
 SYMMETRY_TOP = 0.1  # the top share of the height (collar, shoulders) that gives the centre line
 # Cloth beside the torso is a sleeve if it starts above this share of the height (a T-shirt's
 # sleeve may dip below the armpit rows, where the torso's side swallows its root).
 SLEEVE_STARTS_ABOVE = 0.45
 SLEEVE_ROOM_M = 0.01  # a rounded sleeve is at least this much wider than the arm, all round
-SLEEVE_OUT_SHARE = 0.75  # ... out in this share of the rows up to the armpits (gathered sleeves dip in)
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,10 @@ class FrontRuns:
         circle is 2w/π across, about its middle; its cap, the rows above, likewise. The circle
         is never narrower than `least_radius` (an arm must go in) nor wider than the flat width;
         `depth_scale` undoes the depth's own scale to come. Cloth is only ever flattened here."""
-        rows, cols = self._rows_cols(vertices)
         out = vertices.copy()
         if not self.alongside.any():
             return out
+        rows, cols = self._rows_cols(vertices)
         tube = self.alongside | (np.arange(len(self.left)) < np.argmax(self.alongside))  # with its cap
         for edge, outline, outward in ((self.right, self.outer_right, 1.0), (self.left, self.outer_left, -1.0)):
             start = edge[rows]
@@ -276,7 +276,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     garment_depth = float(np.ptp(flat[:, 2])) * s * widen
     sz = max(1.0, 1.08 * body_depth / max(garment_depth, 1e-6)) * s * widen
     if category != "bottom":  # in the garment's units, before it is scaled
-        g.vertices = runs.round_laid_sleeves(flat, (_arm_radius(body) + SLEEVE_ROOM_M) / s, s / sz)
+        g.vertices = runs.round_laid_sleeves(flat, (body.arm_radius + SLEEVE_ROOM_M) / s, s / sz)
     centre = body.point("pelvis")
     transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0], anchor_y, (z0 + z1) / 2]
@@ -292,15 +292,6 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
         g.vertices = _bend_at_elbows(g.vertices, body, sleeve)
     return g
-
-
-def _arm_radius(body: BodyModel) -> float:
-    """The avatar's arm's radius: from the middle of the upper arm's bone, and from the elbow,
-    to the nearest skin sample (the larger of the four)."""
-    bones = [body.point(f"{j}_{side}") + (body.point(f"elbow_{side}") - body.point(f"{j}_{side}")) / 2
-             for side in "lr" for j in ("shoulder", "elbow")]
-    distance, _ = body.surface.tree.query(np.array(bones))
-    return float(distance.max())
 
 
 def _passes_hips(runs: FrontRuns, body: BodyModel, anchor_y: float, s: float) -> tuple[float, float]:
