@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_upload_mb: float = Field(10.0, gt=0)
     max_import_mb: float = Field(50.0, gt=0)
+    gradio_upload_quota_mb: float = Field(2048.0, gt=0)  # Gradio's upload folder, all clients together
     max_image_side: int = Field(8192, ge=64)
     max_image_pixels: int = Field(40_000_000, ge=4096)
     generate_timeout_s: float = Field(180.0, gt=0)

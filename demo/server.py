@@ -18,6 +18,7 @@ from core.errors import FitroomError
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
+from demo.gradio_files import GradioFileGuard, use_upload_folder
 from demo.limits import BodyLimit
 from demo.rest import build_router
 from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
@@ -52,6 +53,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
+    uploads = use_upload_folder(settings)  # before the Blocks are built: see demo/gradio_files.py
+    app.add_middleware(GradioFileGuard, roots=(uploads, EXAMPLES_DIR), folder=uploads,
+                       quota_bytes=int(settings.gradio_upload_quota_mb * 2**20))
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
     app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
     # added before the request log, so that the log (outside it) records and counts its 413s
@@ -80,9 +84,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_router(service))
     blocks = build_ui(service)
     blocks.queue(default_concurrency_limit=8)
-    # Gradio serves only files under allowed_paths (its own check, kept under mount_gradio_app:
-    # tests/test_isolation.py tries traversals), and limits its own uploads to our largest limit.
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,
-                               max_file_size=max(limits.values()),
-                               allowed_paths=[str(settings.objects_dir.resolve()),
-                                              str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])
+    # allowed_paths lets Gradio copy the stored objects that the page shows into its hashed cache
+    # (GradioFileGuard refuses them by path); its uploads are limited to our largest limit.
+    app = gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,
+                              max_file_size=max(limits.values()),
+                              allowed_paths=[str(settings.objects_dir.resolve()),
+                                             str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])
+    # Gradio checks that every file a client names is one it uploaded only once launch() has run,
+    # which a mounted app never calls: without this, a client names /etc/shadow or /dev/zero.
+    blocks.has_launched = True
+    return app

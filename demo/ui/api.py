@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -13,10 +12,11 @@ import gradio as gr
 from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS
 from core.ai.silhouette import QUALITY
-from core.errors import FitroomError, InputError
+from core.errors import FitroomError
 from core.fitting.placement import EASE
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService
+from demo.gradio_files import client_file, upload_folder
 
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,6 +33,8 @@ def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
 def public_api(service: FitroomService) -> None:
     """The Gradio API: exactly the service's operations. Choices come from core's own tables, so
     the API page lists what is accepted; a component's initial value is the parameter's default."""
+    settings = service.ctx.settings
+    uploads = (upload_folder(settings),)  # the only files an API call may name
     with gr.Group(visible=False):
         file_in = gr.File(label="file: the garment photo or 3D garment to upload", type="filepath")
         user_id = gr.Textbox(label="user_id: optional UUID of the person the rows belong to")
@@ -54,10 +56,9 @@ def public_api(service: FitroomService) -> None:
 
     def upload_image(file: str, user_id: str | None = None) -> dict:
         """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
-        if not file:
-            raise InputError("No file was sent.")
-        with open(file, "rb") as fh:
-            return service.upload_image(fh, Path(file).name, user_id or None)
+        path = client_file(file, uploads, settings.max_upload_bytes)
+        with path.open("rb") as fh:
+            return service.upload_image(fh, path.name, user_id or None)
 
     def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None,
                     user_id: str | None = None) -> dict:
@@ -81,10 +82,9 @@ def public_api(service: FitroomService) -> None:
                           user_id: str | None = None) -> dict:
         """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
         and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
-        if not file:
-            raise InputError("No file was sent.")
-        with open(file, "rb") as fh:
-            return service.upload_garment_3d(fh, Path(file).name, category or None, units or "auto",
+        path = client_file(file, uploads, int(settings.max_import_mb * 2**20))
+        with path.open("rb") as fh:
+            return service.upload_garment_3d(fh, path.name, category or None, units or "auto",
                                              up or "auto", user_id or None)
 
     def create_avatar(height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float, gender: str,

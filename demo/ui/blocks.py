@@ -18,6 +18,7 @@ from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
 from core.service import FitroomService
+from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
 from demo.ui.api import public_api
 
@@ -82,6 +83,7 @@ def _tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.
 
 def build_ui(service: FitroomService) -> gr.Blocks:
     settings = service.ctx.settings
+    uploads = (upload_folder(settings), EXAMPLES_DIR)  # the only files a page event may name
     example_jobs: dict[tuple, str] = {}  # example photo (hash, category) → its finished garment
     example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
                         for p in EXAMPLES}
@@ -198,8 +200,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                      progress: gr.Progress) -> tuple:
             if not photo_path:
                 raise gr.Error("Upload a garment photo first, or click an example.")
-            with open(photo_path, "rb") as fh:
-                cloth = service.upload_image(fh, Path(photo_path).name)
+            path = client_file(photo_path, uploads, settings.max_upload_bytes)
+            with path.open("rb") as fh:
+                cloth = service.upload_image(fh, path.name)
             job = service.generate_3d(cloth["id"], model_v, quality_v, category_v)
             job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15)
             if job["status"] == "error":
@@ -220,7 +223,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             """An example is generated once per server process, then reopened at once. (Gradio's own
             example cache would replay this person's history and outfit from whoever clicked first.)"""
             try:
-                digest = hashlib.sha256(Path(photo_path).read_bytes()).hexdigest()
+                path = client_file(photo_path, uploads, settings.max_upload_bytes)
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if category_v == "auto":
                     category_v = example_category.get(digest, "auto")
                 key = (digest, category_v)
@@ -245,8 +249,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             if not mesh_path:
                 raise gr.Error("Choose a 3D garment file first.")
             try:
-                with open(mesh_path, "rb") as fh:
-                    job = service.upload_garment_3d(fh, Path(mesh_path).name, category_v)
+                path = client_file(mesh_path, uploads, int(settings.max_import_mb * 2**20))
+                with path.open("rb") as fh:
+                    job = service.upload_garment_3d(fh, path.name, category_v)
                 return show_garment(job["id"], f"imported · {job['log']}", hist, chosen)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
