@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     queue_visibility_s: float | None = Field(None, gt=0)  # default: the longest time limit + 60 s
     stall_after_s: float | None = Field(None, gt=0)  # default: queue_visibility_s + 60 s
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
+    secret_key: SecretStr | None = None  # signs tokens and file URLs; default: a key kept in DATA_DIR
+    # Operator API keys, "name=key,name2=key2": each key is a Bearer credential for the user `name`.
+    api_keys: SecretStr | None = None
+    token_max_age_days: float = Field(365.0, gt=0)  # anonymous tokens expire after this
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)

@@ -33,3 +33,13 @@ class Unavailable(FitroomError):
 
 class PipelineError(FitroomError):
     """A job step failed; the message ends up in the job's log."""
+
+
+class Unauthorized(InputError):
+    """No credential, or one the server did not issue (HTTP 401)."""
+
+    status_code = 401
+
+
+class Forbidden(InputError):
+    status_code = 403

@@ -27,7 +27,12 @@ def _json(default: Any = None) -> Any:
 
 
 class User(SQLModel, table=True):
+    """Whoever owns rows: an anonymous visitor the server issued a token to, an operator's API key,
+    or a Hugging Face login (core/identity.py)."""
+
     id: str = Field(default_factory=new_id, primary_key=True)
+    kind: str = "anonymous"
+    name: str | None = None  # the API key's or the login's name
     email: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 

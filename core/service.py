@@ -7,8 +7,9 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, and_, or_, select
 
 from core.ai.category import CATEGORIES, guess_category
 from core.ai.reconstructors import MODELS, resolve
@@ -20,6 +21,7 @@ from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
 from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
 from core.fitting.placement import EASE
+from core.identity import Caller, Identity
 from core.jobs import JobRunner
 from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
@@ -30,12 +32,14 @@ from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
-MAX_LIST = 500
+MAX_LIST = 100  # a page of a listing
 
 
-def _visible(row: SQLModel, user_id: str | None) -> bool:
-    """Rows are scoped only when a caller names a user: then only that user's rows exist for them."""
-    return user_id is None or getattr(row, "user_id", None) == user_id
+def _visible(row: SQLModel, caller: Caller) -> bool:
+    """A row exists only for its owner; presets are everyone's, custom avatars their owner's."""
+    if isinstance(row, AvatarPreset) and not row.is_custom:
+        return True
+    return getattr(row, "user_id", None) == caller.user_id
 
 
 def parse_id(value: str, what: str) -> str:
@@ -49,6 +53,7 @@ class FitroomService:
     def __init__(self, ctx: Context, runner: JobRunner) -> None:
         self.ctx = ctx
         self.runner = runner
+        self.identity = Identity(ctx.settings, ctx.engine)
 
     # -- start-up -------------------------------------------------------------------------------
     def start(self) -> dict:
@@ -97,6 +102,16 @@ class FitroomService:
                     s.rollback()
         return added
 
+    # -- identity -------------------------------------------------------------------------------
+    def new_token(self, client: str | None = None) -> dict:
+        """A new anonymous user and its bearer token."""
+        user_id, token = self.identity.issue()
+        return {"token": token, "user_id": user_id, "token_type": "bearer"}
+
+    def caller(self, credential: str | None, client: str | None = None) -> Caller:
+        """The verified caller of a token or API key (401 without one)."""
+        return self.identity.caller(credential, client)
+
     # -- operations -----------------------------------------------------------------------------
     def _receive(self, stream: BinaryIO, limit: int) -> bytes:
         """An upload's bytes, through a temp file, refused as soon as they pass `limit`.
@@ -115,10 +130,10 @@ class FitroomService:
             raise Unavailable(f"The server cannot store the upload right now ({exc.strerror or exc}); "
                               "please try again later.") from exc
 
-    def upload_image(self, stream: BinaryIO, filename: str | None = None, user_id: str | None = None) -> dict:
+    def upload_image(self, stream: BinaryIO, filename: str | None = None, *, caller: Caller) -> dict:
         """Validate a garment photo (bytes → temp file → checks) and store it as a Cloth."""
         s = self.ctx.settings
-        user_id = parse_id(user_id, "user_id") if user_id else None
+        user_id = caller.user_id
         limit = s.max_upload_bytes
         data = self._receive(stream, limit)
         image = validate_image(data, max_bytes=limit, max_side=s.max_image_side,
@@ -139,9 +154,9 @@ class FitroomService:
         return self.present(cloth)
 
     def upload_garment_3d(self, stream: BinaryIO, filename: str | None = None, category: str | None = None,
-                          units: str = "auto", up: str = "auto", user_id: str | None = None) -> dict:
+                          units: str = "auto", up: str = "auto", *, caller: Caller) -> dict:
         """Import a 3D garment (GLB, glTF, OBJ, PLY) as a finished Cloth3D that can be fitted."""
-        user_id = parse_id(user_id, "user_id") if user_id else None
+        user_id = caller.user_id
         category = self._category(category)
         limit = int(self.ctx.settings.max_import_mb * 2**20)
         mesh, fmt = load_mesh(self._receive(stream, limit), filename, limit)
@@ -168,7 +183,7 @@ class FitroomService:
                 self.ctx.storage.delete(key)
             raise
         add_extras(self.ctx, job.id, files)
-        return self.get_result(job.id, kind=Cloth3D)
+        return self.get_result(job.id, kind=Cloth3D, caller=caller)
 
     def _category(self, category: str | None) -> str | None:
         category = None if category in (None, "", "auto") else category
@@ -177,9 +192,8 @@ class FitroomService:
         return category
 
     def generate_3d(self, cloth_id: str, model: str = "auto", quality: str = "low",
-                    category: str | None = None, user_id: str | None = None) -> dict:
+                    category: str | None = None, *, caller: Caller) -> dict:
         cloth_id = parse_id(cloth_id, "cloth_id")
-        user_id = parse_id(user_id, "user_id") if user_id else None
         if quality not in QUALITY:
             raise InputError(f"Unknown quality {quality!r}; choose one of: {', '.join(QUALITY)}.")
         category = self._category(category)
@@ -188,7 +202,7 @@ class FitroomService:
         resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
         with session_scope(self.ctx.engine) as db:
             cloth = db.get(Cloth, cloth_id)
-            if cloth is None or not _visible(cloth, user_id):
+            if cloth is None or not _visible(cloth, caller):
                 raise NotFound(f"No garment photo with id {cloth_id}.")
             job = Cloth3D(cloth_id=cloth_id, user_id=cloth.user_id, model_requested=model,
                           quality=quality, category=category, stage="queued")
@@ -197,23 +211,27 @@ class FitroomService:
         self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s)
         return self.present(job)
 
-    def list_presets(self) -> list[dict]:
-        """The seeded presets, then the custom avatars that are ready."""
+    def list_presets(self, caller: Caller | None = None) -> list[dict]:
+        """The seeded presets (public), then the caller's own custom avatars that are ready."""
+        mine = (AvatarPreset.user_id == caller.user_id) if caller else false()
         with session_scope(self.ctx.engine) as db:
             rows = db.exec(select(AvatarPreset).where(AvatarPreset.status == DONE)
-                           .order_by(AvatarPreset.is_custom, AvatarPreset.height_cm)).all()
+                           .where(or_(AvatarPreset.is_custom == False, mine))  # noqa: E712 - SQL
+                           .order_by(AvatarPreset.is_custom, AvatarPreset.height_cm).limit(MAX_LIST)).all()
         return [self.present(r) for r in rows]
 
     def create_avatar(self, height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float,
-                      gender: str, user_id: str | None = None) -> dict:
-        """A custom avatar from measurements (a job); the same measurements return the same avatar."""
-        user_id = parse_id(user_id, "user_id") if user_id else None
+                      gender: str, *, caller: Caller) -> dict:
+        """A custom avatar from measurements (a job), its owner's alone (a body's measurements are
+        personal); the same measurements return the same avatar to the same user."""
+        user_id = caller.user_id
         try:
             m = Measurements(float(height_cm), float(chest_cm), float(waist_cm), float(hips_cm), str(gender))
         except (TypeError, ValueError):
             raise InputError("Measurements must be numbers in centimetres.") from None
+        slug = f"{m.key}-{user_id}"
         with session_scope(self.ctx.engine) as db:
-            row = db.exec(select(AvatarPreset).where(AvatarPreset.slug == m.key)).first()
+            row = db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).first()
             stale = row is not None and row.status == DONE and row.params.get("build") != BUILD
             if stale:  # built by an older build of the bodies: again, in place (fittings keep it)
                 row.status, row.stage, row.log, row.params = PROCESSING, "queued", None, m.__dict__.copy()
@@ -226,7 +244,7 @@ class FitroomService:
             if row is not None:
                 db.delete(row)  # a failed attempt is retried
                 db.commit()
-            row = AvatarPreset(slug=m.key, name=f"Custom {m.gender}, {m.height_cm:g} cm", height_cm=m.height_cm,
+            row = AvatarPreset(slug=slug, name=f"Custom {m.gender}, {m.height_cm:g} cm", height_cm=m.height_cm,
                                gender=m.gender, is_custom=True, status=PROCESSING, stage="queued",
                                user_id=user_id, params=m.__dict__.copy(),
                                notes=f"chest {m.chest_cm:g}, waist {m.waist_cm:g}, hips {m.hips_cm:g} cm")
@@ -235,12 +253,12 @@ class FitroomService:
                 db.commit()
             except IntegrityError:  # the same measurements asked at the same moment
                 db.rollback()
-                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == m.key)).one())
+                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one())
         self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
         return self.present(row)
 
-    def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, user_id: str | None = None,
-            ease: str = "regular", tuck_in: bool = False) -> dict:
+    def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, ease: str = "regular",
+            tuck_in: bool = False, *, caller: Caller) -> dict:
         ids = [cloth3d_id] if isinstance(cloth3d_id, str) else list(cloth3d_id or [])
         if not ids:
             raise InputError("Give at least one cloth3d_id to fit.")
@@ -248,18 +266,18 @@ class FitroomService:
             raise InputError(f"At most {MAX_LAYERS} garments can be fitted at once.")
         ids = [parse_id(i, "cloth3d_id") for i in ids]
         avatar_preset_id = parse_id(avatar_preset_id, "avatar_preset_id")
-        user_id = parse_id(user_id, "user_id") if user_id else None
+        user_id = caller.user_id
         if ease not in EASE:
             raise InputError(f"Unknown ease {ease!r}; choose one of: {', '.join(EASE)}.")
         with session_scope(self.ctx.engine) as db:
             avatar = db.get(AvatarPreset, avatar_preset_id)
-            if avatar is None:
+            if avatar is None or not _visible(avatar, caller):
                 raise NotFound(f"No avatar preset with id {avatar_preset_id}.")
             if avatar.status != DONE:
                 raise InputError(f"The avatar {avatar_preset_id} is {avatar.status}; fit once it is done.")
             for gid in ids:
                 g = db.get(Cloth3D, gid)
-                if g is None or not _visible(g, user_id):
+                if g is None or not _visible(g, caller):
                     raise NotFound(f"No 3D garment with id {gid}.")
                 if g.status != "done":
                     raise InputError(f"The 3D garment {gid} is {g.status}; fit it once it is done.")
@@ -272,33 +290,38 @@ class FitroomService:
         self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s)
         return self.present(job)
 
-    def get_result(self, job_id: str, kind: type[SQLModel] | None = None, user_id: str | None = None) -> dict:
-        """Any job by id: a 3D garment (generation), a fitting session or an avatar. With a user_id,
-        another user's garment or fitting is not found (avatars are shared bodies)."""
+    def get_result(self, job_id: str, kind: type[SQLModel] | None = None, *, caller: Caller) -> dict:
+        """Any job of the caller's by id: a 3D garment (generation), a fitting session or an avatar
+        (presets are everyone's). Another user's row does not exist for the caller."""
         job_id = parse_id(job_id, "job id")
-        user_id = parse_id(user_id, "user_id") if user_id else None
         with session_scope(self.ctx.engine) as db:
             for table in (kind,) if kind else (Cloth3D, FittingSession, AvatarPreset):
                 row = db.get(table, job_id)
-                if row is not None and (table is AvatarPreset or _visible(row, user_id)):
+                if row is not None and _visible(row, caller):
                     return self.present(row)
         raise NotFound(f"No job with id {job_id}.")
 
-    def list_garments(self, user_id: str, limit: int = 100) -> list[dict]:
-        """A user's 3D garments, newest first."""
-        return self._list(Cloth3D, user_id, limit)
+    def list_garments(self, caller: Caller, limit: int = 50, after: str | None = None) -> list[dict]:
+        """The caller's 3D garments, newest first, a page at a time (`after`: the last id seen)."""
+        return self._list(Cloth3D, caller, limit, after)
 
-    def list_fittings(self, user_id: str, limit: int = 100) -> list[dict]:
-        """A user's fitting sessions, newest first."""
-        return self._list(FittingSession, user_id, limit)
+    def list_fittings(self, caller: Caller, limit: int = 50, after: str | None = None) -> list[dict]:
+        """The caller's fitting sessions, newest first, a page at a time."""
+        return self._list(FittingSession, caller, limit, after)
 
-    def _list(self, table: type[Cloth3D] | type[FittingSession], user_id: str, limit: int) -> list[dict]:
-        user_id = parse_id(user_id, "user_id")  # no user, no list: anonymous rows are nobody's to list
+    def _list(self, table: type[Cloth3D] | type[FittingSession], caller: Caller, limit: int,
+              after: str | None) -> list[dict]:
         if not 1 <= int(limit) <= MAX_LIST:
             raise InputError(f"limit must be between 1 and {MAX_LIST}.")
+        query = select(table).where(table.user_id == caller.user_id)
         with session_scope(self.ctx.engine) as db:
-            rows = db.exec(select(table).where(table.user_id == user_id)
-                           .order_by(table.created_at.desc(), table.id).limit(int(limit))).all()
+            if after:  # keyset paging: rows after the last one seen, in the same order
+                last = db.get(table, parse_id(after, "after"))
+                if last is None or last.user_id != caller.user_id:
+                    raise InputError("after must be the id of a row of the previous page.")
+                query = query.where(or_(table.created_at < last.created_at,
+                                        and_(table.created_at == last.created_at, table.id > last.id)))
+            rows = db.exec(query.order_by(table.created_at.desc(), table.id).limit(int(limit))).all()
         return [self.present(r) for r in rows]
 
     def health(self) -> dict[str, str]:
@@ -313,7 +336,7 @@ class FitroomService:
                 checks[name] = f"failed: {exc}"
         return checks
 
-    def local_files(self, job_id: str) -> dict[str, Path]:
+    def local_files(self, job_id: str, *, caller: Caller) -> dict[str, Path]:
         """Local copies of a finished job's files (or a preset's), for viewers in this process."""
         job_id = parse_id(job_id, "id")
         names = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key", "obj_key", "turntable_key"),
@@ -322,7 +345,7 @@ class FitroomService:
         with session_scope(self.ctx.engine) as db:
             for table, fields in names.items():
                 row = db.get(table, job_id)
-                if row is not None:
+                if row is not None and _visible(row, caller):
                     return {f.removesuffix("_key"): self.ctx.storage.local_path(getattr(row, f))
                             for f in fields if getattr(row, f)}
         raise NotFound(f"No job with id {job_id}.")

@@ -7,22 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.service import FitroomService
 from core.storage import LocalStorage
 
 Category = Literal["auto", "top", "bottom", "dress", "outer"]
+TOKEN_COOKIE = "fitroom_token"
+DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
 
 
 class GenerateRequest(BaseModel):
     model: Literal["auto", "silhouette", "zero123+instantmesh"] = "auto"
     quality: Literal["low", "med"] = "low"
     category: Category | None = None
-    user_id: str | None = None
+    user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
 class AvatarRequest(BaseModel):
@@ -31,15 +35,21 @@ class AvatarRequest(BaseModel):
     waist_cm: float = Field(ge=50, le=150)
     hips_cm: float = Field(ge=70, le=160)
     gender: Literal["female", "male"]
-    user_id: str | None = None
+    user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
 class FitRequest(BaseModel):
     cloth3d_id: str | list[str] = Field(description="one 3D garment id, or a list of layers")
     avatar_preset_id: str
-    user_id: str | None = None
+    user_id: str | None = Field(None, description=DEPRECATED_USER)
     ease: Literal["tight", "regular", "loose"] = "regular"
     tuck_in: bool = Field(False, description="tops under the waistband of bottoms, not over it")
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="send as 'Authorization: Bearer <token>'; browsers also get it as a cookie")
+    user_id: str = Field(description="the new user the token names")
+    token_type: Literal["bearer"]
 
 
 class ErrorOut(BaseModel):
@@ -126,66 +136,107 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut} for code in codes}
 
 
-COMMON_ERRORS = _errors(400, 404, 503)  # bad id, unknown id, a dependency down
+COMMON_ERRORS = _errors(400, 401, 403, 404, 429, 503)  # bad input, who?, not yours, unknown id, too many, down
 UPLOAD_ERRORS = _errors(413, 415)
-UserQuery = Annotated[str | None, Query(description="with it, only that user's rows are found")]
-UserRequired = Annotated[str, Query(description="the user whose rows are listed")]
-Limit = Annotated[int, Query(ge=1, le=500)]
+UserQuery = Annotated[str | None, Query(description=DEPRECATED_USER)]
+Limit = Annotated[int, Query(ge=1, le=100, description="rows in one page")]
+After = Annotated[str | None, Query(description="the last id of the previous page")]
+_BEARER = HTTPBearer(auto_error=False, description="a token from POST /auth/token, or an operator's API key")
+_COOKIE = APIKeyCookie(name=TOKEN_COOKIE, auto_error=False, description="the token, as POST /auth/token sets it")
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address (uvicorn puts a trusted proxy's X-Forwarded-For there: FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
+
+
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+Cookie = Annotated[str | None, Depends(_COOKIE)]
+
+
+def caller(request: Request, auth: Bearer, cookie: Cookie) -> Caller:
+    """The verified caller of a request: its Bearer token or API key, else its cookie (401 without)."""
+    service: FitroomService = request.app.state.service
+    return service.caller(auth.credentials if auth else cookie, client_address(request))
+
+
+Me = Annotated[Caller, Depends(caller)]
 
 
 def build_router(service: FitroomService) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
 
+    @router.post("/auth/token", status_code=201, tags=["auth"])
+    def new_token(request: Request, response: Response) -> TokenOut:
+        """A new anonymous user. REST clients send the token as a Bearer header; a browser also gets it as
+        an HttpOnly cookie (SameSite=Lax: no other site's form can post with it)."""
+        issued = service.new_token(client_address(request))
+        response.set_cookie(TOKEN_COOKIE, issued["token"], httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https",
+                            max_age=int(service.ctx.settings.token_max_age_days * 86400))
+        return issued
+
     @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
-    def upload_image(file: Annotated[UploadFile, File()],
-                     user_id: Annotated[str | None, Form()] = None) -> ClothOut:
-        return service.upload_image(file.file, file.filename, user_id)
+    def upload_image(me: Me, file: Annotated[UploadFile, File()],
+                     user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> ClothOut:
+        me.claim(user_id)
+        return service.upload_image(file.file, file.filename, caller=me)
 
     @router.post("/clothes3d/import", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
-    def import_garment_3d(file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],
+    def import_garment_3d(me: Me, file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],
                           category: Annotated[Category | None, Form()] = None,
                           units: Annotated[Literal["auto", "m", "cm", "mm"], Form()] = "auto",
                           up: Annotated[Literal["auto", "+y", "+z", "-y", "-z", "+x", "-x"], Form()] = "auto",
-                          user_id: Annotated[str | None, Form()] = None) -> Cloth3DOut:
-        return service.upload_garment_3d(file.file, file.filename, category, units, up, user_id)
+                          user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> Cloth3DOut:
+        me.claim(user_id)
+        return service.upload_garment_3d(file.file, file.filename, category, units, up, caller=me)
 
     @router.post("/clothes/{cloth_id}/generate-3d", status_code=202, tags=["clothes"])
-    def generate_3d(cloth_id: str, body: GenerateRequest | None = None) -> Cloth3DOut:
+    def generate_3d(me: Me, cloth_id: str, body: GenerateRequest | None = None) -> Cloth3DOut:
         body = body or GenerateRequest()
-        return service.generate_3d(cloth_id, body.model, body.quality, body.category, body.user_id)
+        me.claim(body.user_id)
+        return service.generate_3d(cloth_id, body.model, body.quality, body.category, caller=me)
 
     @router.get("/clothes3d", tags=["clothes"])
-    def list_garments(user_id: UserRequired, limit: Limit = 100) -> list[Cloth3DOut]:
-        return service.list_garments(user_id, limit)
+    def list_garments(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[Cloth3DOut]:
+        me.claim(user_id)
+        return service.list_garments(me, limit, after)
 
     @router.get("/clothes3d/{cloth3d_id}", tags=["clothes"])
-    def get_cloth3d(cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DOut:
-        return service.get_result(cloth3d_id, kind=Cloth3D, user_id=user_id)
+    def get_cloth3d(me: Me, cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DOut:
+        me.claim(user_id)
+        return service.get_result(cloth3d_id, kind=Cloth3D, caller=me)
 
     @router.get("/avatar-presets", tags=["avatars"])
-    def list_presets() -> list[AvatarOut]:
-        return service.list_presets()
+    def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarOut]:
+        """The presets, for anyone; with a token, the caller's own custom avatars after them."""
+        credential = auth.credentials if auth else cookie
+        return service.list_presets(caller(request, auth, cookie) if credential else None)
 
     @router.post("/avatars", status_code=202, tags=["avatars"])
-    def create_avatar(body: AvatarRequest) -> AvatarOut:
+    def create_avatar(me: Me, body: AvatarRequest) -> AvatarOut:
+        me.claim(body.user_id)
         return service.create_avatar(body.height_cm, body.chest_cm, body.waist_cm, body.hips_cm, body.gender,
-                                     body.user_id)
+                                     caller=me)
 
     @router.get("/avatars/{avatar_id}", tags=["avatars"])
-    def get_avatar(avatar_id: str) -> AvatarOut:
-        return service.get_result(avatar_id, kind=AvatarPreset)
+    def get_avatar(me: Me, avatar_id: str) -> AvatarOut:
+        return service.get_result(avatar_id, kind=AvatarPreset, caller=me)
 
     @router.post("/fit", status_code=202, tags=["fitting"])
-    def fit(body: FitRequest) -> FittingOut:
-        return service.fit(body.cloth3d_id, body.avatar_preset_id, body.user_id, body.ease, body.tuck_in)
+    def fit(me: Me, body: FitRequest) -> FittingOut:
+        me.claim(body.user_id)
+        return service.fit(body.cloth3d_id, body.avatar_preset_id, body.ease, body.tuck_in, caller=me)
 
     @router.get("/fittings", tags=["fitting"])
-    def list_fittings(user_id: UserRequired, limit: Limit = 100) -> list[FittingOut]:
-        return service.list_fittings(user_id, limit)
+    def list_fittings(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[FittingOut]:
+        me.claim(user_id)
+        return service.list_fittings(me, limit, after)
 
     @router.get("/session/{session_id}/result", tags=["fitting"])
-    def session_result(session_id: str, user_id: UserQuery = None) -> FittingOut:
-        return service.get_result(session_id, kind=FittingSession, user_id=user_id)
+    def session_result(me: Me, session_id: str, user_id: UserQuery = None) -> FittingOut:
+        me.claim(user_id)
+        return service.get_result(session_id, kind=FittingSession, caller=me)
 
     @router.get("/healthz", tags=["ops"], response_model=HealthOut, responses={503: {"model": HealthOut}})
     def healthz() -> JSONResponse:

@@ -80,7 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     # Closed by default: only the origins named in CORS_ORIGINS may call the API from a browser.
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
-                       allow_headers=["content-type", "x-request-id"], expose_headers=["x-request-id"])
+                       allow_headers=["content-type", "x-request-id", "authorization"], expose_headers=["x-request-id"])
     app.include_router(build_router(service))
     blocks = build_ui(service)
     blocks.queue(default_concurrency_limit=8)

@@ -53,6 +53,49 @@ def photo_bytes(category: str = "top", fmt: str = "JPEG", **kwargs) -> bytes:
     return buf.getvalue()
 
 
+def auth_headers(base: str) -> dict[str, str]:
+    """The header of a new anonymous user of the app at `base` (a token from POST /auth/token)."""
+    r = requests.post(f"{base}/auth/token", timeout=10)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def authed_session(base: str) -> requests.Session:
+    """A requests session that calls as a new anonymous user of the app at `base`."""
+    session = requests.Session()
+    session.headers.update(auth_headers(base))
+    return session
+
+
+def new_caller(service, client: str | None = "127.0.0.1"):
+    """A new anonymous user of `service`, as the faces pass it on."""
+    from core.identity import Caller
+
+    user_id, _token = service.identity.issue()
+    return Caller(user_id, client)
+
+
+class AsCaller:
+    """The service as one caller sees it: each operation gets this `caller` unless the test names one."""
+
+    KEYWORD = frozenset({"upload_image", "upload_garment_3d", "generate_3d", "create_avatar", "fit", "get_result",
+               "local_files"})
+    FIRST = frozenset({"list_garments", "list_fittings", "list_presets"})
+
+    def __init__(self, service, caller) -> None:
+        self.service, self.caller = service, caller
+
+    def __getattr__(self, name: str):
+        attr = getattr(self.service, name)
+        if name in self.KEYWORD:
+            return lambda *a, **kw: attr(*a, **({"caller": self.caller} | kw))
+        if name in self.FIRST:
+            from core.identity import Caller
+
+            return lambda *a, **kw: attr(*a, **kw) if a and isinstance(a[0], Caller) else attr(self.caller, *a, **kw)
+        return attr
+
+
 def pytest_generate_tests(metafunc) -> None:
     """Tests marked `both_dbs` run once on SQLite and once on PostgreSQL."""
     if metafunc.definition.get_closest_marker("both_dbs") and "db_url" in metafunc.fixturenames:

@@ -172,7 +172,8 @@ def test_files_route_stays_in_the_root(live_app: str, escape_link: str, live_app
 
 
 @pytest.mark.slow
-def test_gradio_file_route_serves_only_uploads_and_examples(live_app: str, escape_link: str, live_app_dir: Path) -> None:
+def test_gradio_file_route_serves_only_uploads_and_examples(live_app: str, escape_link: str,
+                                                            live_app_dir: Path) -> None:
     db = live_app_dir / "fitroom.db"
     objects = live_app_dir / "objects"
     repo_file = Path(__file__).resolve().parents[1] / "app.py"

@@ -1,5 +1,9 @@
 """The public Gradio API ("Use via API"): exactly the service's operations, each on hidden
-components so that its parameters carry clear names, defaults and descriptions."""
+components so that its parameters carry clear names, defaults and descriptions.
+
+Every call but `new_token` and `list_presets` says who is calling with a Bearer header, which
+gradio_client sends: `Client(url, headers={"Authorization": f"Bearer {token}"})`, the token from the
+`new_token` endpoint or from `POST /auth/token`."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from core.ai.reconstructors import MODELS
 from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
+from core.identity import Caller, bearer
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
@@ -37,7 +42,7 @@ def public_api(service: FitroomService) -> None:
     uploads = (upload_folder(settings),)  # the only files an API call may name
     with gr.Group(visible=False):
         file_in = gr.File(label="file: the garment photo or 3D garment to upload", type="filepath")
-        user_id = gr.Textbox(label="user_id: optional UUID of the person the rows belong to")
+        user_id = gr.Textbox(label="user_id: deprecated (the token says who you are); only your own is accepted")
         cloth_id = gr.Textbox(label="cloth_id: the id upload_image returned")
         model = gr.Dropdown(list(MODELS), value="auto", label="model: auto uses the GPU path when it can run")
         quality = gr.Dropdown(list(QUALITY), value="low", label="quality: low is fastest, med is finer")
@@ -52,53 +57,70 @@ def public_api(service: FitroomService) -> None:
         numbers = [gr.Number(label=f"{n}: centimetres") for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
         gender = gr.Dropdown(["female", "male"], value="female", label="gender")
         out = gr.JSON(label="result")
-        buttons = [gr.Button(visible=False) for _ in range(7)]
+        buttons = [gr.Button(visible=False) for _ in range(8)]
 
-    def upload_image(file: str, user_id: str | None = None) -> dict:
+    def me(request: gr.Request | None, user_id: str | None = None) -> Caller:
+        headers = request.headers if request is not None else {}
+        client = request.client.host if request is not None and request.client else None
+        caller = service.caller(bearer(headers.get("authorization")), client)
+        caller.claim(user_id)
+        return caller
+
+    def new_token(request: gr.Request) -> dict:
+        """A new anonymous user and its token: send it as 'Authorization: Bearer <token>' on every call
+        (gradio_client: Client(url, headers={"Authorization": "Bearer " + token}))."""
+        return service.new_token(request.client.host if request.client else None)
+
+    def upload_image(file: str, user_id: str | None = None, request: gr.Request = None) -> dict:
         """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
+        caller = me(request, user_id)
         path = client_file(file, uploads, settings.max_upload_bytes)
         with path.open("rb") as fh:
-            return service.upload_image(fh, path.name, user_id or None)
+            return service.upload_image(fh, path.name, caller=caller)
 
     def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None,
-                    user_id: str | None = None) -> dict:
-        """Start turning an uploaded photo into a 3D garment; poll get_result with the returned id.
-        With a user_id, only that user's photo is found."""
-        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None, user_id or None)
+                    user_id: str | None = None, request: gr.Request = None) -> dict:
+        """Start turning your uploaded photo into a 3D garment; poll get_result with the returned id."""
+        return service.generate_3d(cloth_id, model or "auto", quality or "low", category or None,
+                                   caller=me(request, user_id))
 
-    def list_presets() -> list[dict]:
-        """The avatar presets with their heights, measurements and URLs."""
-        return service.list_presets()
+    def list_presets(request: gr.Request = None) -> list[dict]:
+        """The avatar presets with their heights, measurements and URLs (and, with a token, your own
+        custom avatars)."""
+        credential = bearer((request.headers if request is not None else {}).get("authorization"))
+        return service.list_presets(me(request) if credential else None)
 
     def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None, ease: str = "regular",
-            tuck_in: bool = False) -> dict:
+            tuck_in: bool = False, request: gr.Request = None) -> dict:
         """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
         ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
+        caller = me(request, user_id)
         ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
-        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, user_id or None,
-                           ease or "regular", bool(tuck_in))
+        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, ease or "regular", bool(tuck_in),
+                           caller=caller)
 
     def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
-                          user_id: str | None = None) -> dict:
+                          user_id: str | None = None, request: gr.Request = None) -> dict:
         """Import a 3D garment (GLB, embedded glTF, OBJ or PLY, at most 50 MB); units (auto, m, cm, mm)
         and up axis (auto, +y, +z, ...) are guessed unless given. Returns a finished Cloth3D."""
+        caller = me(request, user_id)
         path = client_file(file, uploads, int(settings.max_import_mb * 2**20))
         with path.open("rb") as fh:
-            return service.upload_garment_3d(fh, path.name, category or None, units or "auto",
-                                             up or "auto", user_id or None)
+            return service.upload_garment_3d(fh, path.name, category or None, units or "auto", up or "auto",
+                                             caller=caller)
 
     def create_avatar(height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float, gender: str,
-                      user_id: str | None = None) -> dict:
-        """Start building a custom avatar (gender: female or male; centimetres); poll get_result.
+                      user_id: str | None = None, request: gr.Request = None) -> dict:
+        """Start building your custom avatar (gender: female or male; centimetres); poll get_result.
         The same measurements give back the same avatar."""
-        return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, user_id or None)
+        return service.create_avatar(height_cm, chest_cm, waist_cm, hips_cm, gender, caller=me(request, user_id))
 
-    def get_result(job_id: str, user_id: str | None = None) -> dict:
-        """Any job (a 3D garment, a fitting session or an avatar) with its status and URLs. With a
-        user_id, another user's garment or fitting is not found."""
-        return service.get_result(job_id, user_id=user_id or None)
+    def get_result(job_id: str, user_id: str | None = None, request: gr.Request = None) -> dict:
+        """Any of your jobs (a 3D garment, a fitting session or an avatar) with its status and URLs."""
+        return service.get_result(job_id, caller=me(request, user_id))
 
-    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar = buttons
+    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar, b_token = buttons
+    b_token.click(_api(new_token), None, out, api_name="new_token")
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")

@@ -1,12 +1,16 @@
 """The fitting-room page (Gradio Blocks): a guided flow over core.service, in four steps side by
 side — 1 garment, 2 the 3D garment, 3 avatar and outfit, 4 the dressed avatar — and the person's
-recent garments and fittings, kept in their browser. It only wires; the public API is in api.py."""
+recent garments and fittings. It only wires; the public API is in api.py.
+
+Who the visitor is lives on the server: the browser keeps only its token (server-signed, so it
+cannot be forged; BrowserState's own secret would be sent to every page), and each session holds
+the verified caller in a gr.State, which clients cannot write. The recent garments and fittings
+are the caller's own rows, listed by the server."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from core.ai.reconstructors import MODELS, licence_note
 from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
+from core.identity import Caller
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
@@ -41,12 +46,12 @@ CSS = """
 
 
 def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
-          timeout_s: float) -> dict:
+          timeout_s: float, caller: Caller) -> dict:
     """Poll a job, showing its stage and the elapsed time, until it ends."""
     t0 = time.monotonic()
     step = 0
     while True:
-        job = service.get_result(job_id)
+        job = service.get_result(job_id, caller=caller)
         if job["status"] != "processing":
             return job
         stage = job.get("stage") or "queued"
@@ -58,21 +63,18 @@ def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.
         time.sleep(POLL_S)
 
 
-def _wait_extras(service: FitroomService, job_id: str, timeout_s: float = 15.0) -> dict:
+def _wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
     """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
     deadline = time.monotonic() + timeout_s
-    while not (job := service.get_result(job_id))["turntable_url"] and time.monotonic() < deadline:
+    while not (job := service.get_result(job_id, caller=caller))["turntable_url"] and time.monotonic() < deadline:
         time.sleep(POLL_S)
     return job
 
 
-def _browser_secret(data_dir: Path) -> str:
-    """The key the browser-side history is sealed with, kept across restarts so history survives."""
-    path = data_dir / "ui-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+def _verified(me: Caller | None) -> Caller:
+    if me is None:  # a page event sent without the page (by fn_index), or a session that expired
+        raise gr.Error("Please reload the page.")
+    return me
 
 
 def _tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.Gallery:
@@ -94,7 +96,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar — "
                     "**1** pick a garment · **2** look at it in 3D · **3** choose an avatar and the outfit · "
                     "**4** see it worn.")
-        history = gr.BrowserState([], storage_key="fitroom-history", secret=_browser_secret(settings.data_dir))
+        token_box = gr.BrowserState(None, storage_key="fitroom-token")  # only the server-signed token
+        me = gr.State(None)  # the verified caller: server-side, per session
+        history = gr.State([])  # the caller's recent garments and fittings, from the server
         garment_id = gr.State(None)
         avatars = gr.State([])  # what the gallery shows, in its order (filled on page load)
         avatar_id = gr.State(None)
@@ -157,8 +161,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             recent_fits = _tiles("Your recent fittings — click to reopen", "recent-fits")
 
         # -- presentation helpers (closures over the service) -----------------------------------
-        def thumbs(entries: list[dict], key: str = "thumb") -> list[tuple[str, str]]:
-            return [(str(service.local_files(e["id"])[key]), e["label"]) for e in entries]
+        def thumbs(entries: list[dict], caller: Caller, key: str = "thumb") -> list[tuple[str, str]]:
+            return [(str(service.local_files(e["id"], caller=caller)[key]), e["label"]) for e in entries]
 
         def outfit_box(hist: list[dict], chosen: list[str] | None = None) -> gr.CheckboxGroup:
             garments = view.of_kind(hist, "garment")
@@ -166,15 +170,16 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             return gr.CheckboxGroup(choices=[(e["label"], e["id"]) for e in garments],
                                     value=[g for g in chosen or [] if g in ids])
 
-        def avatar_gallery(rows: list[dict], selected: str | None) -> gr.Gallery:
-            items = [(str(service.local_files(a["id"])["thumbnail"]), view.avatar_caption(a)) for a in rows]
+        def avatar_gallery(rows: list[dict], selected: str | None, caller: Caller) -> gr.Gallery:
+            items = [(str(service.local_files(a["id"], caller=caller)["thumbnail"]), view.avatar_caption(a))
+                     for a in rows]
             index = next((i for i, a in enumerate(rows) if a["id"] == selected), None)
             return gr.Gallery(value=items, selected_index=index)
 
-        def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str]) -> tuple:
+        def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller) -> tuple:
             """A finished garment in step 2, remembered in the history and put into the outfit."""
-            job = _wait_extras(service, job_id)
-            files = service.local_files(job_id)
+            job = _wait_extras(service, job_id, caller)
+            files = service.local_files(job_id, caller=caller)
             total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
             hist = view.remember(hist, "garment", job_id, view.garment_label(job), job["category"])
             text = (f"**Done** in {total:.2f} s · {job['category']} · {job['stats'].get('faces', 0)} faces"
@@ -183,55 +188,58 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
                     [str(files[k]) for k in ("glb", "gltf", "obj") if k in files],
                     str(files["turntable"]) if "turntable" in files else None, hist,
-                    thumbs(view.of_kind(hist, "garment")), outfit_box(hist, chosen))
+                    thumbs(view.of_kind(hist, "garment"), caller), outfit_box(hist, chosen))
 
-        def show_fit(job: dict, hist: list[dict]) -> tuple:
-            files = service.local_files(job["id"])
+        def show_fit(job: dict, hist: list[dict], caller: Caller) -> tuple:
+            files = service.local_files(job["id"], caller=caller)
             hist = view.remember(hist, "fitting", job["id"], f"{len(job['layers'])} layer(s) · {job['id'][:8]}")
             return (str(files["fitted_glb"]), f"**Done** · {len(job['layers'])} garment(s)",
                     view.report_table(job["metrics"]), [str(files["fitted_glb"]), str(files["fitted_gltf"])],
-                    hist, thumbs(view.of_kind(hist, "fitting")))
+                    hist, thumbs(view.of_kind(hist, "fitting"), caller))
 
         # -- step 1: photo → 3D garment ---------------------------------------------------------
         garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable, history,
                            recent_garments, outfit]
 
         def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
-                     progress: gr.Progress) -> tuple:
+                     progress: gr.Progress, caller: Caller) -> tuple:
             if not photo_path:
                 raise gr.Error("Upload a garment photo first, or click an example.")
             path = client_file(photo_path, uploads, settings.max_upload_bytes)
             with path.open("rb") as fh:
-                cloth = service.upload_image(fh, path.name)
-            job = service.generate_3d(cloth["id"], model_v, quality_v, category_v)
-            job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15)
+                cloth = service.upload_image(fh, path.name, caller=caller)
+            job = service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
+            job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
                 raise gr.Error(f"Generation failed: {job['log']}")
-            return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen)
+            return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
 
-        def on_generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress=gr.Progress()):
+        def on_generate(photo_path, category_v, quality_v, model_v, hist, chosen, caller,
+                        progress=gr.Progress()):
             try:
-                return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress)
+                return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
+                                _verified(caller))
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
 
         model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
-        generate_btn.click(on_generate, [photo, category, quality, model, history, outfit], garment_outputs,
+        generate_btn.click(on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
                            api_visibility="private", concurrency_limit=4)
 
-        def on_example(photo_path, category_v, hist, chosen, progress=gr.Progress()):
-            """An example is generated once per server process, then reopened at once. (Gradio's own
-            example cache would replay this person's history and outfit from whoever clicked first.)"""
+        def on_example(photo_path, category_v, hist, chosen, caller, progress=gr.Progress()):
+            """An example is generated once per visitor and server process, then reopened at once.
+            (Gradio's own example cache would replay the history and outfit of whoever clicked first.)"""
             try:
+                caller = _verified(caller)
                 path = client_file(photo_path, uploads, settings.max_upload_bytes)
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if category_v == "auto":
                     category_v = example_category.get(digest, "auto")
-                key = (digest, category_v)
+                key = (digest, category_v, caller.user_id)
                 job_id = example_jobs.get(key)
-                if job_id and service.get_result(job_id)["status"] == "done":
-                    return show_garment(job_id, "example, made earlier", hist, chosen)
-                out = generate(photo_path, category_v, "low", "auto", hist, chosen, progress)
+                if job_id and service.get_result(job_id, caller=caller)["status"] == "done":
+                    return show_garment(job_id, "example, made earlier", hist, chosen, caller)
+                out = generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller)
                 example_jobs[key] = out[0]
                 return out
             except FitroomError as exc:
@@ -242,31 +250,32 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 examples = gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], examples_per_page=8,
                                        label="Examples — one click to a 3D garment (drawn for this project)",
                                        api_visibility="private")
-            examples.load_input_event.then(on_example, [photo, category, history, outfit], garment_outputs,
+            examples.load_input_event.then(on_example, [photo, category, history, outfit, me], garment_outputs,
                                            api_visibility="private", concurrency_limit=4)
 
-        def on_import(mesh_path, category_v, hist, chosen):
+        def on_import(mesh_path, category_v, hist, chosen, caller):
             if not mesh_path:
                 raise gr.Error("Choose a 3D garment file first.")
             try:
+                caller = _verified(caller)
                 path = client_file(mesh_path, uploads, int(settings.max_import_mb * 2**20))
                 with path.open("rb") as fh:
-                    job = service.upload_garment_3d(fh, path.name, category_v)
-                return show_garment(job["id"], f"imported · {job['log']}", hist, chosen)
+                    job = service.upload_garment_3d(fh, path.name, category_v, caller=caller)
+                return show_garment(job["id"], f"imported · {job['log']}", hist, chosen, caller)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
 
-        import_btn.click(on_import, [mesh_file, category, history, outfit], garment_outputs,
+        import_btn.click(on_import, [mesh_file, category, history, outfit, me], garment_outputs,
                          api_visibility="private", concurrency_limit=4)
 
-        def on_reopen_garment(hist, chosen, evt: gr.SelectData):
+        def on_reopen_garment(hist, chosen, caller, evt: gr.SelectData):
             entry = view.of_kind(hist, "garment")[evt.index]
             try:
-                return show_garment(entry["id"], "reopened from your history", hist, chosen)
+                return show_garment(entry["id"], "reopened from your history", hist, chosen, _verified(caller))
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
 
-        recent_garments.select(on_reopen_garment, [history, outfit], garment_outputs, api_visibility="private")
+        recent_garments.select(on_reopen_garment, [history, outfit, me], garment_outputs, api_visibility="private")
 
         # -- step 3: avatar ---------------------------------------------------------------------
         def on_select_avatar(rows, evt: gr.SelectData):
@@ -275,66 +284,83 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private")
 
-        def on_build_avatar(h, c, w, hp, g, progress=gr.Progress()):
+        def on_build_avatar(h, c, w, hp, g, caller, progress=gr.Progress()):
+            caller = _verified(caller)
             try:
-                job = service.create_avatar(h, c, w, hp, g)
-                job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15)
+                job = service.create_avatar(h, c, w, hp, g, caller=caller)
+                job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
             if job["status"] == "error":
                 raise gr.Error(f"The avatar could not be built: {job['log']}")
-            rows = service.list_presets()
-            return rows, job["id"], avatar_gallery(rows, job["id"]), f"**{job['name']}** · {job['log']}"
+            rows = service.list_presets(caller)
+            return rows, job["id"], avatar_gallery(rows, job["id"], caller), f"**{job['name']}** · {job['log']}"
 
-        build_btn.click(on_build_avatar, [height_cm, chest_cm, waist_cm, hips_cm, gender],
+        build_btn.click(on_build_avatar, [height_cm, chest_cm, waist_cm, hips_cm, gender, me],
                         [avatars, avatar_id, gallery, avatar_status], api_visibility="private",
                         concurrency_limit=2)
 
         # -- step 4: fit ------------------------------------------------------------------------
-        def on_fit(chosen, preset, ease_v, tuck_v, hist, progress=gr.Progress()):
+        def on_fit(chosen, preset, ease_v, tuck_v, hist, caller, progress=gr.Progress()):
+            caller = _verified(caller)
             if not chosen:
                 raise gr.Error("Make or pick a garment first: tick it under Outfit.")
             if not preset:
                 raise gr.Error("Pick an avatar in step 3.")
             try:
-                job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v))
-                job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15)
+                job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v), caller=caller)
+                job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
             if job["status"] == "error":
                 raise gr.Error(f"Fitting failed: {job['log']}")
-            return show_fit(job, hist)
+            return show_fit(job, hist, caller)
 
         fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits]
-        fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history], fit_outputs,
+        fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history, me], fit_outputs,
                       api_visibility="private", concurrency_limit=4)
 
-        def on_reopen_fit(hist, evt: gr.SelectData):
+        def on_reopen_fit(hist, caller, evt: gr.SelectData):
             try:
-                return show_fit(service.get_result(view.of_kind(hist, "fitting")[evt.index]["id"]), hist)
+                caller = _verified(caller)
+                job = service.get_result(view.of_kind(hist, "fitting")[evt.index]["id"], caller=caller)
+                return show_fit(job, hist, caller)
             except FitroomError as exc:
                 raise gr.Error(str(exc)) from None
 
-        recent_fits.select(on_reopen_fit, history, fit_outputs, api_visibility="private")
+        recent_fits.select(on_reopen_fit, [history, me], fit_outputs, api_visibility="private")
 
-        # -- page load: this browser's history, the avatars --------------------------------------
-        def on_load(hist):
-            kept = []
-            for e in hist or []:
-                try:
-                    if isinstance(e, dict) and service.get_result(e["id"])["status"] == "done":
-                        kept.append(e)
-                except (FitroomError, KeyError, TypeError):
-                    continue  # gone, or not ours to show: forget it
-            rows = service.list_presets()
+        # -- page load: who this is, their recent rows, the avatars ------------------------------
+        def on_load(token, request: gr.Request):
+            client = request.client.host if request.client else None
+            username = getattr(request, "username", None)  # a Hugging Face login on a Space
+            try:
+                if username:
+                    caller = service.identity.for_login(username, client)
+                    token = service.identity.token_for(caller.user_id)
+                elif isinstance(token, str) and (user_id := service.identity.verify(token)):
+                    caller = Caller(user_id, client)
+                else:  # a first visit (or a token we did not sign): a new anonymous visitor
+                    issued = service.new_token(client)
+                    token, caller = issued["token"], Caller(issued["user_id"], client)
+            except FitroomError as exc:
+                raise gr.Error(str(exc)) from None
+            entries = [("garment", g["id"], view.garment_label(g), g["category"])
+                       for g in service.list_garments(caller, view.MAX_HISTORY) if g["status"] == "done"]
+            entries += [("fitting", f["id"], f"{len(f['layers'])} layer(s) · {f['id'][:8]}", None)
+                        for f in service.list_fittings(caller, view.MAX_HISTORY) if f["status"] == "done"]
+            hist: list[dict] = []
+            for kind, job_id, label, cat in reversed(entries):  # oldest first, so the newest ends first
+                hist = view.remember(hist, kind, job_id, label, cat)
+            rows = service.list_presets(caller)
             first = rows[0]["id"] if rows else None
-            return (kept, thumbs(view.of_kind(kept, "garment")), thumbs(view.of_kind(kept, "fitting")),
-                    outfit_box(kept), rows, first, avatar_gallery(rows, first),
-                    view.avatar_line(rows[0]) if rows else "No avatars yet.")
+            return (token, caller, hist, thumbs(view.of_kind(hist, "garment"), caller),
+                    thumbs(view.of_kind(hist, "fitting"), caller), outfit_box(hist), rows, first,
+                    avatar_gallery(rows, first, caller), view.avatar_line(rows[0]) if rows else "No avatars yet.")
 
-        blocks.load(on_load, history,
-                    [history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery, avatar_status],
-                    api_visibility="private")
+        blocks.load(on_load, token_box,
+                    [token_box, me, history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery,
+                     avatar_status], api_visibility="private")
 
         public_api(service)
     return blocks
