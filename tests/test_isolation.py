@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,109 +18,159 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from core.config import Settings
-from core.errors import InputError, NotFound
+from core.errors import Forbidden, InputError, NotFound, Unauthorized
+from core.identity import Identity
 from core.storage import S3Storage
-from tests.conftest import photo_bytes
-from tests.test_importer import exported, garment
+from tests.conftest import new_caller, photo_bytes
+from tests.test_importer import exported
+from tests.test_importer import garment as garment_mesh
 from tests.test_service import make_service, wait
-
-ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
 
 
 @pytest.fixture(scope="module")
 def garment_glb() -> bytes:
-    return exported(garment("top"), "glb")
+    return exported(garment_mesh("top"), "glb")
 
 
 @pytest.fixture
 def service(settings):
-    svc = make_service(settings)
+    svc = make_service(settings).service  # the bare service: each call below names its caller
     yield svc
     svc.runner.close()
 
 
 def test_ids_are_random_uuid4(service) -> None:
-    ids = [service.upload_image(io.BytesIO(photo_bytes()), "t.jpg")["id"] for _ in range(5)]
+    me = new_caller(service)
+    ids = [service.upload_image(io.BytesIO(photo_bytes()), "t.jpg", caller=me)["id"] for _ in range(5)]
     assert len(set(ids)) == 5
     assert all(uuid.UUID(i).version == 4 for i in ids)
 
 
 @pytest.mark.both_dbs
 def test_users_see_only_their_own_rows(service, garment_glb) -> None:
-    a = service.upload_garment_3d(io.BytesIO(garment_glb), "a.glb", user_id=ALICE)
-    b = service.upload_garment_3d(io.BytesIO(garment_glb), "b.glb", user_id=BOB)
-    anonymous = service.upload_garment_3d(io.BytesIO(garment_glb), "c.glb")
-    assert a["user_id"] == ALICE and anonymous["user_id"] is None
-    assert [g["id"] for g in service.list_garments(ALICE)] == [a["id"]]
-    assert [g["id"] for g in service.list_garments(BOB)] == [b["id"]]
-    assert service.list_garments(str(uuid.uuid4())) == []
+    alice, bob = new_caller(service), new_caller(service)
+    a = service.upload_garment_3d(io.BytesIO(garment_glb), "a.glb", caller=alice)
+    b = service.upload_garment_3d(io.BytesIO(garment_glb), "b.glb", caller=bob)
+    assert a["user_id"] == alice.user_id and b["user_id"] == bob.user_id
+    assert [g["id"] for g in service.list_garments(alice)] == [a["id"]]
+    assert [g["id"] for g in service.list_garments(bob)] == [b["id"]]
+    assert service.list_garments(new_caller(service)) == []
 
-    assert service.get_result(a["id"], user_id=ALICE)["id"] == a["id"]
-    for other in (b["id"], anonymous["id"]):  # another user's row, or nobody's, does not exist for Alice
-        with pytest.raises(NotFound):
-            service.get_result(other, user_id=ALICE)
-    assert service.get_result(b["id"])["id"] == b["id"]  # without a user, an id is a capability
-
-    preset = service.list_presets()[0]["id"]
-    with pytest.raises(NotFound, match="No 3D garment"):
-        service.fit(b["id"], preset, user_id=ALICE)  # Alice cannot dress herself in Bob's garment
-    session = wait(service, service.fit(a["id"], preset, user_id=ALICE)["id"])
-    assert session["status"] == "done" and session["user_id"] == ALICE
-    assert [f["id"] for f in service.list_fittings(ALICE)] == [session["id"]]
-    assert service.list_fittings(BOB) == []
+    assert service.get_result(a["id"], caller=alice)["id"] == a["id"]
+    with pytest.raises(NotFound):  # another user's row does not exist for Alice, by any route
+        service.get_result(b["id"], caller=alice)
     with pytest.raises(NotFound):
-        service.get_result(session["id"], user_id=BOB)
-    assert service.get_result(preset, user_id=BOB)["kind"] == "avatar"  # presets are everyone's
+        service.local_files(b["id"], caller=alice)
 
-    cloth = service.upload_image(io.BytesIO(photo_bytes()), "t.jpg", user_id=BOB)
+    preset = service.list_presets(bob)[0]["id"]
+    with pytest.raises(NotFound, match="No 3D garment"):
+        service.fit(b["id"], preset, caller=alice)  # Alice cannot dress herself in Bob's garment
+    with pytest.raises(NotFound, match="No 3D garment"):
+        service.fit([a["id"], b["id"]], preset, caller=alice)  # nor wear it as a layer of her own
+    session = wait(service, service.fit(a["id"], preset, caller=alice)["id"], caller=alice)
+    assert session["status"] == "done" and session["user_id"] == alice.user_id
+    assert [f["id"] for f in service.list_fittings(alice)] == [session["id"]]
+    assert service.list_fittings(bob) == []
+    with pytest.raises(NotFound):
+        service.get_result(session["id"], caller=bob)
+    assert service.get_result(preset, caller=bob)["kind"] == "avatar"  # presets are everyone's
+
+    cloth = service.upload_image(io.BytesIO(photo_bytes()), "t.jpg", caller=bob)
     with pytest.raises(NotFound, match="No garment photo"):
-        service.generate_3d(cloth["id"], "silhouette", "low", user_id=ALICE)
-    job = service.generate_3d(cloth["id"], "silhouette", "low", user_id=BOB)
-    assert job["user_id"] == BOB
-    wait(service, job["id"])
+        service.generate_3d(cloth["id"], "silhouette", "low", caller=alice)
+    job = service.generate_3d(cloth["id"], "silhouette", "low", caller=bob)
+    assert job["user_id"] == bob.user_id
+    wait(service, job["id"], caller=bob)
 
 
-@pytest.mark.parametrize("user_id,limit,error", [("", 10, "not a valid id"), ("bob", 10, "not a valid id"),
-                                                 (ALICE, 0, "limit"), (ALICE, 10**9, "limit")])
-def test_list_refuses_bad_arguments(service, user_id, limit, error) -> None:
+@pytest.mark.both_dbs
+def test_custom_avatars_are_their_owners(service, monkeypatch) -> None:
+    """A body's measurements are personal: nobody else lists, reads or dresses another's avatar."""
+    monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the row is enough here
+    alice, bob = new_caller(service), new_caller(service)
+    made = service.create_avatar(168, 90, 72, 98, "female", caller=alice)
+    assert service.get_result(made["id"], caller=alice)["id"] == made["id"]
+    with pytest.raises(NotFound):
+        service.get_result(made["id"], caller=bob)
+    same = service.create_avatar(168, 90, 72, 98, "female", caller=bob)
+    assert same["id"] != made["id"]  # the same measurements give Bob a body of his own
+    from core.db import session_scope
+    from core.models import AvatarPreset
+    with session_scope(service.ctx.engine) as s:  # as if built
+        for avatar_id in (made["id"], same["id"]):
+            row = s.get(AvatarPreset, avatar_id)
+            row.status = "done"
+            s.add(row)
+        s.commit()
+    assert made["id"] in {a["id"] for a in service.list_presets(alice)}
+    assert made["id"] not in {a["id"] for a in service.list_presets(bob)}
+    assert not any(a["is_custom"] for a in service.list_presets(None))  # without a caller: presets only
+    garment = service.upload_garment_3d(io.BytesIO(exported(garment_mesh("top"), "glb")), "g.glb", caller=bob)
+    with pytest.raises(NotFound, match="No avatar"):
+        service.fit(garment["id"], made["id"], caller=bob)
+
+
+@pytest.mark.both_dbs
+def test_listings_are_paged(service, garment_glb) -> None:
+    me = new_caller(service)
+    made = [service.upload_garment_3d(io.BytesIO(garment_glb), "g.glb", caller=me)["id"] for _ in range(5)]
+    pages, after = [], None
+    while page := service.list_garments(me, 2, after):
+        pages.append([g["id"] for g in page])
+        after = page[-1]["id"]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [i for p in pages for i in p] == list(reversed(made))  # newest first, each once
+    with pytest.raises(InputError, match="after"):
+        service.list_garments(new_caller(service), 2, made[0])  # another user's row is no cursor
+
+
+@pytest.mark.parametrize("limit,after,error", [(0, None, "limit"), (10**9, None, "limit"), (101, None, "limit"),
+                                               (10, "bob", "not a valid id")])
+def test_list_refuses_bad_arguments(service, limit, after, error) -> None:
     with pytest.raises(InputError, match=error):
-        service.list_garments(user_id, limit)
+        service.list_garments(new_caller(service), limit, after)
 
 
-@pytest.mark.slow
-def test_rest_scoping(live_app: str, garment_glb) -> None:
-    made = {}
-    for user in (ALICE, BOB):
-        r = requests.post(live_app + "/clothes3d/import", files={"file": ("g.glb", garment_glb)},
-                          data={"user_id": user, "category": "top"}, timeout=60)
-        assert r.status_code == 201, r.text
-        made[user] = r.json()["id"]
-    listed = requests.get(live_app + "/clothes3d", params={"user_id": ALICE}, timeout=10)
-    assert listed.status_code == 200 and [g["id"] for g in listed.json()] == [made[ALICE]]
-    r = requests.get(f"{live_app}/clothes3d/{made[BOB]}", params={"user_id": ALICE}, timeout=10)
-    assert r.status_code == 404 and "No job" in r.json()["detail"]
-    assert requests.get(f"{live_app}/clothes3d/{made[BOB]}", params={"user_id": BOB}, timeout=10).status_code == 200
+def test_tokens_are_the_servers(service) -> None:
+    """A token names a user the server made; anything else — forged, altered, expired, unknown — is
+    a 401, and a claimed user_id that is not the caller's is a 403."""
+    user_id, token = service.identity.issue()
+    assert service.caller(token).user_id == user_id
+    body, sig = token.rsplit(".", 1)
+    forged = [token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), f"{body}.{sig[::-1]}", "",
+              service.identity.token_for(str(uuid.uuid4())),  # well signed, but no such user
+              service.identity.token_for(user_id, issued=int(time.time()) - 400 * 86400),  # expired
+              token.replace(user_id, str(uuid.uuid4())), "Bearer " + token, token + ".x", "x" * 5000]
+    for bad in forged:
+        with pytest.raises(Unauthorized):
+            service.caller(bad)
+    other = Identity(Settings(data_dir=service.ctx.settings.data_dir, secret_key="another server"),
+                     service.ctx.engine)
+    with pytest.raises(Unauthorized):
+        other.caller(token)  # signed by another secret
+    me = service.caller(token)
+    me.claim(None)
+    me.claim(user_id.upper())
+    with pytest.raises(Forbidden):
+        me.claim(str(uuid.uuid4()))
 
-    preset = requests.get(live_app + "/avatar-presets", timeout=10).json()[0]["id"]
-    r = requests.post(live_app + "/fit", json={"cloth3d_id": made[BOB], "avatar_preset_id": preset,
-                                               "user_id": ALICE}, timeout=10)
-    assert r.status_code == 404
-    r = requests.post(live_app + "/fit", json={"cloth3d_id": made[ALICE], "avatar_preset_id": preset,
-                                               "user_id": ALICE}, timeout=10)
-    assert r.status_code == 202
-    fittings = requests.get(live_app + "/fittings", params={"user_id": ALICE}, timeout=10).json()
-    assert [f["id"] for f in fittings] == [r.json()["id"]]
-    assert requests.get(live_app + "/fittings", params={"user_id": BOB}, timeout=10).json() == []
-    r = requests.get(f"{live_app}/session/{fittings[0]['id']}/result", params={"user_id": BOB}, timeout=10)
-    assert r.status_code == 404
 
-    # The Gradio API scopes the same way.
-    from gradio_client import Client
-
-    client = Client(live_app, verbose=False)
-    assert client.predict(made[ALICE], ALICE, api_name="/get_result")["id"] == made[ALICE]
-    with pytest.raises(Exception, match="No job"):
-        client.predict(made[BOB], ALICE, api_name="/get_result")
+def test_api_keys_name_users(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", job_workers=1, api_keys="partner=sk-1,ci=sk-2, broken")
+    svc = make_service(settings).service
+    try:
+        first, again, ci = svc.caller("sk-1"), svc.caller("sk-1"), svc.caller("sk-2")
+        assert first.user_id == again.user_id != ci.user_id
+        with pytest.raises(Unauthorized):
+            svc.caller("sk-3")
+        with pytest.raises(Unauthorized):
+            svc.caller("partner")
+        from core.db import session_scope
+        from core.models import User
+        with session_scope(svc.ctx.engine) as s:
+            assert s.get(User, first.user_id).kind == "api_key" and s.get(User, first.user_id).name == "partner"
+    finally:
+        svc.runner.close()
 
 
 # -- presigned URLs -------------------------------------------------------------------------------

@@ -16,15 +16,16 @@ from core.jobs import JobRunner
 from core.mesh.export import decode_draco_glb
 from core.models import Cloth
 from core.service import FitroomService
-from tests.conftest import photo_bytes
+from tests.conftest import AsCaller, new_caller, photo_bytes
 
 pytestmark = pytest.mark.both_dbs
 
-def make_service(settings):
+def make_service(settings) -> AsCaller:
+    """The real service with its own worker pool, as one new anonymous user calls it."""
     runner = JobRunner(settings)
     service = FitroomService(context_for(settings), runner)
     service.start()
-    return service
+    return AsCaller(service, new_caller(service))
 
 
 @pytest.fixture
@@ -34,9 +35,9 @@ def service(settings):
     svc.runner.close()
 
 
-def wait(service, job_id: str, timeout: float = 60) -> dict:
+def wait(service, job_id: str, timeout: float = 60, **caller) -> dict:
     deadline = time.monotonic() + timeout
-    while (job := service.get_result(job_id))["status"] == "processing":
+    while (job := service.get_result(job_id, **caller))["status"] == "processing":
         assert time.monotonic() < deadline, job
         time.sleep(0.1)
     return job
@@ -235,6 +236,7 @@ def test_a_custom_avatar_of_an_older_build_is_built_again(settings) -> None:
     runner = Recorder()
     service = FitroomService(context_for(settings), runner)
     service.start()
+    service = AsCaller(service, new_caller(service))
     asked = {"height_cm": 168.0, "chest_cm": 90.0, "waist_cm": 72.0, "hips_cm": 98.0, "gender": "female"}
     first = service.create_avatar(**asked)
 
