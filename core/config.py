@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     s3_secret: str | None = None
     s3_bucket: str = "fitroom"
     s3_region: str = "us-east-1"
-    presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)  # file URLs, S3's and local ones alike
+    # Signs file URLs (and tokens), through core.secrets; unset: a random key kept in DATA_DIR.
+    secret_key: str | None = Field(None, min_length=32, repr=False)
     model_path: Path | None = None
     # The GPU path (zero123+instantmesh): see core/ai/ml and the README's "GPU path" section.
     model_download: bool = True  # without MODEL_PATH, fetch the weights from Hugging Face on first use

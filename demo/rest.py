@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from core.file_urls import BadSignature, UrlExpired
 from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.service import FitroomService
 from core.storage import LocalStorage
@@ -197,7 +198,14 @@ def build_router(service: FitroomService) -> APIRouter:
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):
         @router.get("/files/{key:path}", tags=["files"], include_in_schema=False)
-        def files(key: str) -> FileResponse:
-            return FileResponse(storage.local_path(key))  # local_path refuses keys outside the root
+        def files(key: str, expires: str | None = None, sig: str | None = None) -> Response:
+            """Only with a signature from `storage.url` that has not expired (403, 410 when expired)."""
+            try:
+                left = storage.signer.check(key, expires, sig)
+            except (BadSignature, UrlExpired) as exc:  # no-store: a 410 is cacheable by default
+                return JSONResponse({"detail": str(exc)}, exc.status_code, headers={"cache-control": "no-store"})
+            # local_path refuses keys outside the root. Cached privately (the files are someone's),
+            # and never past the URL's own end.
+            return FileResponse(storage.local_path(key), headers={"cache-control": f"private, max-age={left}"})
 
     return router
