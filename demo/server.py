@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
@@ -18,6 +19,7 @@ from core.errors import FitroomError
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
+from demo.errors import validation_error
 from demo.limits import BodyLimit
 from demo.rest import build_router
 from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
@@ -52,6 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
+    app.add_exception_handler(RequestValidationError, validation_error)
+
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
     app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
     # added before the request log, so that the log (outside it) records and counts its 413s
@@ -61,7 +65,14 @@ def create_app(settings: Settings) -> FastAPI:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         t0 = time.perf_counter()
         length = request.headers.get("content-length", "")
-        response = await call_next(request)
+        failed = False
+        try:
+            response = await call_next(request)
+        except Exception:  # any bug: logged, counted and answered here, not lost outside this log
+            failed = True
+            log.exception("unhandled error", extra={"request_id": request_id, "method": request.method,
+                                                    "route": request.url.path})
+            response = JSONResponse({"detail": f"Internal error (request id {request_id})"}, status_code=500)
         response.headers["x-request-id"] = request_id
         seconds = time.perf_counter() - t0
         log.info("request", extra={"request_id": request_id, "method": request.method,
@@ -72,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
         route = request.url.path if upload else getattr(request.scope.get("route"), "path", None) or "other"
         metrics.observe(request.method, route, response.status_code, seconds,
                         int(length) if upload and length.isdigit() else None)
+        if failed:
+            metrics.unhandled.labels(route).inc()
         return response
 
     # Closed by default: only the origins named in CORS_ORIGINS may call the API from a browser.
