@@ -17,7 +17,7 @@ from core.config import Settings
 from core.context import context_for
 from core.db import session_scope
 from core.models import Cloth
-clean_filename = None  # 
+from core.uploads import clean_filename
 from tests.conftest import photo_bytes
 from tests.test_importer import exported, garment
 from tests.test_metrics import key, samples
