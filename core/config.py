@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     stall_after_s: float | None = Field(None, gt=0)  # default: queue_visibility_s + 60 s
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
+    # Slow clients (demo/timeouts.py): a request head must be complete this long after the connection
+    # opens; a body's next chunk may take this long, the whole body that; an idle kept-alive connection
+    # is closed after keep_alive_s.
+    header_timeout_s: float = Field(10.0, gt=0, le=300)
+    body_timeout_s: float = Field(30.0, gt=0, le=600)
+    body_deadline_s: float = Field(600.0, gt=0, le=3600)
+    keep_alive_s: int = Field(5, ge=1, le=300)
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
 

@@ -22,6 +22,7 @@ from core.service import FitroomService
 from demo.errors import validation_error
 from demo.limits import BodyLimit
 from demo.rest import build_router
+from demo.timeouts import BodyTimeout
 from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
 
 log = logging.getLogger("fitroom.http")
@@ -58,7 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
     app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
-    # added before the request log, so that the log (outside it) records and counts its 413s
+    app.add_middleware(BodyTimeout, idle_s=settings.body_timeout_s, total_s=settings.body_deadline_s)
+    # both added before the request log, so that the log (outside them) records and counts their 413s, 408s
 
     @app.middleware("http")
     async def request_log(request: Request, call_next):
