@@ -124,3 +124,15 @@ def test_expired_url_is_gone(client) -> None:
     assert r.status_code == 410 and "expired" in r.json()["detail"]
     assert client.get(url).status_code == 200
 
+
+
+def test_processes_starting_together_share_one_secret(tmp_path: Path) -> None:
+    """The API and its workers may all make the key at once: one of them wins, all read that one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.secrets import _stored_secret
+
+    path = tmp_path / SECRET_FILE
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: _stored_secret.__wrapped__(path), range(32)))
+    assert len(keys) == 1 and sorted(p.name for p in tmp_path.iterdir()) == [SECRET_FILE]

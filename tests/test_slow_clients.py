@@ -4,6 +4,7 @@ head sent a byte at a time, and a body that stalls, are cut off within their tim
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from demo.timeouts import BodyTimeout
 from tests.conftest import start_app
 
 HEADER_S, BODY_S = 2.0, 2.0
@@ -117,3 +119,51 @@ def test_kept_alive_connection_then_slow_head_is_dropped(app_url) -> None:
     print(f"\nslow head on a kept-alive connection dropped after {dropped_after:.2f} s")
     assert dropped_after < 1 + HEADER_S + 1.0
     s.close()
+
+
+def _run_body_timeout(idle_s: float, total_s: float, chunk_every_s: float, chunks: int) -> tuple[list, list, float]:
+    """An app reading its body through BodyTimeout from a client sending `chunks` chunks, then
+    waiting for the disconnect; returns what it sent, what the app received, and the seconds taken."""
+    sent: list[dict] = []
+    received: list[dict] = []
+
+    async def client_receive() -> dict:
+        if len([m for m in received if m["type"] == "http.request"]) < chunks:
+            await asyncio.sleep(chunk_every_s)
+            return {"type": "http.request", "body": b"x", "more_body": len(received) + 1 < chunks}
+        await asyncio.sleep(idle_s * 2)  # the client is done; its disconnect comes later
+        return {"type": "http.disconnect"}
+
+    async def app(scope, receive, send) -> None:
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] == "http.disconnect":
+                return
+            if not message["more_body"]:
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def main() -> float:
+        t0 = time.monotonic()
+        await asyncio.wait_for(BodyTimeout(app, idle_s, total_s)({"type": "http", "headers": []}, client_receive,
+                                                                  send), 10)
+        return time.monotonic() - t0
+
+    return sent, received, asyncio.run(main())
+
+
+def test_body_trickled_past_the_deadline_gets_408() -> None:
+    """Each chunk comes well within the idle limit, but the whole body does not within its deadline."""
+    sent, _received, seconds = _run_body_timeout(idle_s=0.5, total_s=0.6, chunk_every_s=0.1, chunks=1000)
+    assert sent[0]["status"] == 408 and len([m for m in sent if m["type"] == "http.response.start"]) == 1
+    assert 0.55 < seconds < 1.5
+
+
+def test_after_the_body_receive_is_not_limited() -> None:
+    """Once the body is in, the app may wait on receive() for the disconnect as long as it likes."""
+    sent, received, _seconds = _run_body_timeout(idle_s=0.3, total_s=0.5, chunk_every_s=0.05, chunks=3)
+    assert sent[0]["status"] == 200 and received[-1]["type"] == "http.disconnect"
