@@ -9,6 +9,7 @@ import uvicorn
 from core.config import bind_address, get_settings
 from core.logs import configure_logging
 from demo.server import create_app
+from demo.timeouts import header_timeout_protocol
 
 
 def main() -> None:
@@ -16,8 +17,10 @@ def main() -> None:
     configure_logging(settings.log_level)
     app = create_app(settings)
     host, port = bind_address(settings, dict(os.environ))
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=5)
+    # h11 (what uvicorn picks without httptools), with a time limit on request heads added.
+    protocol = header_timeout_protocol(settings.header_timeout_s, settings.keep_alive_s)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, http=protocol,
+                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=5)
 
 
 if __name__ == "__main__":

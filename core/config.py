@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     s3_secret: str | None = None
     s3_bucket: str = "fitroom"
     s3_region: str = "us-east-1"
-    presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    presign_expiry_s: int = Field(3600, ge=60, le=7 * 24 * 3600)  # file URLs, S3's and local ones alike
+    # Signs file URLs (and tokens), through core.secrets; unset: a random key kept in DATA_DIR.
+    secret_key: str | None = Field(None, min_length=32, repr=False)
     model_path: Path | None = None
     # The GPU path (zero123+instantmesh): see core/ai/ml and the README's "GPU path" section.
     model_download: bool = True  # without MODEL_PATH, fetch the weights from Hugging Face on first use
@@ -49,11 +51,17 @@ class Settings(BaseSettings):
     queue_visibility_s: float | None = Field(None, gt=0)  # default: the longest time limit + 60 s
     stall_after_s: float | None = Field(None, gt=0)  # default: queue_visibility_s + 60 s
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
-    secret_key: SecretStr | None = None  # signs tokens and file URLs; default: a key kept in DATA_DIR
     # Operator API keys, "name=key,name2=key2": each key is a Bearer credential for the user `name`.
-    api_keys: SecretStr | None = None
+    api_keys: str | None = Field(None, repr=False)
     token_max_age_days: float = Field(365.0, gt=0)  # anonymous tokens expire after this
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; none by default
+    # Slow clients (demo/timeouts.py): a request head must be complete this long after the connection
+    # opens; a body's next chunk may take this long, the whole body that; an idle kept-alive connection
+    # is closed after keep_alive_s.
+    header_timeout_s: float = Field(10.0, gt=0, le=300)
+    body_timeout_s: float = Field(30.0, gt=0, le=600)
+    body_deadline_s: float = Field(600.0, gt=0, le=3600)
+    keep_alive_s: int = Field(5, ge=1, le=300)
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
 

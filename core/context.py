@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
@@ -21,18 +20,16 @@ class Context:
 
 
 @lru_cache(maxsize=4)
-def _context(settings_json: str, secrets: tuple[tuple[str, SecretStr], ...]) -> Context:
-    settings = Settings.model_validate_json(settings_json).model_copy(update=dict(secrets))
+def _context(settings_json: str) -> Context:
+    settings = Settings.model_validate_json(settings_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.resolved_tmp_dir.mkdir(parents=True, exist_ok=True)
     return Context(settings, get_engine(settings.resolved_db_url), make_storage(settings))
 
 
 def context_for(settings: Settings) -> Context:
-    """One context per distinct settings and process (the API process and each job worker). The JSON
-    form masks secrets ("**********"), so they travel beside it."""
-    secrets = tuple((name, value) for name, value in settings if isinstance(value, SecretStr))
-    return _context(settings.model_dump_json(), secrets)
+    """One context per distinct settings and process (the API process and each job worker)."""
+    return _context(settings.model_dump_json())
 
 
 def forget_connections_after_fork() -> None:

@@ -26,7 +26,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.errors import Forbidden, Unauthorized
 from core.models import User
-from core.secrets import derived_key
+from core.secrets import subkey
 
 TOKEN_PREFIX = "fr1"
 NAMESPACE = uuid.UUID("6f1c1a52-3f3e-4d0e-9a55-2f1e0c0b7d11")  # user ids of named users (keys, logins)
@@ -58,9 +58,9 @@ def named_user_id(kind: str, name: str) -> str:
 class Identity:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.engine = engine
-        self.key = derived_key(settings, "token")
+        self.key = subkey(settings, "token")
         self.max_age_s = settings.token_max_age_days * 86400
-        raw = settings.api_keys.get_secret_value() if settings.api_keys else ""
+        raw = settings.api_keys or ""
         pairs = [item.split("=", 1) for item in raw.split(",") if "=" in item]
         self.api_keys = {key.strip(): name.strip() for name, key in pairs if name.strip() and key.strip()}
         self._known = lru_cache(maxsize=4096)(self._user_exists)  # one row lookup per user and process

@@ -77,6 +77,8 @@ class Metrics:
                                  ["method", "route", "status"], registry=self.registry)
         self.errors = Counter("fitroom_http_errors", "HTTP responses with status 400 or above",
                               ["route", "status"], registry=self.registry)
+        self.unhandled = Counter("fitroom_unhandled_errors", "Requests that ended in an unhandled exception (500)",
+                                 ["route"], registry=self.registry)
         self.upload_bytes = Histogram("fitroom_upload_bytes", "Declared size of upload request bodies",
                                       ["route"], buckets=UPLOAD_BUCKETS, registry=self.registry)
         self.registry.register(JobCollector(settings))

@@ -1,9 +1,7 @@
 """The server's one secret, and the per-purpose keys derived from it.
 
-SECRET_KEY when set (several API processes must share it), else a random key made once and kept in
-DATA_DIR (mode 0600), so that tokens and signed URLs outlive a restart. Each use derives its own
-key (HMAC of the secret with the purpose's name): a file-URL signature is never a valid token.
-"""
+Everything that signs (file URLs, and later tokens) takes its key from `subkey(settings, purpose)`,
+never from the secret itself: a signature made for one purpose is then never valid for another."""
 
 from __future__ import annotations
 
@@ -11,34 +9,55 @@ import hashlib
 import hmac
 import os
 import secrets
+import uuid
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
 from core.config import Settings
 
-SECRET_FILE = "server-secret"
-
-
-@lru_cache(maxsize=8)
-def _kept_secret(data_dir: Path) -> bytes:
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: two processes starting at once agree on the first one's key
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
-        except FileExistsError:
-            pass
-    return path.read_text().strip().encode()
+SECRET_FILE = "secret_key"  # under DATA_DIR, mode 0600
+SECRET_BYTES = 32
 
 
 def server_secret(settings: Settings) -> bytes:
+    """SECRET_KEY when set; else a random key made once and kept in DATA_DIR, so that signed URLs
+    (and tokens) stay valid across restarts and are shared by every process on that folder."""
     if settings.secret_key:
-        return settings.secret_key.get_secret_value().encode()
-    return _kept_secret(settings.data_dir.resolve())
+        return settings.secret_key.encode()
+    return _stored_secret(settings.data_dir.resolve() / SECRET_FILE)
 
 
-def derived_key(settings: Settings, purpose: str) -> bytes:
-    """The key for one purpose ("token", "file-url", …)."""
-    return hmac.new(server_secret(settings), f"fitroom/{purpose}".encode(), hashlib.sha256).digest()
+def subkey(settings: Settings, purpose: str) -> bytes:
+    """HMAC(secret, purpose): the key for one purpose, e.g. "file-url"."""
+    return hmac.new(server_secret(settings), b"fitroom:" + purpose.encode(), hashlib.sha256).digest()
+
+
+@lru_cache(maxsize=8)
+def _stored_secret(path: Path) -> bytes:
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+        with suppress(FileExistsError):  # os.link is atomic and refused if another process made
+            os.link(tmp, path)  # one first: theirs wins, and both read it below
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read(path)
+
+
+def _read(path: Path) -> bytes:
+    text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < SECRET_BYTES:  # never replaced silently: that would void every URL and token
+        raise RuntimeError(f"{path} does not hold a {SECRET_BYTES}-byte hex key; fix or delete it")
+    return key

@@ -29,7 +29,7 @@ from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.pipeline import finish_garment
 from core.tasks import add_extras, store_garment
-from core.uploads import CHUNK, encode_for_storage, validate_image
+from core.uploads import CHUNK, clean_filename, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
 MAX_LIST = 100  # a page of a listing
@@ -141,7 +141,7 @@ class FitroomService:
         payload, content_type, ext = encode_for_storage(image)
         cloth = Cloth(user_id=user_id, image_key="", width=image.size[0], height=image.size[1],
                       size_bytes=len(data), has_alpha=image.has_alpha,
-                      original_name=(filename or "")[-200:] or None)
+                      original_name=clean_filename(filename))
         cloth.image_key = f"clothes/{cloth.id}/photo.{ext}"
         self.ctx.storage.put_bytes(cloth.image_key, payload, content_type)
         try:

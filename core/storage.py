@@ -10,6 +10,8 @@ from typing import Protocol
 
 from core.config import Settings
 from core.errors import NotFound, Unavailable
+from core.file_urls import FileUrlSigner
+from core.secrets import subkey
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
@@ -46,10 +48,11 @@ class Storage(Protocol):
 
 
 class LocalStorage:
-    """Objects as files under one root; the app serves them at `/files/<key>`."""
+    """Objects as files under one root; the app serves them at `/files/<key>?expires=…&sig=…`."""
 
-    def __init__(self, root: Path, url_prefix: str = "/files") -> None:
+    def __init__(self, root: Path, signer: FileUrlSigner, url_prefix: str = "/files") -> None:
         self.root = root.resolve()
+        self.signer = signer
         self.url_prefix = url_prefix
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -75,7 +78,7 @@ class LocalStorage:
         self._path(key).unlink(missing_ok=True)
 
     def url(self, key: str) -> str:
-        return f"{self.url_prefix}/{check_key(key)}"
+        return f"{self.url_prefix}/{check_key(key)}?{self.signer.query(key)}"
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
@@ -191,5 +194,6 @@ def make_storage(settings: Settings) -> Storage:
     """The one place a backend is chosen."""
     if settings.s3_endpoint:
         return S3Storage(settings)
-    return LocalStorage(settings.objects_dir)
+    signer = FileUrlSigner(subkey(settings, "file-url"), settings.presign_expiry_s)
+    return LocalStorage(settings.objects_dir, signer)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import warnings
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
 )
 MIN_SIDE = 32
+MAX_NAME = 200
 CHUNK = 1 << 16
 
 
@@ -78,6 +80,25 @@ def validate_image(data: bytes, *, max_bytes: int, max_side: int, max_pixels: in
     else:
         img = img.convert("RGB")
     return ValidatedImage(image=img, format=fmt, has_alpha=has_alpha)
+
+
+def clean_filename(name: str | None) -> str | None:
+    """A file's name, kept only as a label: without control, format (bidi) or lone surrogate
+    characters (PostgreSQL refuses NUL, no database stores a surrogate), its last 200 characters."""
+    kept = "".join(c for c in name or "" if unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
+    return kept[-MAX_NAME:] or None
+
+
+def storable_image(img: Image.Image) -> Image.Image:
+    """RGBA when the image carries transparency, else RGB: modes that decoders give but the PNG or
+    JPEG writers refuse (CMYK JPEGs, float, 16-bit or LAB TIFFs) would fail later, at export."""
+    try:
+        if img.mode in ("RGB", "RGBA"):
+            img.load()
+            return img
+        return img.convert("RGBA" if img.has_transparency_data else "RGB")
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"An image in the file could not be decoded ({type(exc).__name__}).") from exc
 
 
 def encode_for_storage(v: ValidatedImage) -> tuple[bytes, str, str]:

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.service import FitroomService
@@ -248,7 +249,14 @@ def build_router(service: FitroomService) -> APIRouter:
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):
         @router.get("/files/{key:path}", tags=["files"], include_in_schema=False)
-        def files(key: str) -> FileResponse:
-            return FileResponse(storage.local_path(key))  # local_path refuses keys outside the root
+        def files(key: str, expires: str | None = None, sig: str | None = None) -> Response:
+            """Only with a signature from `storage.url` that has not expired (403, 410 when expired)."""
+            try:
+                left = storage.signer.check(key, expires, sig)
+            except (BadSignature, UrlExpired) as exc:  # no-store: a 410 is cacheable by default
+                return JSONResponse({"detail": str(exc)}, exc.status_code, headers={"cache-control": "no-store"})
+            # local_path refuses keys outside the root. Cached privately (the files are someone's),
+            # and never past the URL's own end.
+            return FileResponse(storage.local_path(key), headers={"cache-control": f"private, max-age={left}"})
 
     return router

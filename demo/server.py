@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
@@ -18,9 +19,11 @@ from core.errors import FitroomError
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
+from demo.errors import validation_error
 from demo.gradio_files import GradioFileGuard, use_upload_folder
 from demo.limits import BodyLimit
 from demo.rest import build_router
+from demo.timeouts import BodyTimeout
 from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
 
 log = logging.getLogger("fitroom.http")
@@ -53,19 +56,29 @@ def create_app(settings: Settings) -> FastAPI:
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
+    app.add_exception_handler(RequestValidationError, validation_error)
+
     uploads = use_upload_folder(settings)  # before the Blocks are built: see demo/gradio_files.py
     app.add_middleware(GradioFileGuard, roots=(uploads, EXAMPLES_DIR), folder=uploads,
                        quota_bytes=int(settings.gradio_upload_quota_mb * 2**20))
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
     app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
-    # added before the request log, so that the log (outside it) records and counts its 413s
+    app.add_middleware(BodyTimeout, idle_s=settings.body_timeout_s, total_s=settings.body_deadline_s)
+    # both added before the request log, so that the log (outside them) records and counts their 413s, 408s
 
     @app.middleware("http")
     async def request_log(request: Request, call_next):
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         t0 = time.perf_counter()
         length = request.headers.get("content-length", "")
-        response = await call_next(request)
+        failed = False
+        try:
+            response = await call_next(request)
+        except Exception:  # any bug: logged, counted and answered here, not lost outside this log
+            failed = True
+            log.exception("unhandled error", extra={"request_id": request_id, "method": request.method,
+                                                    "route": request.url.path})
+            response = JSONResponse({"detail": f"Internal error (request id {request_id})"}, status_code=500)
         response.headers["x-request-id"] = request_id
         seconds = time.perf_counter() - t0
         log.info("request", extra={"request_id": request_id, "method": request.method,
@@ -76,6 +89,8 @@ def create_app(settings: Settings) -> FastAPI:
         route = request.url.path if upload else getattr(request.scope.get("route"), "path", None) or "other"
         metrics.observe(request.method, route, response.status_code, seconds,
                         int(length) if upload and length.isdigit() else None)
+        if failed:
+            metrics.unhandled.labels(route).inc()
         return response
 
     # Closed by default: only the origins named in CORS_ORIGINS may call the API from a browser.

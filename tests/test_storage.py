@@ -12,6 +12,7 @@ import requests
 
 from core.config import Settings
 from core.errors import NotFound, Unavailable
+from core.file_urls import FileUrlSigner
 from core.storage import LocalStorage, S3Storage, check_key, make_storage
 from tests.conftest import free_port
 
@@ -19,7 +20,7 @@ from tests.conftest import free_port
 @pytest.fixture(params=["local", "s3"])
 def storage(request, tmp_path):
     if request.param == "local":
-        return LocalStorage(tmp_path / "objects")
+        return LocalStorage(tmp_path / "objects", FileUrlSigner(b"k" * 32, 600))
     endpoint = request.getfixturevalue("moto_endpoint")
     return S3Storage(Settings(data_dir=tmp_path, s3_endpoint=endpoint, s3_key="test", s3_secret="test",
                               s3_bucket=f"b-{uuid.uuid4().hex[:12]}", presign_expiry_s=600))

@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import trimesh
+from PIL import Image
 from scipy import ndimage
 
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
 from core.mesh.frames import frame_rotation
+from core.uploads import storable_image
 
 MAX_FACES = 1_000_000
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 UPS = ("auto", "+y", "+z", "-y", "-z", "+x", "-x")
 PLAUSIBLE_M = (0.25, 2.5)  # a garment's largest extent, in metres
+TEXTURE_ATTRS = ("image", "baseColorTexture", "emissiveTexture", "metallicRoughnessTexture", "normalTexture",
+                 "occlusionTexture")  # SimpleMaterial's and PBRMaterial's
 
 
 @dataclass
@@ -87,6 +91,8 @@ def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimes
                          "with separate .bin or texture files, upload it as one GLB.") from None
     if not meshes:
         raise InputError("The file holds no triangle mesh with faces (only points, lines or nothing).")
+    for part in meshes:
+        _storable_textures(part)
     mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
     if len(mesh.faces) > MAX_FACES:
         raise InputError(f"The mesh has {len(mesh.faces):,} faces; at most {MAX_FACES:,} are accepted.")
@@ -99,6 +105,16 @@ def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimes
     if np.ptp(mesh.vertices, axis=0).max() <= 0:
         raise InputError("The mesh has no size (all its vertices are at one point).")
     return mesh, fmt
+
+
+def _storable_textures(mesh: trimesh.Trimesh) -> None:
+    """Textures are written again (GLB, OBJ zip, thumbnails): a CMYK JPEG or a float TIFF inside a
+    GLB parses, and would only fail there, as a 500."""
+    material = getattr(mesh.visual, "material", None)
+    for attr in TEXTURE_ATTRS:
+        image = getattr(material, attr, None)
+        if isinstance(image, Image.Image):
+            setattr(material, attr, storable_image(image))
 
 
 def orient(mesh: trimesh.Trimesh, fmt_is_gltf: bool, up: str = "auto") -> ImportedMesh:
