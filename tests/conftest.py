@@ -60,6 +60,12 @@ def auth_headers(base: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
+def authorize(client):
+    """A FastAPI TestClient that calls as a new anonymous user from now on."""
+    client.headers["Authorization"] = f"Bearer {client.post('/auth/token').json()['token']}"
+    return client
+
+
 def authed_session(base: str) -> requests.Session:
     """A requests session that calls as a new anonymous user of the app at `base`."""
     session = requests.Session()

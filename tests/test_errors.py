@@ -18,7 +18,7 @@ from core.context import context_for
 from core.db import session_scope
 from core.models import Cloth
 from core.uploads import clean_filename
-from tests.conftest import photo_bytes
+from tests.conftest import authorize, new_caller, photo_bytes
 from tests.test_importer import exported, garment
 from tests.test_metrics import key, samples
 
@@ -29,7 +29,7 @@ def client(tmp_path_factory):
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("errors") / "data", job_workers=1)
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield authorize(c)
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +85,14 @@ def test_names_the_database_refuses_are_cleaned(settings) -> None:
     from demo.server import create_app
 
     with TestClient(create_app(settings)) as client:
+        authorize(client)
         body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="a\x00b\x07.jpg"\r\n'
                 b"Content-Type: image/jpeg\r\n\r\n" + photo_bytes() + b"\r\n--B--\r\n")  # httpx would escape NUL
         r = client.post("/clothes/upload-image", content=body,
                         headers={"content-type": "multipart/form-data; boundary=B"})
         assert r.status_code == 201, r.text
-        surrogate = client.app.state.service.upload_image(io.BytesIO(photo_bytes()), "\udcff\x00x.jpg")
+        svc = client.app.state.service
+        surrogate = svc.upload_image(io.BytesIO(photo_bytes()), "\udcff\x00x.jpg", caller=new_caller(svc))
         with session_scope(context_for(settings).engine) as db:
             names = {c.id: c.original_name for c in db.exec(select(Cloth))}
         assert names == {r.json()["id"]: "ab.jpg", surrogate["id"]: "x.jpg"}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from core.config import Settings
 from core.file_urls import BUCKET_S, BadSignature, FileUrlSigner, UrlExpired
 from core.secrets import SECRET_FILE, server_secret, subkey
-from tests.conftest import photo_bytes
+from tests.conftest import authorize, photo_bytes
 
 NOW = 1_800_000_000.0
 KEYS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}(/[A-Za-z0-9][A-Za-z0-9._-]{0,20}){0,3}", fullmatch=True)
@@ -92,7 +92,7 @@ def client(tmp_path_factory):
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("urls") / "data", job_workers=1)
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield authorize(c)
 
 
 def test_files_route_checks_signatures(client) -> None:
