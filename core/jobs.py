@@ -146,8 +146,10 @@ class JobRunner:
         self._end(table, job_id, INTERRUPTED if self.closing else message)
 
     def _end(self, table: type[SQLModel], job_id: str, message: str) -> None:
-        log.warning("job ended: %s", message, extra={"job_id": job_id})
-        update_job(context_for(self.settings), table, job_id, status=ERROR, log=message)
+        """End a job still processing as an error; one already ended (done, its extras still being
+        made when the pool stopped) keeps its status and is not reported."""
+        if update_job(context_for(self.settings), table, job_id, status=ERROR, log=message):
+            log.warning("job ended: %s", message, extra={"job_id": job_id})
 
     def close(self) -> None:
         """Stop now: running and queued jobs end as interrupted, none stays processing."""
