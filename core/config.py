@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_visibility_s: float | None = Field(None, gt=0)  # default: the longest time limit + 60 s
     stall_after_s: float | None = Field(None, gt=0)  # default: queue_visibility_s + 60 s
+    # Quotas (core/quotas.py): per user, counted in the database (they hold across API processes and
+    # Celery workers); per client address, counted in each API process's memory. An address is shared
+    # by everyone behind one NAT, so its limits are a multiple of a user's.
+    quota_jobs_in_flight: int = Field(3, ge=1)  # a user's jobs queued or running
+    quota_custom_avatars_per_hour: int = Field(5, ge=1)
+    quota_uploads_per_hour: int = Field(60, ge=1)  # photos and 3D imports
+    quota_upload_mb_per_hour: float = Field(200.0, gt=0)
+    quota_tokens_per_hour: int = Field(30, ge=1)  # new anonymous identities per address
+    quota_address_jobs_in_flight: int = Field(12, ge=1)
+    quota_address_custom_avatars_per_hour: int = Field(20, ge=1)
+    quota_address_uploads_per_hour: int = Field(240, ge=1)
+    quota_address_upload_mb_per_hour: float = Field(800.0, gt=0)
+    quota_addresses: int = Field(4096, ge=16)  # addresses remembered per process; the least recent go first
+    quota_job_retry_s: float = Field(20.0, gt=0)  # Retry-After hint when jobs in flight are at the limit
     clearance_mm: float = Field(4.0, ge=0.0, le=50.0)
     # Operator API keys, "name=key,name2=key2": each key is a Bearer credential for the user `name`.
     api_keys: str | None = Field(None, repr=False)

@@ -43,3 +43,13 @@ class Unauthorized(InputError):
 
 class Forbidden(InputError):
     status_code = 403
+
+
+class TooManyRequests(InputError):
+    """A client is over one of its quotas (HTTP 429); `retry_after_s` goes out as Retry-After."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, int(-(-retry_after_s // 1)))  # whole seconds, rounded up, at least 1

@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections import deque
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from functools import partial
 
 from pebble import ProcessExpired, ProcessPool
 from sqlalchemy import update
@@ -63,8 +66,22 @@ def _warm_up() -> None:
     import core.pipeline  # noqa: F401
 
 
+@dataclass
+class _Owner:
+    """One owner's place in the fair queue."""
+
+    queued: deque[tuple[type[SQLModel], str, float]] = field(default_factory=deque)
+    scheduled: int = 0  # its jobs handed to the pool, not yet settled
+    served: int = -1  # the turn its last job was handed to the pool; -1: none while it has been here
+
+
 class JobRunner:
-    """The in-process pool: worker processes, a time limit per job, crash handling."""
+    """The in-process pool: worker processes, a time limit per job, crash handling, and a fair queue.
+
+    Jobs wait here, one queue per owner, and go to the pool one per free worker, the owner served
+    longest ago first (a newcomer before anyone already served): so one owner's backlog delays
+    another owner's first job by at most one job, where pebble's own FIFO would make it wait for the
+    whole backlog. At most `job_workers` jobs are in the pool at a time."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -75,40 +92,74 @@ class JobRunner:
                                 context=multiprocessing.get_context("forkserver"))
         self.closing = False
         self.active: dict[str, type[SQLModel]] = {}  # submitted, not yet settled
-        self.lock = threading.Lock()
+        self.owners: dict[str | None, _Owner] = {}  # owners with jobs queued or in the pool
+        self.scheduled = 0
+        self.turn = 0
+        # Re-entrant: a future that is already done runs its callback at once, in the thread adding it.
+        self.lock = threading.RLock()
 
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None) -> None:
+        """Queue a job for `owner` (the user id, else the client address; None shares one queue)."""
         with self.lock:
-            self.active[job_id] = table
-        future = self.pool.schedule(execute, args=(self.settings, table.__tablename__, job_id), timeout=timeout_s)
-
-        def done(f) -> None:
-            with self.lock:
-                self.active.pop(job_id, None)
-            try:
-                f.result()
+            if not self.closing:
+                self.active[job_id] = table
+                self.owners.setdefault(owner, _Owner()).queued.append((table, job_id, timeout_s))
+                self._pump()
                 return
-            except FutureTimeout:
-                message = f"timed out after {timeout_s:g} s and was stopped"
-            except ProcessExpired as exc:
-                message = f"the worker process died (exit code {exc.exitcode})"
-            except BaseException as exc:  # noqa: BLE001 - cancellation too: every end is recorded
-                message = f"internal error ({type(exc).__name__}): {exc}"
-            self._end(table, job_id, INTERRUPTED if self.closing else message)
+        self._end(table, job_id, INTERRUPTED)
+        raise Unavailable("The server is stopping; please start the job again in a moment.")
 
-        future.add_done_callback(done)
+    def _pump(self) -> None:
+        """Hand queued jobs to free workers, the owner served longest ago first. Holds the lock."""
+        while not self.closing and self.scheduled < self.settings.job_workers:
+            waiting = [(o.served, owner) for owner, o in self.owners.items() if o.queued]
+            if not waiting:
+                return
+            owner = min(waiting, key=lambda w: w[0])[1]  # ties: the first to arrive
+            state = self.owners[owner]
+            table, job_id, timeout_s = state.queued.popleft()
+            state.served, self.turn = self.turn, self.turn + 1
+            state.scheduled += 1
+            self.scheduled += 1
+            future = self.pool.schedule(execute, args=(self.settings, table.__tablename__, job_id),
+                                        timeout=timeout_s)
+            future.add_done_callback(partial(self._done, owner, table, job_id, timeout_s))
+
+    def _done(self, owner: str | None, table: type[SQLModel], job_id: str, timeout_s: float, f) -> None:
+        with self.lock:
+            self.active.pop(job_id, None)
+            self.scheduled -= 1
+            if (state := self.owners.get(owner)) is not None:  # None: close() let everything go
+                state.scheduled -= 1
+                if not state.scheduled and not state.queued:
+                    del self.owners[owner]
+            self._pump()
+        try:
+            f.result()
+            return
+        except FutureTimeout:
+            message = f"timed out after {timeout_s:g} s and was stopped"
+        except ProcessExpired as exc:
+            message = f"the worker process died (exit code {exc.exitcode})"
+        except BaseException as exc:  # noqa: BLE001 - cancellation too: every end is recorded
+            message = f"internal error ({type(exc).__name__}): {exc}"
+        self._end(table, job_id, INTERRUPTED if self.closing else message)
 
     def _end(self, table: type[SQLModel], job_id: str, message: str) -> None:
-        log.warning("job ended: %s", message, extra={"job_id": job_id})
-        update_job(context_for(self.settings), table, job_id, status=ERROR, log=message)
+        """End a job still processing as an error; one already ended (done, its extras still being
+        made when the pool stopped) keeps its status and is not reported."""
+        if update_job(context_for(self.settings), table, job_id, status=ERROR, log=message):
+            log.warning("job ended: %s", message, extra={"job_id": job_id})
 
     def close(self) -> None:
         """Stop now: running and queued jobs end as interrupted, none stays processing."""
-        self.closing = True
+        with self.lock:
+            self.closing = True  # nothing more goes to the pool
         self.pool.stop()
-        self.pool.join()
+        self.pool.join()  # outside the lock: the pool's callbacks take it
         with self.lock:
             left, self.active = self.active, {}
+            self.owners.clear()
         for job_id, table in left.items():  # callbacks may not have run yet; the write is idempotent
             self._end(table, job_id, INTERRUPTED)
 
@@ -126,7 +177,9 @@ class CeleryRunner:
         self.sweeper = threading.Thread(target=self._sweep, name="stalled-job-sweep", daemon=True)
         self.sweeper.start()
 
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float) -> None:
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None) -> None:
+        """Send the job to the queue. `owner` is not used: Celery's queue is FIFO across all clients,
+        and what bounds one client there is its limit of jobs in flight (core/quotas.py)."""
         try:
             self.app.send_task(TASK_NAME, args=[table.__tablename__, job_id], time_limit=timeout_s)
         except Exception as exc:  # any broker failure: the job cannot start

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 PROCESSING, DONE, ERROR, UPLOADED = "processing", "done", "error", "uploaded"
@@ -19,6 +19,11 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _by_user(table: str, *columns: str) -> tuple[Index, ...]:
+    """Indexes the quotas count through: a user's rows by time (uploads, avatars), its jobs by status."""
+    return tuple(Index(f"ix_{table}_user_id_{c}", "user_id", c) for c in columns)
 
 
 def _json(default: Any = None) -> Any:
@@ -40,6 +45,8 @@ class User(SQLModel, table=True):
 class Cloth(SQLModel, table=True):
     """An uploaded garment photo."""
 
+    __table_args__ = _by_user("cloth", "created_at")
+
     id: str = Field(default_factory=new_id, primary_key=True)
     user_id: str | None = Field(default=None, index=True)
     image_key: str
@@ -56,6 +63,8 @@ class Cloth(SQLModel, table=True):
 
 class Cloth3D(SQLModel, table=True):
     """A garment-to-3D job and its outputs."""
+
+    __table_args__ = _by_user("cloth3d", "created_at", "status")
 
     id: str = Field(default_factory=new_id, primary_key=True)
     cloth_id: str | None = Field(default=None, index=True)
@@ -83,6 +92,8 @@ class Cloth3D(SQLModel, table=True):
 class AvatarPreset(SQLModel, table=True):
     """A body to dress: the seeded presets, and custom bodies built from measurements (a job)."""
 
+    __table_args__ = _by_user("avatarpreset", "created_at", "status")
+
     id: str = Field(default_factory=new_id, primary_key=True)
     slug: str = Field(index=True, unique=True)
     name: str
@@ -107,6 +118,8 @@ class AvatarPreset(SQLModel, table=True):
 
 class FittingSession(SQLModel, table=True):
     """A fitting job: one or more garments dressed on one avatar."""
+
+    __table_args__ = _by_user("fittingsession", "status")
 
     id: str = Field(default_factory=new_id, primary_key=True)
     user_id: str | None = Field(default=None, index=True)

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.slow
                     "20k faces (", "faces) on average-man-175: median"]),
     ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",
                     "other surface method on the same planes"]),
+    ("fairness.py", ["queue: fair (owner = user id)", "B alone (median)", "B after A's 4 jobs", "difference"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
-    extra = ["--no-custom"] if script == "fitting.py" else []
+    extra = {"fitting.py": ["--no-custom"], "fairness.py": ["--backlog", "4", "--repeat", "1"]}.get(script, [])
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *extra], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr

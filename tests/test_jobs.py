@@ -3,12 +3,17 @@ ended is never run again, and a job whose worker died twice ends as an error."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlmodel import select
 
 from core import jobs
 from core.context import context_for
-from core.db import init_db, session_scope
+from core.db import INTERRUPTED, init_db, session_scope
+from core.errors import Unavailable
 from core.models import Cloth3D
+from core.tasks import update_job
 
 pytestmark = pytest.mark.both_dbs
 
@@ -77,3 +82,71 @@ def test_an_unreachable_queue_ends_the_job_and_says_so(settings) -> None:
         runner.close()
     job = row(settings, job_id)
     assert job.status == "error" and "queue is unavailable" in job.log
+
+
+# -- the fair queue: real worker processes running a stand-in for `execute` -------------------------
+def logged_job(settings, kind: str, job_id: str) -> None:
+    """Run in a worker instead of `execute`: notes its start, works for a moment, ends done."""
+    with open(settings.data_dir / "starts.log", "a") as f:
+        f.write(job_id + "\n")
+    time.sleep(0.2 if job_id.startswith("slow") else 0.05)
+    update_job(context_for(settings), jobs.TABLES[kind], job_id, status="done")
+
+
+@pytest.fixture
+def runner(settings, monkeypatch):
+    monkeypatch.setattr(jobs, "execute", logged_job)  # looked up at each schedule, pickled by name
+    init_db(context_for(settings).engine)
+    r = jobs.JobRunner(settings)  # settings: one worker
+    yield r
+    r.close()
+
+
+def starts(settings) -> list[str]:
+    path = settings.data_dir / "starts.log"
+    return path.read_text().split() if path.exists() else []
+
+
+def wait_all(settings, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(context_for(settings).engine) as s:
+            if not s.exec(select(Cloth3D).where(Cloth3D.status == "processing")).first():
+                return
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_another_owner_waits_for_at_most_one_job_of_a_backlog(settings, runner) -> None:
+    backlog = [add(settings, id=f"a{i:02d}", user_id="A") for i in range(10)]
+    for job_id in backlog:
+        runner.submit(Cloth3D, job_id, 30, owner="A")
+    runner.submit(Cloth3D, add(settings, id="b", user_id="B"), 30, owner="B")
+    assert runner.scheduled == 1  # the pool holds one job per worker, never a backlog
+    wait_all(settings)
+    order = starts(settings)
+    assert order.index("b") <= 1, order  # after the job A already had running, at most
+    assert [j for j in order if j != "b"] == backlog  # each owner's jobs in the order they came
+    assert runner.active == {} and runner.owners == {} and runner.scheduled == 0
+
+
+def test_owners_take_turns(settings, runner) -> None:
+    for owner in "AB":
+        for i in range(3):
+            runner.submit(Cloth3D, add(settings, id=f"{owner}{i}"), 30, owner=owner)
+    wait_all(settings)
+    assert starts(settings) == ["A0", "B0", "A1", "B1", "A2", "B2"]
+
+
+def test_close_ends_running_and_queued_jobs(settings, runner) -> None:
+    ids = [add(settings, id=f"slow{i}") for i in range(5)]
+    for job_id in ids:
+        runner.submit(Cloth3D, job_id, 30, owner="A")
+    runner.close()
+    for job_id in ids:  # no waiting: close() has settled every job, the queued ones too
+        job = row(settings, job_id)
+        assert job.status == "error" and job.log == INTERRUPTED, job
+    late = add(settings)
+    with pytest.raises(Unavailable, match="stopping"):
+        runner.submit(Cloth3D, late, 30, owner="A")
+    assert row(settings, late).status == "error"
