@@ -108,7 +108,7 @@ class Quotas:
     def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.settings, self.engine, self.clock = settings, engine, clock
         n = settings.quota_addresses
-        self.avatars, self.uploads, self.tokens = (SlidingWindows(n, clock) for _ in range(3))
+        self.avatars, self.uploads, self.tokens, self.transfers = (SlidingWindows(n, clock) for _ in range(4))
         self.users: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()  # address -> user -> last seen
         self.lock = threading.Lock()
 
@@ -169,6 +169,17 @@ class Quotas:
                                                s.quota_address_upload_mb_per_hour * MB, nbytes)
             self._refuse_upload("Your network address", wait, n, total, s.quota_address_uploads_per_hour,
                                 s.quota_address_upload_mb_per_hour)
+
+    def check_transfer(self, client: str | None, nbytes: int) -> None:
+        """Before Gradio's upload route takes a body of `nbytes` (the page's files reach the service
+        only later, through an event): files and bytes per address in the last hour."""
+        if not client:
+            return
+        s = self.settings
+        wait, n, total = self.transfers.take(address_key(client), s.quota_address_uploads_per_hour,
+                                             s.quota_address_upload_mb_per_hour * MB, nbytes)
+        self._refuse_upload("Your network address", wait, n, total, s.quota_address_uploads_per_hour,
+                            s.quota_address_upload_mb_per_hour)
 
     def check_token(self, client: str | None) -> None:
         """Before a new anonymous identity is issued: identities issued to this address in the last hour."""

@@ -28,6 +28,7 @@ from core.mesh.export import draco_compress_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.pipeline import finish_garment
+from core.quotas import Quotas
 from core.tasks import add_extras, store_garment
 from core.uploads import CHUNK, clean_filename, encode_for_storage, validate_image
 
@@ -54,6 +55,7 @@ class FitroomService:
         self.ctx = ctx
         self.runner = runner
         self.identity = Identity(ctx.settings, ctx.engine)
+        self.quotas = Quotas(ctx.settings, ctx.engine)
 
     # -- start-up -------------------------------------------------------------------------------
     def start(self) -> dict:
@@ -105,6 +107,7 @@ class FitroomService:
     # -- identity -------------------------------------------------------------------------------
     def new_token(self, client: str | None = None) -> dict:
         """A new anonymous user and its bearer token."""
+        self.quotas.check_token(client)
         user_id, token = self.identity.issue()
         return {"token": token, "user_id": user_id, "token_type": "bearer"}
 
@@ -136,6 +139,7 @@ class FitroomService:
         user_id = caller.user_id
         limit = s.max_upload_bytes
         data = self._receive(stream, limit)
+        self.quotas.check_upload(user_id, caller.client, len(data))
         image = validate_image(data, max_bytes=limit, max_side=s.max_image_side,
                                max_pixels=s.max_image_pixels)
         payload, content_type, ext = encode_for_storage(image)
@@ -159,7 +163,9 @@ class FitroomService:
         user_id = caller.user_id
         category = self._category(category)
         limit = int(self.ctx.settings.max_import_mb * 2**20)
-        mesh, fmt = load_mesh(self._receive(stream, limit), filename, limit)
+        data = self._receive(stream, limit)
+        self.quotas.check_upload(user_id, caller.client, len(data))
+        mesh, fmt = load_mesh(data, filename, limit)
         item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
         category = category or guess_category(front_mask(item.mesh))
         item = scale_and_anchor(item, units or "auto", GARMENT_SIZE[category][0])
@@ -204,11 +210,12 @@ class FitroomService:
             cloth = db.get(Cloth, cloth_id)
             if cloth is None or not _visible(cloth, caller):
                 raise NotFound(f"No garment photo with id {cloth_id}.")
+            self.quotas.check_job(caller.user_id, caller.client)
             job = Cloth3D(cloth_id=cloth_id, user_id=cloth.user_id, model_requested=model,
                           quality=quality, category=category, stage="queued")
             db.add(job)
             db.commit()
-        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s)
+        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=caller.user_id)
         return self.present(job)
 
     def list_presets(self, caller: Caller | None = None) -> list[dict]:
@@ -234,13 +241,16 @@ class FitroomService:
             row = db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).first()
             stale = row is not None and row.status == DONE and row.params.get("build") != BUILD
             if stale:  # built by an older build of the bodies: again, in place (fittings keep it)
+                self.quotas.check_job(user_id, caller.client)
                 row.status, row.stage, row.log, row.params = PROCESSING, "queued", None, m.__dict__.copy()
                 db.add(row)
                 db.commit()
-                self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
+                self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
                 return self.present(row)
             if row is not None and row.status != ERROR:
                 return self.present(row)  # built, or being built: not again
+            self.quotas.check_job(user_id, caller.client)  # a new body is built: bounded per client
+            self.quotas.check_avatar(user_id, caller.client)
             if row is not None:
                 db.delete(row)  # a failed attempt is retried
                 db.commit()
@@ -254,7 +264,7 @@ class FitroomService:
             except IntegrityError:  # the same measurements asked at the same moment
                 db.rollback()
                 return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one())
-        self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s)
+        self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
         return self.present(row)
 
     def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, ease: str = "regular",
@@ -281,13 +291,14 @@ class FitroomService:
                     raise NotFound(f"No 3D garment with id {gid}.")
                 if g.status != "done":
                     raise InputError(f"The 3D garment {gid} is {g.status}; fit it once it is done.")
+            self.quotas.check_job(user_id, caller.client)
             job = FittingSession(user_id=user_id, cloth3d_id=ids[0], layers=ids,
                                  avatar_preset_id=avatar_preset_id, stage="queued",
                                  params={"offset_mm": self.ctx.settings.clearance_mm, "ease": ease,
                                          "tuck_in": bool(tuck_in)})
             db.add(job)
             db.commit()
-        self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s)
+        self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s, owner=user_id)
         return self.present(job)
 
     def get_result(self, job_id: str, kind: type[SQLModel] | None = None, *, caller: Caller) -> dict:

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Settings
-from core.errors import InputError, PayloadTooLarge
+from core.errors import InputError, PayloadTooLarge, TooManyRequests
+from core.quotas import Quotas
 
 FILE_ROUTE = "/gradio_api/file="
 UPLOAD_ROUTE = "/gradio_api/upload"
@@ -64,11 +65,13 @@ def client_file(name: str | os.PathLike | None, roots: tuple[Path, ...], max_byt
 class GradioFileGuard:
     """ASGI middleware in front of Gradio: `/gradio_api/file=` serves only the upload folder and the
     examples (Gradio's hashed cache of outputs lives in the upload folder), and `/gradio_api/upload`
-    is refused while the folder holds more than its quota."""
+    is refused while the folder holds more than its quota or its client more than theirs."""
 
-    def __init__(self, app: ASGIApp, roots: tuple[Path, ...], folder: Path, quota_bytes: int,
-                 recount_s: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, roots: tuple[Path, ...], folder: Path, quota_bytes: int, quotas: Quotas,
+                 max_body: int, recount_s: float = 10.0) -> None:
         self.app = app
+        self.quotas = quotas
+        self.max_body = max_body
         self.roots = roots
         self.folder = folder
         self.quota_bytes = quota_bytes
@@ -102,9 +105,19 @@ class GradioFileGuard:
             if not allowed:
                 await JSONResponse({"detail": "File not allowed."}, status_code=403)(scope, receive, send)
                 return
-        elif path == UPLOAD_ROUTE and self.folder_bytes() > self.quota_bytes:
-            await JSONResponse({"detail": "The server holds too many uploads right now; try again in a few "
-                                          "minutes."}, status_code=507,
-                               headers={"retry-after": "300"})(scope, receive, send)
-            return
+        elif path == UPLOAD_ROUTE:
+            if self.folder_bytes() > self.quota_bytes:
+                await JSONResponse({"detail": "The server holds too many uploads right now; try again in a few "
+                                              "minutes."}, status_code=507,
+                                   headers={"retry-after": "300"})(scope, receive, send)
+                return
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            client = scope.get("client")
+            try:  # a body of unknown length is charged as the largest one allowed
+                self.quotas.check_transfer(client[0] if client else None,
+                                           int(declared) if declared.isdigit() else self.max_body)
+            except TooManyRequests as exc:
+                await JSONResponse({"detail": str(exc)}, status_code=exc.status_code,
+                                   headers={"retry-after": str(exc.retry_after_s)})(scope, receive, send)
+                return
         await self.app(scope, receive, send)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from core.config import Settings
 from core.context import context_for
-from core.errors import FitroomError
+from core.errors import FitroomError, TooManyRequests
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
@@ -54,14 +54,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(FitroomError)
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, TooManyRequests) else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     app.add_exception_handler(RequestValidationError, validation_error)
 
     uploads = use_upload_folder(settings)  # before the Blocks are built: see demo/gradio_files.py
-    app.add_middleware(GradioFileGuard, roots=(uploads, EXAMPLES_DIR), folder=uploads,
-                       quota_bytes=int(settings.gradio_upload_quota_mb * 2**20))
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
+    app.add_middleware(GradioFileGuard, roots=(uploads, EXAMPLES_DIR), folder=uploads,
+                       quota_bytes=int(settings.gradio_upload_quota_mb * 2**20), quotas=service.quotas,
+                       max_body=max(limits.values()))
     app.add_middleware(BodyLimit, limits=limits)  # refused while the body streams in, never read whole;
     app.add_middleware(BodyTimeout, idle_s=settings.body_timeout_s, total_s=settings.body_deadline_s)
     # both added before the request log, so that the log (outside them) records and counts their 413s, 408s

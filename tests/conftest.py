@@ -211,12 +211,21 @@ def moto_endpoint(tmp_path_factory) -> Iterator[str]:
         log.close()
 
 
+# The whole suite calls from 127.0.0.1: per-address limits sized for it (tests/test_quotas_live.py
+# checks the defaults and tight ones on apps of its own).
+SUITE_QUOTAS = {"QUOTA_TOKENS_PER_HOUR": "100000", "QUOTA_JOBS_IN_FLIGHT": "100",
+                "QUOTA_ADDRESS_JOBS_IN_FLIGHT": "1000", "QUOTA_UPLOADS_PER_HOUR": "100000",
+                "QUOTA_UPLOAD_MB_PER_HOUR": "100000", "QUOTA_ADDRESS_UPLOADS_PER_HOUR": "100000",
+                "QUOTA_ADDRESS_UPLOAD_MB_PER_HOUR": "100000", "QUOTA_CUSTOM_AVATARS_PER_HOUR": "1000",
+                "QUOTA_ADDRESS_CUSTOM_AVATARS_PER_HOUR": "1000"}
+
+
 def start_app(data_dir: Path, extra_env: dict[str, str] | None = None, port: int | None = None,
               new_session: bool = False) -> tuple[subprocess.Popen, str]:
     """`python app.py` on loopback; `new_session` puts it and its workers in their own process group."""
     port = port or free_port()
     env = os.environ | {"DATA_DIR": str(data_dir), "PORT": str(port), "HOST": "127.0.0.1",
-                        "JOB_WORKERS": "2", "LOG_LEVEL": "WARNING"} | (extra_env or {})
+                        "JOB_WORKERS": "2", "LOG_LEVEL": "WARNING"} | SUITE_QUOTAS | (extra_env or {})
     log = open(data_dir.parent / f"app-{port}.log", "a")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=new_session)

@@ -230,7 +230,7 @@ def test_a_custom_avatar_of_an_older_build_is_built_again(settings) -> None:
         def __init__(self) -> None:
             self.submitted: list[str] = []
 
-        def submit(self, model, job_id: str, timeout: float) -> None:
+        def submit(self, model, job_id: str, timeout: float, owner: str | None = None) -> None:
             self.submitted.append(job_id)
 
     runner = Recorder()
