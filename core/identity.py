@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +60,7 @@ class Identity:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.engine = engine
         self.key = subkey(settings, "token")
+        self.page_seal = Fernet(base64.urlsafe_b64encode(subkey(settings, "page-seal")))
         self.max_age_s = settings.token_max_age_days * 86400
         raw = settings.api_keys or ""
         pairs = [item.split("=", 1) for item in raw.split(",") if "=" in item]
@@ -96,6 +98,19 @@ class Identity:
     def for_login(self, username: str, client: str | None = None) -> Caller:
         """A Hugging Face user signed in to the Space."""
         return Caller(self._ensure(HF, username), client)
+
+    def seal(self, token: str) -> str:
+        """The token as the page keeps it in the browser: encrypted with a key that never leaves the
+        server, so what a page stores is no Bearer credential, and nothing a client can read or make."""
+        return self.page_seal.encrypt(token.encode()).decode()
+
+    def unseal(self, sealed: object) -> str | None:
+        if not isinstance(sealed, str) or len(sealed) > 1000:
+            return None
+        try:
+            return self.page_seal.decrypt(sealed.encode()).decode()
+        except (InvalidToken, ValueError):
+            return None
 
     # -- checking --------------------------------------------------------------------------------
     def _user_exists(self, user_id: str) -> bool:

@@ -276,3 +276,16 @@ def test_cors_opens_to_configured_origins(tmp_path) -> None:
         r = _preflight(client, "https://evil.example")
         assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
         assert "access-control-allow-origin" not in client.get("/healthz", headers={"origin": "https://evil.example"}).headers
+
+
+def test_the_pages_token_is_sealed(service) -> None:
+    """What the page keeps in the browser is the token encrypted by the server: unreadable, not a
+    Bearer credential, and nothing else unseals."""
+    user_id, token = service.identity.issue()
+    sealed = service.identity.seal(token)
+    assert user_id not in sealed and token not in sealed
+    assert service.identity.unseal(sealed) == token
+    with pytest.raises(Unauthorized):
+        service.caller(sealed)
+    for bad in (token, sealed[:-4] + "AAAA", "", None, 42, ["x"], "x" * 5000):
+        assert service.identity.unseal(bad) is None

@@ -2,8 +2,8 @@
 side — 1 garment, 2 the 3D garment, 3 avatar and outfit, 4 the dressed avatar — and the person's
 recent garments and fittings. It only wires; the public API is in api.py.
 
-Who the visitor is lives on the server: the browser keeps only its token (server-signed, so it
-cannot be forged; BrowserState's own secret would be sent to every page), and each session holds
+Who the visitor is lives on the server: the browser keeps only its token, sealed with a key that
+never leaves the server (BrowserState's own secret is sent to every page), and each session holds
 the verified caller in a gr.State, which clients cannot write. The recent garments and fittings
 are the caller's own rows, listed by the server."""
 
@@ -96,7 +96,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         gr.Markdown("# Fitroom 3D\nOne garment photo in, a 3D garment out, dressed on an avatar — "
                     "**1** pick a garment · **2** look at it in 3D · **3** choose an avatar and the outfit · "
                     "**4** see it worn.")
-        token_box = gr.BrowserState(None, storage_key="fitroom-token")  # only the server-signed token
+        token_box = gr.BrowserState(None, storage_key="fitroom-token")  # only the sealed token
         me = gr.State(None)  # the verified caller: server-side, per session
         history = gr.State([])  # the caller's recent garments and fittings, from the server
         garment_id = gr.State(None)
@@ -331,14 +331,14 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         recent_fits.select(on_reopen_fit, [history, me], fit_outputs, api_visibility="private")
 
         # -- page load: who this is, their recent rows, the avatars ------------------------------
-        def on_load(token, request: gr.Request):
+        def on_load(sealed, request: gr.Request):
             client = request.client.host if request.client else None
             username = getattr(request, "username", None)  # a Hugging Face login on a Space
             try:
                 if username:
                     caller = service.identity.for_login(username, client)
                     token = service.identity.token_for(caller.user_id)
-                elif isinstance(token, str) and (user_id := service.identity.verify(token)):
+                elif (token := service.identity.unseal(sealed)) and (user_id := service.identity.verify(token)):
                     caller = Caller(user_id, client)
                 else:  # a first visit (or a token we did not sign): a new anonymous visitor
                     issued = service.new_token(client)
@@ -354,7 +354,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 hist = view.remember(hist, kind, job_id, label, cat)
             rows = service.list_presets(caller)
             first = rows[0]["id"] if rows else None
-            return (token, caller, hist, thumbs(view.of_kind(hist, "garment"), caller),
+            return (service.identity.seal(token), caller, hist, thumbs(view.of_kind(hist, "garment"), caller),
                     thumbs(view.of_kind(hist, "fitting"), caller), outfit_box(hist), rows, first,
                     avatar_gallery(rows, first, caller), view.avatar_line(rows[0]) if rows else "No avatars yet.")
 
