@@ -32,7 +32,7 @@ from core.errors import Unavailable
 from core.models import Cloth
 from core.service import FitroomService
 from core.tasks import run_fit, run_generate
-from tests.conftest import free_port, photo_bytes, start_app
+from tests.conftest import AsCaller, authed_session, free_port, new_caller, photo_bytes, start_app
 from tests.test_importer import exported, garment
 from tests.test_service import service, stored_objects  # noqa: F401 - the service fixture
 
@@ -51,16 +51,17 @@ def test_sigkill_mid_job_leaves_nothing_processing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     proc, base = start_app(data, new_session=True)
+    http = authed_session(base)
     restarted = None
     try:
-        cloth = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes())},
+        cloth = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes())},
                               timeout=30).json()
-        top = requests.post(base + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
+        top = http.post(base + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
                             timeout=60).json()
-        preset = requests.get(base + "/avatar-presets", timeout=10).json()[0]["id"]
-        jobs = [requests.post(base + "/fit", json={"cloth3d_id": top["id"], "avatar_preset_id": preset},
+        preset = http.get(base + "/avatar-presets", timeout=10).json()[0]["id"]
+        jobs = [http.post(base + "/fit", json={"cloth3d_id": top["id"], "avatar_preset_id": preset},
                               timeout=10).json()["id"] for _ in range(3)]
-        jobs += [requests.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={"quality": "med"},
+        jobs += [http.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={"quality": "med"},
                                timeout=10).json()["id"] for _ in range(3)]
         deadline = time.monotonic() + 30
         while all(_stage(base, j) == "queued" for j in jobs):  # until a worker has really started one
@@ -75,11 +76,11 @@ def test_sigkill_mid_job_leaves_nothing_processing(tmp_path: Path) -> None:
         interrupted = [j for j in jobs if states[j][0] == "error"]
         assert interrupted, "every job finished before the kill: nothing was tested"
         assert all("interrupted" in states[j][1] for j in interrupted), states
-        r = requests.get(f"{base}/clothes3d/{top['id']}", timeout=10)
+        r = http.get(f"{base}/clothes3d/{top['id']}", timeout=10)
         assert r.json()["status"] == "done"  # finished work survives the crash
-        again = requests.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={}, timeout=10).json()
+        again = http.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={}, timeout=10).json()
         deadline = time.monotonic() + 60
-        while (job := requests.get(f"{base}/clothes3d/{again['id']}", timeout=10).json())["status"] == "processing":
+        while (job := http.get(f"{base}/clothes3d/{again['id']}", timeout=10).json())["status"] == "processing":
             assert time.monotonic() < deadline
             time.sleep(0.3)
         assert job["status"] == "done", job["log"]
@@ -158,33 +159,35 @@ def test_s3_unreachable_then_back(moto_endpoint: str, tmp_path: Path) -> None:
     data.mkdir()
     proc, base = start_app(data, {"S3_ENDPOINT": f"http://127.0.0.1:{gate.port}", "S3_KEY": "k", "S3_SECRET": "s",
                                   "S3_BUCKET": bucket})
+    http = authed_session(base)
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, aws_access_key_id="k", aws_secret_access_key="s",
                       region_name="us-east-1")
     try:
         photo = tmp_path / "t.jpg"
         photo.write_bytes(photo_bytes())
-        first = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())},
+        first = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())},
                               timeout=30)
         assert first.status_code == 201 and first.json()["image_url"].startswith(f"http://127.0.0.1:{gate.port}/")
 
         gate.shut()
-        r = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())}, timeout=60)
+        r = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())}, timeout=60)
         assert r.status_code == 503 and "object storage" in r.json()["detail"], r.text
         with pytest.raises(Exception, match="object storage"):
-            Client(base, verbose=False).predict(handle_file(str(photo)), api_name="/upload_image")
-        health = requests.get(base + "/healthz", timeout=60)
+            Client(base, verbose=False, headers=dict(http.headers)).predict(handle_file(str(photo)),
+                                                                            api_name="/upload_image")
+        health = http.get(base + "/healthz", timeout=60)
         assert health.status_code == 503 and health.json()["checks"]["database"] == "ok"
         assert health.json()["checks"]["storage"].startswith("failed: object storage is unreachable")
-        job = requests.post(f"{base}/clothes/{first.json()['id']}/generate-3d", json={}, timeout=30).json()
+        job = http.post(f"{base}/clothes/{first.json()['id']}/generate-3d", json={}, timeout=30).json()
         deadline = time.monotonic() + 90
-        while (job := requests.get(f"{base}/clothes3d/{job['id']}", timeout=10).json())["status"] == "processing":
+        while (job := http.get(f"{base}/clothes3d/{job['id']}", timeout=10).json())["status"] == "processing":
             assert time.monotonic() < deadline
             time.sleep(0.3)
         assert job["status"] == "error" and "object storage" in job["log"]  # a clear error, not a hang
 
         gate.open()
-        assert requests.get(base + "/healthz", timeout=30).status_code == 200
-        again = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())},
+        assert http.get(base + "/healthz", timeout=30).status_code == 200
+        again = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo.read_bytes())},
                               timeout=30)
         assert again.status_code == 201
 
@@ -248,6 +251,7 @@ def test_failing_thumbnail_does_not_fail_the_job(settings, monkeypatch) -> None:
     monkeypatch.setattr(core.pipeline, "render", broken)
     svc = FitroomService(context_for(settings), _Held())
     svc.start()
+    svc = AsCaller(svc, new_caller(svc))
     cloth = svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
     job = svc.generate_3d(cloth["id"], "silhouette", "low")
     run_generate(settings, job["id"])
