@@ -53,3 +53,10 @@ class TooManyRequests(InputError):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = max(1, int(-(-retry_after_s // 1)))  # whole seconds, rounded up, at least 1
+
+
+def error_for_status(status: int, message: str) -> FitroomError:
+    """The error of a recorded status (a job's refusal, told by the face that waited for it)."""
+    kinds = {c.status_code: c for c in (InputError, PayloadTooLarge, UnsupportedMedia, Unauthorized, Forbidden,
+                                         NotFound)}
+    return kinds.get(status, InputError)(message)

@@ -18,10 +18,12 @@ from PIL import Image
 from core.ai.category import guess_category
 from core.ai.reconstructors import Reconstructor
 from core.ai.segment import cut_out
+from core.ai.silhouette import GARMENT_SIZE, QUALITY
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
-from core.mesh.cleanup import clean
+from core.mesh.cleanup import clean, decimate
 from core.mesh.export import draco_compress_glb, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
+from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import render, turntable
 
 StageCallback = Callable[[str], None]
@@ -52,6 +54,7 @@ class GarmentFiles:
     cutout_preview: bytes
     timings: dict[str, float]
     stats: dict
+    log: str | None = None  # what the job's log says of how it was made
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -83,6 +86,23 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())
     files.stats["segmentation"] = cutout.method
+    return files
+
+
+def import_to_garment(data: bytes, filename: str | None, category: str | None, units: str, up: str,
+                      max_bytes: int) -> GarmentFiles:
+    """An uploaded 3D file to a finished garment: its cost counted before it is parsed (see
+    core/mesh/precheck.py), then the garment frame, the category, the units, 40k faces at most."""
+    mesh, fmt = load_mesh(data, filename, max_bytes)
+    item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
+    category = category or guess_category(front_mask(item.mesh))
+    item = scale_and_anchor(item, units or "auto", GARMENT_SIZE[category][0])
+    decimated = decimate(item.mesh, QUALITY["med"]["faces"])
+    if len(decimated.faces) < len(item.mesh.faces):
+        item.notes.append(f"decimated from {len(item.mesh.faces):,} to {len(decimated.faces):,} faces")
+    files = finish_garment(decimated, category)
+    files.stats |= {"format": fmt, "source_faces": len(mesh.faces)}
+    files.log = "; ".join(["imported from " + fmt.upper(), *item.notes])
     return files
 
 

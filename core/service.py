@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -11,28 +12,27 @@ from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, and_, or_, select
 
-from core.ai.category import CATEGORIES, guess_category
+from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS, resolve
-from core.ai.silhouette import GARMENT_SIZE, QUALITY
+from core.ai.silhouette import QUALITY
 from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements
 from core.avatars.presets import load_presets
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
-from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
+from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, error_for_status
 from core.fitting.placement import EASE
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
-from core.mesh.cleanup import decimate
 from core.mesh.export import draco_compress_glb
-from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
+from core.mesh.importer import UNITS, UPS, sniff_mesh_format
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
-from core.pipeline import finish_garment
 from core.quotas import Quotas
-from core.tasks import add_extras, store_garment
+from core.tasks import IMPORT, import_source_key
 from core.uploads import CHUNK, clean_filename, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
+IMPORT_POLL_S = 0.05
 MAX_LIST = 100  # a page of a listing
 
 
@@ -159,37 +159,62 @@ class FitroomService:
 
     def upload_garment_3d(self, stream: BinaryIO, filename: str | None = None, category: str | None = None,
                           units: str = "auto", up: str = "auto", *, caller: Caller) -> dict:
-        """Import a 3D garment (GLB, glTF, OBJ, PLY) as a finished Cloth3D that can be fitted."""
+        """Import a 3D garment (GLB, glTF, OBJ, PLY) as a finished Cloth3D that can be fitted. The file
+        is parsed by a job (a worker process, with a time limit and the client's quotas), while this
+        call waits for it; a refused file leaves nothing behind and keeps its 4xx."""
         user_id = caller.user_id
         category = self._category(category)
+        if (units or "auto") not in ("auto", *UNITS):
+            raise InputError(f"Unknown units {units!r}; choose auto, m, cm or mm.")
+        if (up or "auto") not in UPS:
+            raise InputError(f"Unknown up axis {up!r}; choose one of: {', '.join(UPS)}.")
         limit = int(self.ctx.settings.max_import_mb * 2**20)
         data = self._receive(stream, limit)
+        if not data:
+            raise InputError("The file is empty.")
         self.quotas.check_upload(user_id, caller.client, len(data))
-        mesh, fmt = load_mesh(data, filename, limit)
-        item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
-        category = category or guess_category(front_mask(item.mesh))
-        item = scale_and_anchor(item, units or "auto", GARMENT_SIZE[category][0])
-        decimated = decimate(item.mesh, QUALITY["med"]["faces"])
-        if len(decimated.faces) < len(item.mesh.faces):
-            item.notes.append(f"decimated from {len(item.mesh.faces):,} to {len(decimated.faces):,} faces")
-        files = finish_garment(decimated, category)
-        job = Cloth3D(user_id=user_id, model_requested="import", model_used="import", quality="med",
-                      category=category, status=DONE, stage="done", timings=files.timings,
-                      stats=files.stats | {"format": fmt, "source_faces": len(mesh.faces)},
-                      log="; ".join(["imported from " + fmt.upper(), *item.notes]))
-        keys = store_garment(self.ctx, job.id, files)
+        self.quotas.check_job(user_id, caller.client)
+        fmt = sniff_mesh_format(data, filename)
+        options = {"format": fmt, "filename": clean_filename(filename), "units": units or "auto",
+                   "up": up or "auto"}
+        job = Cloth3D(user_id=user_id, model_requested=IMPORT, model_used=IMPORT, quality="med",
+                      category=category, stage="queued", stats={"import": options})
+        source = import_source_key(job.id, fmt)
+        self.ctx.storage.put_bytes(source, data, "application/octet-stream")
         try:
             with session_scope(self.ctx.engine) as db:
-                for name, key in keys.items():
-                    setattr(job, name, key)
                 db.add(job)
                 db.commit()
         except Exception:
-            for key in filter(None, keys.values()):  # no object without its row
-                self.ctx.storage.delete(key)
+            self.ctx.storage.delete(source)  # no object without its row
             raise
-        add_extras(self.ctx, job.id, files)
-        return self.get_result(job.id, kind=Cloth3D, caller=caller)
+        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=user_id)
+        deadline = time.monotonic() + self.ctx.settings.generate_timeout_s + 30
+        while (row := self._row(Cloth3D, job.id)).status == PROCESSING and time.monotonic() < deadline:
+            time.sleep(IMPORT_POLL_S)
+        if row.status == DONE:
+            return self.present(row)
+        self._forget(row, source)
+        status = (row.stats or {}).get("error_status")
+        message = row.log or "the import did not finish"
+        if status is None or 400 <= status < 500:  # refused, or a file too costly for its time limit
+            raise error_for_status(status or 400, f"The 3D file could not be imported: {message}")
+        raise PipelineError(f"The 3D file could not be imported: {message}")
+
+    def _row(self, table: type[SQLModel], row_id: str) -> SQLModel:
+        with session_scope(self.ctx.engine) as db:
+            return db.get(table, row_id)
+
+    def _forget(self, job: Cloth3D, *keys: str) -> None:
+        """A refused import leaves nothing: its row and every object it may have written."""
+        for key in (*keys, *(getattr(job, f) for f in ("glb_key", "gltf_key", "thumb_key", "cutout_key",
+                                                         "obj_key", "turntable_key"))):
+            if key:
+                self.ctx.storage.delete(key)
+        with session_scope(self.ctx.engine) as db:
+            if (row := db.get(Cloth3D, job.id)) is not None:
+                db.delete(row)
+                db.commit()
 
     def _category(self, category: str | None) -> str | None:
         category = None if category in (None, "", "auto") else category

@@ -28,7 +28,7 @@ from core.fitting.fit import FitLayer
 from core.mesh.export import draco_compress_glb, mesh_to_glb
 from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
-from core.pipeline import GarmentFiles, dress, garment_extras, photo_to_garment, png_bytes
+from core.pipeline import GarmentFiles, dress, garment_extras, import_to_garment, photo_to_garment, png_bytes
 
 log = logging.getLogger("fitroom.jobs")
 
@@ -51,12 +51,22 @@ def _fail(ctx: Context, table: type[SQLModel], job_id: str, exc: BaseException) 
     update_job(ctx, table, job_id, status=ERROR, log=message)
 
 
+IMPORT = "import"  # the model_requested of a 3D garment imported from a file
+
+
+def import_source_key(job_id: str, fmt: str) -> str:
+    return f"clothes3d/{job_id}/source.{fmt}"
+
+
 def run_generate(settings: Settings, job_id: str) -> None:
     ctx = context_for(settings)
     try:
         with session_scope(ctx.engine) as s:
             job = s.get(Cloth3D, job_id)
             cloth = s.get(Cloth, job.cloth_id)
+        if job.model_requested == IMPORT:
+            run_import(ctx, job)
+            return
         reconstructor, note = resolve(job.model_requested, settings)
         update_job(ctx, Cloth3D, job_id, model_used=reconstructor.name, log=note)
         with Image.open(ctx.storage.local_path(cloth.image_key)) as im:
@@ -70,6 +80,27 @@ def run_generate(settings: Settings, job_id: str) -> None:
         _fail(ctx, Cloth3D, job_id, exc)
         return
     add_extras(ctx, job_id, files)
+
+
+def run_import(ctx: Context, job: Cloth3D) -> None:
+    """A 3D file a client uploaded, parsed here, in a job (time-limited, in a worker process), never in
+    the request. A refusal keeps its HTTP status in the job's stats for the face that waits on it."""
+    options = job.stats["import"]
+    try:
+        update_job(ctx, Cloth3D, job.id, stage="reconstruction")
+        data = ctx.storage.get_bytes(import_source_key(job.id, options["format"]))
+        files = import_to_garment(data, options["filename"], job.category, options["units"], options["up"],
+                                  int(ctx.settings.max_import_mb * 2**20))
+        if not update_job(ctx, Cloth3D, job.id, status=DONE, stage="done", category=files.category,
+                          timings=files.timings, stats=files.stats | {"import": options}, log=files.log,
+                          **store_garment(ctx, job.id, files)):
+            return
+    except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
+        status = exc.status_code if isinstance(exc, FitroomError) else 500
+        update_job(ctx, Cloth3D, job.id, stats={"import": options, "error_status": status})
+        _fail(ctx, Cloth3D, job.id, exc)
+        return
+    add_extras(ctx, job.id, files)
 
 
 def store_garment(ctx: Context, job_id: str, files: GarmentFiles) -> dict[str, str | None]:

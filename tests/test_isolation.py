@@ -86,8 +86,9 @@ def test_users_see_only_their_own_rows(service, garment_glb) -> None:
 @pytest.mark.both_dbs
 def test_custom_avatars_are_their_owners(service, monkeypatch) -> None:
     """A body's measurements are personal: nobody else lists, reads or dresses another's avatar."""
-    monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the row is enough here
     alice, bob = new_caller(service), new_caller(service)
+    garment = service.upload_garment_3d(io.BytesIO(exported(garment_mesh("top"), "glb")), "g.glb", caller=bob)
+    monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the avatars' rows are enough here
     made = service.create_avatar(168, 90, 72, 98, "female", caller=alice)
     assert service.get_result(made["id"], caller=alice)["id"] == made["id"]
     with pytest.raises(NotFound):
@@ -105,7 +106,6 @@ def test_custom_avatars_are_their_owners(service, monkeypatch) -> None:
     assert made["id"] in {a["id"] for a in service.list_presets(alice)}
     assert made["id"] not in {a["id"] for a in service.list_presets(bob)}
     assert not any(a["is_custom"] for a in service.list_presets(None))  # without a caller: presets only
-    garment = service.upload_garment_3d(io.BytesIO(exported(garment_mesh("top"), "glb")), "g.glb", caller=bob)
     with pytest.raises(NotFound, match="No avatar"):
         service.fit(garment["id"], made["id"], caller=bob)
 
