@@ -23,7 +23,8 @@ MAX_DEPTH = 64  # glTF node nesting
 # Imported garments are decimated to 40k faces and photo garments carry 1024 px textures: the stored
 # GLB, the Draco GLB and the thumbnail gain nothing from more than 2048 px.
 TEXTURE_SIDE = 2048
-MAX_TEXTURE_PIXELS = 8192 * 8192  # refused above: even its decode would cost 256 MB
+BOUND_SIDE = 8192
+MAX_TEXTURE_PIXELS = BOUND_SIDE**2  # refused above: even its decode would cost 256 MB
 MAX_TEXTURE_TOTAL = 8 * TEXTURE_SIDE**2  # all textures together, after downscaling
 _TRIANGLES, _STRIP, _FAN = 4, 5, 6
 _SPACE = np.zeros(256, bool)
@@ -65,13 +66,13 @@ def precheck(data: bytes, fmt: str) -> bytes:
     if fmt == "gltf":
         return js
     js += b" " * (-len(js) % 4)
-    return struct.pack("<4sII", b"glTF", 2, 20 + len(js) + len(rest)) + struct.pack("<I4s", len(js), b"JSON") \
-        + js + rest
+    return b"".join([struct.pack("<4sII", b"glTF", 2, 20 + len(js) + len(rest)),
+                     struct.pack("<I4s", len(js), b"JSON"), js, rest])
 
 
 # --- glTF -------------------------------------------------------------------------------------------
 
-def _gltf_json(data: bytes, fmt: str) -> tuple[dict, bytes]:
+def _gltf_json(data: bytes, fmt: str) -> tuple[dict, memoryview | bytes]:
     """The JSON document, and for a GLB the chunks after it (the BIN chunk), kept byte for byte.
     Read by hand: the container is two length-prefixed chunks, and the JSON as a plain dict keeps
     every key and extension as written when the document is written back."""
@@ -79,7 +80,7 @@ def _gltf_json(data: bytes, fmt: str) -> tuple[dict, bytes]:
         doc, rest = json.loads(data), b""
     else:
         (length,) = struct.unpack("<I", data[12:16])
-        doc, rest = json.loads(data[20:20 + length]), data[20 + length:]
+        doc, rest = json.loads(data[20:20 + length]), memoryview(data)[20 + length:]  # a view: no copy
     if not isinstance(doc, dict):
         raise TypeError("the JSON is not an object")
     return doc, rest
@@ -186,7 +187,8 @@ def _data_uri(uri: object) -> bytes | None:
     return base64.b64decode(uri[at + 7:]) if at >= 0 else None
 
 
-def _image_bytes(doc: dict, rest: bytes, image: dict, buffers: dict[int, bytes | None]) -> bytes | None:
+def _image_bytes(doc: dict, rest: memoryview | bytes, image: dict,
+                 buffers: dict[int, memoryview | bytes | None]) -> memoryview | bytes | None:
     if "bufferView" in image:
         view = _item(doc.get("bufferViews", []), image["bufferView"])
         index = view.get("buffer", 0)
@@ -205,7 +207,7 @@ def _image_bytes(doc: dict, rest: bytes, image: dict, buffers: dict[int, bytes |
     return _data_uri(image["uri"]) if "uri" in image else None
 
 
-def _open_texture(blob: bytes, index: int) -> Image.Image | None:
+def _open_texture(blob: memoryview | bytes, index: int) -> Image.Image | None:
     """The image with its header read and its pixels not decoded (Pillow decodes on load()); None
     when it is not a PNG, JPEG or WebP with a readable header (trimesh would show nothing of it)."""
     try:
@@ -214,22 +216,25 @@ def _open_texture(blob: bytes, index: int) -> Image.Image | None:
             image = Image.open(io.BytesIO(blob), formats=["PNG", "JPEG", "WEBP"])
     except Image.DecompressionBombError:
         raise InputError(f"Texture {index} of the file is over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels; "
-                         f"at most {MAX_TEXTURE_PIXELS / 1e6:.0f} (8192×8192) are accepted.") from None
+                         f"at most {MAX_TEXTURE_PIXELS / 1e6:.0f} ({BOUND_SIDE}×{BOUND_SIDE}) are accepted.") from None
     except (OSError, SyntaxError, ValueError):  # UnidentifiedImageError is an OSError
         return None
     w, h = image.size
     if w * h > MAX_TEXTURE_PIXELS:
         raise InputError(f"Texture {index} of the file is {w}×{h} pixels; at most "
-                         f"{MAX_TEXTURE_PIXELS / 1e6:.0f} megapixels (8192×8192) are accepted.")
+                         f"{MAX_TEXTURE_PIXELS / 1e6:.0f} megapixels ({BOUND_SIDE}×{BOUND_SIDE}) are accepted.")
     return image
 
 
-def _downscaled(image: Image.Image, index: int) -> dict:
-    """The image at most TEXTURE_SIDE a side, as a glTF image entry (data URI). A JPEG is decoded at
-    1/2 to 1/8 of its size (draft), so even its decode is cheap; UVs are relative, so they hold."""
+def _downscaled(image: Image.Image, index: int) -> tuple[dict, tuple[int, int]]:
+    """The image at most TEXTURE_SIDE a side, as a glTF image entry (data URI), and its size. A JPEG
+    is decoded at 1/2 to 1/8 of its size (draft), so even its decode is cheap; UVs are relative, so
+    they hold."""
+    w, h = image.size
+    size = (max(1, round(w * TEXTURE_SIDE / max(w, h))), max(1, round(h * TEXTURE_SIDE / max(w, h))))
     try:
-        image.draft(None, (TEXTURE_SIDE, TEXTURE_SIDE))  # a no-op for PNG and WebP
-        image.thumbnail((TEXTURE_SIDE, TEXTURE_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        image.draft(None, size)  # a no-op for PNG and WebP
+        image = _shrink(image, size)
         alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         image = image.convert("RGBA" if alpha else "RGB")
         buf = io.BytesIO()
@@ -237,10 +242,27 @@ def _downscaled(image: Image.Image, index: int) -> dict:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InputError(f"Texture {index} of the file could not be decoded.") from None
     mime = "image/png" if alpha else "image/jpeg"
-    return {"uri": f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode()}", "mimeType": mime}
+    return {"uri": f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode()}", "mimeType": mime}, size
 
 
-def _downscale_textures(doc: dict, rest: bytes) -> bool:
+def _shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Box-reduced by an integer factor, a strip of rows at a time, then Lanczos to the size. Pillow
+    reduces and resizes RGBA and LA through a premultiplied copy of the whole image, which would
+    double the decode's memory: here that copy is of one strip, then of the reduced image."""
+    if image.mode in ("1", "P"):  # Pillow resizes these by nearest neighbour anyway
+        return image.resize(size, Image.Resampling.NEAREST)
+    w, h = image.size
+    factor = max(w, h) // max(size)
+    if factor > 1:
+        rows = factor * max(1, 256 // factor)
+        reduced = Image.new(image.mode, (-(-w // factor), -(-h // factor)))
+        for y in range(0, h, rows):
+            reduced.paste(image.crop((0, y, w, min(y + rows, h))).reduce(factor), (0, y // factor))
+        image = reduced
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _downscale_textures(doc: dict, rest: memoryview | bytes) -> bool:
     """Texture sizes read from the image headers: over MAX_TEXTURE_PIXELS refused, over TEXTURE_SIDE
     replaced in `doc` by a downscaled copy, unreadable ones dropped. True if `doc` changed."""
     images = doc.get("images", [])
@@ -258,9 +280,11 @@ def _downscale_textures(doc: dict, rest: bytes) -> bool:
         if image is None:
             images[index], changed = kept, True
             continue
-        if max(image.size) > TEXTURE_SIDE:
-            images[index], changed = kept | _downscaled(image, index), True
-        total += image.size[0] * image.size[1]
+        w, h = image.size
+        if max(w, h) > TEXTURE_SIDE:
+            entry, (w, h) = _downscaled(image, index)
+            images[index], changed = kept | entry, True
+        total += w * h
     if total > MAX_TEXTURE_TOTAL:
         raise InputError(f"The file's textures hold {total / 1e6:.0f} megapixels (each at most {TEXTURE_SIDE} px "
                          f"a side); at most {MAX_TEXTURE_TOTAL / 1e6:.0f} are accepted.")
