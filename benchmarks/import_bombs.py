@@ -74,13 +74,16 @@ def _glb(doc: dict, binary: bytes) -> bytes:
     return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
 
 
-def texture_bomb(side: int) -> bytes:
-    """A textured quad whose PNG texture is side × side pixels of one colour (it packs to ~100 KB)."""
+def texture_bomb(side: int, mode: str = "RGB", fmt: str = "PNG") -> bytes:
+    """A textured quad whose texture is side × side pixels of one colour (a PNG packs to ~100 KB)."""
+    buf = io.BytesIO()
+    Image.new(mode, (side, side), (180, 40, 40, 128)[:len(mode)]).save(buf, format=fmt)
+    buf.seek(0)
     uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
     quad = trimesh.Trimesh([[0, 0, 0], [0.5, 0, 0], [0.5, 0.7, 0], [0, 0.7, 0]], [[0, 1, 2], [0, 2, 3]],
                            process=False)
     quad.visual = trimesh.visual.TextureVisuals(uv=uv, material=trimesh.visual.material.PBRMaterial(
-        baseColorTexture=Image.new("RGB", (side, side), (180, 40, 40))))
+        baseColorTexture=Image.open(buf)))  # trimesh writes it in its own format
     return quad.export(file_type="glb")
 
 
@@ -143,6 +146,8 @@ CASES = {
     "garment.glb (reference)": normal_garment,
     "texture-6000.glb": lambda: texture_bomb(6000),
     "texture-9000.glb": lambda: texture_bomb(9000),
+    "texture-8192-rgba.glb (at the bound)": lambda: texture_bomb(8192, "RGBA"),
+    "texture-8192-jpeg.glb (at the bound)": lambda: texture_bomb(8192, fmt="JPEG"),
     "instanced-100.glb": instancing_bomb,
     "polygons-5000.obj": polygon_obj,
     "polygons-5000.ply (binary)": polygon_ply,

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.slow
                     "20k faces (", "faces) on average-man-175: median"]),
     ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",
                     "other surface method on the same planes"]),
+    ("import_bombs.py", ["garment.glb (reference)", "texture-6000.glb", "instanced-100.glb", "polygons-5000.obj",
+                         "accepted: ", "refused: ", "peak_mb: the import's peak RSS"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
     extra = ["--no-custom"] if script == "fitting.py" else []
