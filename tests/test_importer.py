@@ -269,6 +269,14 @@ def test_large_texture_downscaled_before_trimesh(fmt, image) -> None:
     assert np.allclose(np.asarray(got.convert("RGB"))[10, 10], [200, 30, 30], atol=3)
 
 
+@pytest.mark.parametrize("fmt", ["glb", "gltf"])
+def test_large_webp_texture_downscaled(fmt) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (5000, 300), (20, 90, 200)).save(buf, format="WEBP")
+    mesh, _ = load_mesh(with_image(buf.getvalue(), fmt), f"t.{fmt}", LIMIT)
+    assert mesh.visual.material.baseColorTexture.size == (TEXTURE_SIDE, round(300 * TEXTURE_SIDE / 5000))
+
+
 def test_small_texture_kept_as_it_is() -> None:
     data = textured_file(encoded(Image.new("RGB", (600, 400), (10, 200, 30)), "PNG"), "glb")
     assert precheck(data, "glb") is data
