@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
     ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",
                     "other surface method on the same planes"]),
     ("fairness.py", ["queue: fair (owner = user id)", "B alone (median)", "B after A's 4 jobs", "difference"]),
+    ("import_bombs.py", ["garment.glb (reference)", "texture-6000.glb", "instanced-100.glb", "polygons-5000.obj",
+                         "accepted: ", "refused: ", "peak_mb: the import's peak RSS"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
     extra = {"fitting.py": ["--no-custom"], "fairness.py": ["--backlog", "4", "--repeat", "1"]}.get(script, [])

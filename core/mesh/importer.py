@@ -4,9 +4,7 @@ normalised into the garment frame (metres, +Y up, facing +Z, origin at the top c
 from __future__ import annotations
 
 import io
-import json
 import re
-import struct
 from dataclasses import dataclass, field
 
 import cv2
@@ -17,9 +15,9 @@ from scipy import ndimage
 
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
 from core.mesh.frames import frame_rotation
+from core.mesh.precheck import MAX_FACES, precheck
 from core.uploads import storable_image
 
-MAX_FACES = 1_000_000
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 UPS = ("auto", "+y", "+z", "-y", "-z", "+x", "-x")
 PLAUSIBLE_M = (0.25, 2.5)  # a garment's largest extent, in metres
@@ -49,29 +47,6 @@ def sniff_mesh_format(data: bytes, filename: str | None) -> str:
     raise UnsupportedMedia(f"This is not a GLB, glTF, OBJ or PLY file{f' ({name[-40:]})' if name else ''}.")
 
 
-def _declared_faces(data: bytes, fmt: str) -> int | None:
-    """The face count a file declares in its header, read before parsing the body."""
-    if fmt == "ply":
-        header = data[:4096].split(b"end_header")[0].decode("ascii", errors="replace")
-        found = re.search(r"element\s+face\s+(\d+)", header)
-        return int(found.group(1)) if found else None
-    if fmt in ("glb", "gltf"):
-        try:
-            if fmt == "glb":
-                (length,) = struct.unpack("<I", data[12:16])
-                doc = json.loads(data[20:20 + length])
-            else:
-                doc = json.loads(data)
-            counts = [doc["accessors"][p["indices"]]["count"] // 3 for m in doc.get("meshes", [])
-                      for p in m.get("primitives", []) if "indices" in p]
-            return sum(counts)
-        except (ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
-            raise InputError(f"The {fmt.upper()} file is malformed ({type(exc).__name__}).") from None
-    if fmt == "obj":
-        return data.count(b"\nf ")
-    return None
-
-
 def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimesh.Trimesh, str]:
     """Parse and check a 3D file: a real triangle mesh, finite, within limits. Returns it and its format."""
     if not data:
@@ -79,9 +54,7 @@ def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimes
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"The file is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:g} MB.")
     fmt = sniff_mesh_format(data, filename)
-    declared = _declared_faces(data, fmt)
-    if declared is not None and declared > MAX_FACES:
-        raise InputError(f"The mesh has {declared:,} faces; at most {MAX_FACES:,} are accepted.")
+    data = precheck(data, fmt)  # the cost counted (and large textures downscaled) before trimesh pays it
     try:
         loaded = trimesh.load(io.BytesIO(data), file_type=fmt, process=False, force="scene")
         # transforms applied: a hostile node matrix fails here, not at parse time
