@@ -3,9 +3,10 @@ garment (photo → 3D, silhouette, low: a real job of about 0.3 s) is timed alon
 garment jobs queued just before it, on the real service, database and worker processes (2 by default).
 
 Usage: python benchmarks/fairness.py [--backlog N] [--workers N] [--fifo]
-Each job goes to the runner with its user as owner, as the service is to submit them (the fair
-queue); --fifo submits them without an owner, as service.py does until it passes one: one FIFO queue.
-Prints figures; asserts nothing.
+The service submits each job with its user as owner (the fair queue); --fifo drops the owner, as
+the service did before: one FIFO queue. A's jobs-in-flight quota is lifted to the backlog, so that
+the queue is what is measured (with the default quota A's 4th job is refused). Prints figures;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import io
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from common import table
@@ -23,7 +23,9 @@ from common import table
 from core.config import Settings
 from core.context import context_for
 from core.db import session_scope
+from core.identity import Caller
 from core.jobs import JobRunner
+from core.models import PROCESSING, Cloth3D
 from core.samples import draw_garment
 from core.service import FitroomService
 
@@ -35,16 +37,10 @@ def photo() -> io.BytesIO:
     return buf
 
 
-def with_owners(service: FitroomService) -> None:
-    """Submit each job with its row's user as owner: what the service will pass."""
+def without_owners(service: FitroomService) -> None:
+    """Submit each job without its owner: one FIFO queue, as before the fair queue."""
     submit = service.runner.submit
-
-    def owned(table_, job_id: str, timeout_s: float) -> None:
-        with session_scope(service.ctx.engine) as s:
-            owner = s.get(table_, job_id).user_id
-        submit(table_, job_id, timeout_s, owner=owner)
-
-    service.runner.submit = owned  # type: ignore[method-assign]
+    service.runner.submit = lambda table_, job_id, timeout_s, owner=None: submit(table_, job_id, timeout_s)
 
 
 def wait_done(service: FitroomService, job_ids: list[str]) -> dict[str, float]:
@@ -52,7 +48,9 @@ def wait_done(service: FitroomService, job_ids: list[str]) -> dict[str, float]:
     ended: dict[str, float] = {}
     while len(ended) < len(job_ids):
         for job_id in job_ids:
-            if job_id not in ended and service.get_result(job_id)["status"] != "processing":
+            with session_scope(service.ctx.engine) as db:  # any user's job: read its row
+                running = db.get(Cloth3D, job_id).status == PROCESSING
+            if job_id not in ended and not running:
                 ended[job_id] = time.perf_counter()
         time.sleep(0.01)
     return ended
@@ -66,16 +64,17 @@ def main() -> None:
     ap.add_argument("--fifo", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", job_workers=args.workers, log_level="WARNING")
+        settings = Settings(data_dir=Path(tmp) / "data", job_workers=args.workers, log_level="WARNING",
+                            quota_jobs_in_flight=args.backlog + 4, quota_address_jobs_in_flight=args.backlog + 8)
         service = FitroomService(context_for(settings), JobRunner(settings))
         service.start()
-        if not args.fifo:
-            with_owners(service)
-        a, b = str(uuid.uuid4()), str(uuid.uuid4())
-        cloth = {u: service.upload_image(photo(), "tee.jpg", user_id=u)["id"] for u in (a, b)}
+        if args.fifo:
+            without_owners(service)
+        a, b = (Caller(service.identity.issue()[0], "127.0.0.1") for _ in range(2))
+        cloth = {u: service.upload_image(photo(), "tee.jpg", caller=u)["id"] for u in (a, b)}
 
-        def garment(user: str) -> str:
-            return service.generate_3d(cloth[user], "silhouette", "low", user_id=user)["id"]
+        def garment(user: Caller) -> str:
+            return service.generate_3d(cloth[user], "silhouette", "low", caller=user)["id"]
 
         wait_done(service, [garment(a) for _ in range(args.workers)])  # warm every worker
         alone = []
