@@ -21,9 +21,11 @@ pytestmark = pytest.mark.slow
     ("fairness.py", ["queue: fair (owner = user id)", "B alone (median)", "B after A's 4 jobs", "difference"]),
     ("import_bombs.py", ["garment.glb (reference)", "texture-6000.glb", "instanced-100.glb", "polygons-5000.obj",
                          "accepted: ", "refused: ", "peak_mb: the import's peak RSS"]),
+    ("attacks.py", ["FileData paths", "refused×4", "slowloris", "429×", "rss_above_idle_mb", "added by A's backlog"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
-    extra = {"fitting.py": ["--no-custom"], "fairness.py": ["--backlog", "4", "--repeat", "1"]}.get(script, [])
+    extra = {"fitting.py": ["--no-custom"], "fairness.py": ["--backlog", "4", "--repeat", "1"],
+             "attacks.py": ["--quick"]}.get(script, [])
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *extra], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr
