@@ -6,7 +6,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import uvicorn
 
-from core.config import bind_address, get_settings
+from core.config import bind_address, get_settings, trusted_proxies
 from core.logs import configure_logging
 from demo.server import create_app
 from demo.timeouts import header_timeout_protocol
@@ -20,7 +20,8 @@ def main() -> None:
     # h11 (what uvicorn picks without httptools), with a time limit on request heads added.
     protocol = header_timeout_protocol(settings.header_timeout_s, settings.keep_alive_s)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, http=protocol,
-                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=5)
+                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=5,
+                forwarded_allow_ips=trusted_proxies(dict(os.environ)))
 
 
 if __name__ == "__main__":

@@ -125,3 +125,9 @@ def bind_address(settings: Settings, environ: dict[str, str]) -> tuple[str, int]
     if "SPACE_ID" in environ and "HOST" not in environ:
         return "0.0.0.0", int(environ.get("PORT", 7860))
     return settings.host, settings.port
+
+
+def trusted_proxies(environ: dict[str, str]) -> str:
+    """Whose X-Forwarded-For names the client (per-address limits count it): FORWARDED_ALLOW_IPS, else
+    on a Hugging Face Space every peer (the Space is reached only through its proxy), else loopback."""
+    return environ.get("FORWARDED_ALLOW_IPS") or ("*" if "SPACE_ID" in environ else "127.0.0.1")

@@ -33,3 +33,13 @@ def test_bad_values_refused(monkeypatch, var, value) -> None:
     monkeypatch.setenv(var, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_trusted_proxies() -> None:
+    """Per-address limits count X-Forwarded-For only from trusted proxies: loopback by default, any
+    peer on a Space (reached only through its proxy), or what the operator names."""
+    from core.config import trusted_proxies
+
+    assert trusted_proxies({}) == "127.0.0.1"
+    assert trusted_proxies({"SPACE_ID": "me/fitroom"}) == "*"
+    assert trusted_proxies({"SPACE_ID": "me/fitroom", "FORWARDED_ALLOW_IPS": "10.0.0.1"}) == "10.0.0.1"
