@@ -131,6 +131,7 @@ def test_list_refuses_bad_arguments(service, limit, after, error) -> None:
         service.list_garments(new_caller(service), limit, after)
 
 
+@pytest.mark.both_dbs
 def test_tokens_are_the_servers(service) -> None:
     """A token names a user the server made; anything else — forged, altered, expired, unknown — is
     a 401, and a claimed user_id that is not the caller's is a 403."""
@@ -278,6 +279,7 @@ def test_cors_opens_to_configured_origins(tmp_path) -> None:
         assert "access-control-allow-origin" not in client.get("/healthz", headers={"origin": "https://evil.example"}).headers
 
 
+@pytest.mark.both_dbs
 def test_the_pages_token_is_sealed(service) -> None:
     """What the page keeps in the browser is the token encrypted by the server: unreadable, not a
     Bearer credential, and nothing else unseals."""
