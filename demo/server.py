@@ -100,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
                        allow_headers=["content-type", "x-request-id", "authorization"], expose_headers=["x-request-id"])
     app.include_router(build_router(service))
     blocks = build_ui(service)
-    blocks.queue(default_concurrency_limit=8)
+    blocks.queue(default_concurrency_limit=8, max_size=256)  # a flood of queued events is refused, not held
     # allowed_paths lets Gradio copy the stored objects that the page shows into its hashed cache
     # (GradioFileGuard refuses them by path); its uploads are limited to our largest limit.
     app = gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,

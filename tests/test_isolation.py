@@ -291,3 +291,18 @@ def test_the_pages_token_is_sealed(service) -> None:
         service.caller(sealed)
     for bad in (token, sealed[:-4] + "AAAA", "", None, 42, ["x"], "x" * 5000):
         assert service.identity.unseal(bad) is None
+
+
+@pytest.mark.both_dbs
+def test_a_spaces_login_is_one_user(service) -> None:
+    """A Hugging Face visitor signed in to the Space is the same user on every visit, and not a user
+    an API key or another login names."""
+    first, again = service.identity.for_login("alice"), service.identity.for_login("alice")
+    assert first.user_id == again.user_id != service.identity.for_login("bob").user_id
+    from core.db import session_scope
+    from core.models import User
+    with session_scope(service.ctx.engine) as s:
+        row = s.get(User, first.user_id)
+    assert (row.kind, row.name) == ("hf", "alice")
+    token = service.identity.token_for(first.user_id)  # what the page keeps for that visitor
+    assert service.caller(token).user_id == first.user_id
