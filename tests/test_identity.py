@@ -366,3 +366,21 @@ def test_secret_key_signs_the_tokens(tmp_path: Path) -> None:
         for proc in procs:
             proc.terminate()
             proc.wait(30)
+
+
+def test_tokens_expire(tmp_path: Path) -> None:
+    """TOKEN_MAX_AGE_DAYS: a token past its age is refused, and a new one from POST /auth/token works."""
+    max_age_s = 6.0
+    proc, base = _app(tmp_path, "short", {"TOKEN_MAX_AGE_DAYS": str(max_age_s / 86400)})
+    try:
+        user = User(base)
+        assert user.get("/clothes3d").status_code == 200
+        time.sleep(max_age_s + 2)
+        r = user.get("/clothes3d")
+        assert r.status_code == 401 and "expired" in r.json()["detail"], r.text
+        with pytest.raises(Exception, match="not valid"):
+            user.client().predict(ZERO, api_name="/get_result")
+        assert User(base).get("/clothes3d").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(30)
