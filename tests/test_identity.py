@@ -96,6 +96,10 @@ def a_and_b(live_app: str) -> Iterator[tuple[User, User, dict[str, str]]]:
 def test_every_protected_operation_answers_401_without_a_credential(live_app: str) -> None:
     protected = [(m, p) for m, p in operations(live_app) if (m, p) not in PUBLIC and not p.startswith("/files")]
     assert {("get", "/clothes3d"), ("post", "/fit"), ("get", "/fittings"), ("post", "/avatars")} <= set(protected)
+    spec = requests.get(live_app + "/openapi.json", timeout=10).json()
+    for method, path in protected:  # each says so in the schema: a security requirement and its 401
+        operation = spec["paths"][path][method]
+        assert operation.get("security") and "401" in operation["responses"], (method, path)
     for method, path in protected:
         for body in ({}, None):  # with an empty JSON body and with none at all: who comes before what
             r = requests.request(method, live_app + concrete(path), json=body, timeout=30)
