@@ -126,12 +126,20 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page.locator("#recent-garments img").nth(1).click()  # the T-shirt, made first
         _garment_done(page, "reopened")
         page.screenshot(path=str(SHOTS / "4-history-reopened.png"), full_page=True)
+        token = page.evaluate("localStorage.getItem('fitroom-token')")
+        assert token, "the page keeps its server-issued token in localStorage"
         # On a phone the steps stack; nothing runs off the side.
         phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         phone.goto(live_app + "/", wait_until="domcontentloaded")
         expect(phone.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
         phone.wait_for_timeout(1500)
         overflow = phone.evaluate("document.documentElement.scrollWidth")
+        # The phone is another visitor (its own browser storage): its own token, none of the first one's rows.
+        expect(phone.locator("#avatars")).to_contain_text("185 cm · male", timeout=60_000)
+        expect(phone.locator("#avatars")).not_to_contain_text("custom")
+        assert phone.evaluate("localStorage.getItem('fitroom-token')") not in (None, token)
+        expect(phone.locator("#recent-garments img")).to_have_count(0)
+        expect(phone.locator("#recent-fits img")).to_have_count(0)
         phone.screenshot(path=str(SHOTS / "5-phone.png"), full_page=True)
         browser.close()
     assert canvas_coverage(garment_shot) > 0.03, "the 3D garment does not show in the viewer"

@@ -23,7 +23,7 @@ import requests
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.conftest import photo_bytes
+from tests.conftest import auth_headers, photo_bytes
 from tests.test_importer import exported, garment, glb_bad_indices, glb_with, ply_header_only
 from tests.test_uploads import png_bomb
 
@@ -124,8 +124,21 @@ def _health(base: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(live_app: str) -> Client:
-    return Client(live_app, verbose=False)
+def headers(live_app: str) -> dict[str, str]:
+    """One user's credential for the module: REST and Gradio calls alike."""
+    return auth_headers(live_app)
+
+
+@pytest.fixture(scope="module")
+def rest(headers: dict[str, str]) -> requests.Session:
+    session = requests.Session()
+    session.headers.update(headers)
+    return session
+
+
+@pytest.fixture(scope="module")
+def client(live_app: str, headers: dict[str, str]) -> Client:
+    return Client(live_app, verbose=False, headers=headers)
 
 
 def _as_file(tmp_path: Path, name: str, data: bytes) -> str:
@@ -136,10 +149,11 @@ def _as_file(tmp_path: Path, name: str, data: bytes) -> str:
 
 # -- images ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", list(REFUSED_IMAGES))
-def test_refused_images(live_app: str, live_app_dir: Path, client: Client, tmp_path: Path, case: str) -> None:
+def test_refused_images(live_app: str, live_app_dir: Path, rest: requests.Session, client: Client, tmp_path: Path,
+                        case: str) -> None:
     name, data, status, words = REFUSED_IMAGES[case]
     before = check_consistent(live_app_dir)
-    r = requests.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
+    r = rest.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
     assert r.status_code == status, r.text
     assert words in r.json()["detail"]
     with pytest.raises(Exception, match=words):
@@ -149,13 +163,14 @@ def test_refused_images(live_app: str, live_app_dir: Path, client: Client, tmp_p
 
 
 @pytest.mark.parametrize("case", list(ACCEPTED_IMAGES))
-def test_accepted_images_are_cleaned(live_app: str, live_app_dir: Path, client: Client, tmp_path: Path,
-                                     case: str) -> None:
+def test_accepted_images_are_cleaned(live_app: str, live_app_dir: Path, rest: requests.Session, client: Client,
+                                     tmp_path: Path, case: str) -> None:
     name, data, payload = ACCEPTED_IMAGES[case]
     before = check_consistent(live_app_dir)
-    r = requests.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
+    r = rest.post(live_app + "/clothes/upload-image", files={"file": (name, data)}, timeout=60)
     assert r.status_code == 201, r.text
     via_gradio = client.predict(handle_file(_as_file(tmp_path, name, data)), api_name="/upload_image")
+    assert via_gradio["user_id"] == r.json()["user_id"]  # one token, one user, on both faces
     for cloth in (r.json(), via_gradio):
         assert cloth["status"] == "uploaded" and (cloth["width"], cloth["height"]) == (768, 1024)
         assert urlparse(cloth["image_url"]).path == f"/files/clothes/{cloth['id']}/photo.jpg"  # only a label
@@ -171,10 +186,11 @@ def test_accepted_images_are_cleaned(live_app: str, live_app_dir: Path, client: 
 
 # -- 3D import ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", list(REFUSED_MESHES))
-def test_refused_meshes(live_app: str, live_app_dir: Path, client: Client, tmp_path: Path, case: str) -> None:
+def test_refused_meshes(live_app: str, live_app_dir: Path, rest: requests.Session, client: Client, tmp_path: Path,
+                        case: str) -> None:
     name, data, words = REFUSED_MESHES[case]
     before = check_consistent(live_app_dir)
-    r = requests.post(live_app + "/clothes3d/import", files={"file": (name, data)}, timeout=60)
+    r = rest.post(live_app + "/clothes3d/import", files={"file": (name, data)}, timeout=60)
     assert r.status_code in (400, 415), r.text
     assert words in r.json()["detail"]
     with pytest.raises(Exception, match=words):
@@ -183,13 +199,14 @@ def test_refused_meshes(live_app: str, live_app_dir: Path, client: Client, tmp_p
     _health(live_app)
 
 
-def test_oversized_mesh_refused_before_it_is_read(live_app: str, live_app_dir: Path) -> None:
+def test_oversized_mesh_refused_before_it_is_read(live_app: str, live_app_dir: Path, rest: requests.Session) -> None:
     """A 10⁷-face OBJ is ~200 MB: refused on its declared length, and on its count when streamed."""
     before = check_consistent(live_app_dir)
     conn = http.client.HTTPConnection(urlparse(live_app).netloc, timeout=30)
     conn.putrequest("POST", "/clothes3d/import")
     conn.putheader("content-type", "multipart/form-data; boundary=x")
     conn.putheader("content-length", str(200 * 2**20))
+    conn.putheader("authorization", rest.headers["Authorization"])
     conn.endheaders()  # the headers only: the answer comes before any of the body is sent
     r = conn.getresponse()
     assert r.status == 413 and "50 MB limit" in json.loads(r.read())["detail"]
@@ -200,7 +217,7 @@ def test_oversized_mesh_refused_before_it_is_read(live_app: str, live_app_dir: P
         for _ in range(200):
             yield b"f 1 2 3\n" * 2**17  # 1 MB
     try:
-        r = requests.post(live_app + "/clothes3d/import", data=chunks(), timeout=60,
+        r = rest.post(live_app + "/clothes3d/import", data=chunks(), timeout=60,
                           headers={"content-type": "multipart/form-data; boundary=x"})
         assert r.status_code == 413 and "50 MB limit" in r.json()["detail"]
     except requests.ConnectionError:
@@ -213,14 +230,17 @@ def test_oversized_mesh_refused_before_it_is_read(live_app: str, live_app_dir: P
 ZERO = "00000000-0000-4000-8000-000000000000"
 BAD_REST = [
     ("post", "/clothes/" + "9" * 5000 + "/generate-3d", {}, 400, "not a valid id"),
-    ("post", f"/clothes/{ZERO}/generate-3d", {"user_id": "1 OR 1=1"}, 400, "not a valid id"),
+    ("post", f"/clothes/{ZERO}/generate-3d", {"user_id": "1 OR 1=1"}, 403, "names another user"),
     ("post", f"/clothes/{ZERO}/generate-3d", {"quality": -1}, 422, ""),
     ("get", "/clothes3d/%00", None, 400, "not a valid id"),
-    ("get", f"/clothes3d/{ZERO}?user_id=../../x", None, 400, "not a valid id"),
-    ("get", "/clothes3d?user_id=nobody", None, 400, "not a valid id"),
-    ("get", f"/clothes3d?user_id={ZERO}&limit=-5", None, 422, ""),
-    ("get", f"/fittings?user_id={ZERO}&limit=1000000000000000000000", None, 422, ""),
-    ("get", "/fittings", None, 422, ""),
+    ("get", f"/clothes3d/{ZERO}?user_id=../../x", None, 403, "names another user"),
+    ("get", "/clothes3d?user_id=nobody", None, 403, "names another user"),
+    ("get", f"/clothes3d?user_id={ZERO}", None, 403, "names another user"),
+    ("get", "/clothes3d?limit=-5", None, 422, ""),
+    ("get", "/fittings?limit=1000000000000000000000", None, 422, ""),
+    ("get", "/fittings?limit=101", None, 422, ""),
+    ("get", "/fittings?after=../../x", None, 400, "not a valid id"),
+    ("get", f"/clothes3d?after={ZERO}", None, 400, "previous page"),
     ("post", "/fit", {"cloth3d_id": [ZERO] * 10_000, "avatar_preset_id": ZERO}, 400, "At most 3"),
     ("post", "/fit", {"cloth3d_id": ZERO, "avatar_preset_id": ZERO, "ease": "x" * 10_000}, 422, ""),
     ("post", "/fit", {"cloth3d_id": {"$ne": 1}, "avatar_preset_id": ZERO}, 422, ""),
@@ -232,9 +252,10 @@ BAD_REST = [
 
 
 @pytest.mark.parametrize("method,path,body,status,words", BAD_REST, ids=[f"{b[0]} {b[1][:40]}" for b in BAD_REST])
-def test_rest_refuses_bad_parameters(live_app: str, live_app_dir: Path, method, path, body, status, words) -> None:
+def test_rest_refuses_bad_parameters(live_app: str, live_app_dir: Path, rest: requests.Session, method, path, body,
+                                     status, words) -> None:
     before = check_consistent(live_app_dir)
-    r = requests.request(method, live_app + path, json=body, timeout=30)
+    r = rest.request(method, live_app + path, json=body, timeout=30)
     assert r.status_code == status, r.text
     if words:
         assert words in r.json()["detail"]
@@ -243,8 +264,8 @@ def test_rest_refuses_bad_parameters(live_app: str, live_app_dir: Path, method, 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[" * 100_000, b'{"cloth3d_id": "\xff\xfe"}', b"null",
                                   json.dumps({"a": "b" * 100}).encode()])
-def test_malformed_json_bodies(live_app: str, body: bytes) -> None:
-    r = requests.post(live_app + "/fit", data=body, headers={"content-type": "application/json"}, timeout=30)
+def test_malformed_json_bodies(live_app: str, rest: requests.Session, body: bytes) -> None:
+    r = rest.post(live_app + "/fit", data=body, headers={"content-type": "application/json"}, timeout=30)
     assert r.status_code in (400, 422), r.text  # 400: not JSON at all (too deep, not UTF-8); 422: wrong JSON
     assert r.json()["detail"]
     _health(live_app)
@@ -258,7 +279,8 @@ BAD_GRADIO = [  # a value outside a parameter's choices is refused by Gradio its
     ("/get_result", (ZERO,), "No job"),
     ("/fit", (",".join([ZERO] * 50), ZERO), "At most 3"),
     ("/fit", (ZERO, ZERO, "", "sideways"), "Unknown ease|not in the list of choices"),
-    ("/fit", (ZERO, ZERO, "not-a-user"), "not a valid id"),
+    ("/fit", (ZERO, ZERO, "not-a-user"), "names another user"),
+    ("/get_result", (ZERO, "' OR 1=1 --"), "names another user"),
     ("/create_avatar", (-170, 90, 70, 95, "female"), "height must be between"),
     ("/create_avatar", (170, 1e308, 70, 95, "female"), "chest must be between"),
     ("/create_avatar", (170, 90, 70, 95, "<script>"), "Unknown gender|not in the list of choices"),
@@ -274,9 +296,9 @@ def test_gradio_refuses_bad_parameters(live_app: str, live_app_dir: Path, client
     _health(live_app)
 
 
-def test_import_of_a_good_mesh_still_works(live_app: str, live_app_dir: Path) -> None:
+def test_import_of_a_good_mesh_still_works(live_app: str, live_app_dir: Path, rest: requests.Session) -> None:
     """The refusals above are not a closed door: a real garment after them is imported."""
-    r = requests.post(live_app + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
+    r = rest.post(live_app + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
                       timeout=60)
     assert r.status_code == 201 and r.json()["status"] == "done", r.text
     assert r.json()["id"] in check_consistent(live_app_dir)["cloth3d"]

@@ -12,7 +12,7 @@ import trimesh
 from gradio_client import Client, handle_file
 
 from core.mesh.export import decode_draco_glb
-from tests.conftest import photo_bytes
+from tests.conftest import auth_headers, authed_session, photo_bytes
 from tests.gltf import validate
 
 pytestmark = pytest.mark.slow
@@ -24,10 +24,10 @@ def get(base: str, url: str) -> bytes:
     return r.content
 
 
-def poll(base: str, path: str, timeout: float = 90) -> dict:
+def poll(http: requests.Session, base: str, path: str, timeout: float = 90) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        job = requests.get(base + path, timeout=10).json()
+        job = http.get(base + path, timeout=10).json()
         if job["status"] != "processing":
             return job
         assert time.monotonic() < deadline, job
@@ -58,16 +58,17 @@ def check_fitted(base: str, session: dict, garment_node: str) -> None:
 @pytest.mark.parametrize("category", ["top", "bottom", "dress"])
 def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     base = live_app
-    r = requests.post(base + "/clothes/upload-image",
-                      files={"file": (f"{category}.png", photo_bytes(category, fmt="PNG"), "image/png")},
-                      timeout=30)
+    http = authed_session(base)
+    r = http.post(base + "/clothes/upload-image",
+                  files={"file": (f"{category}.png", photo_bytes(category, fmt="PNG"), "image/png")},
+                  timeout=30)
     assert r.status_code == 201, r.text
     cloth = r.json()
     assert cloth["status"] == "uploaded" and get(base, cloth["image_url"])[:3] == b"\xff\xd8\xff"
-    r = requests.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette", "quality": "low"},
-                      timeout=30)
+    r = http.post(f"{base}/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette", "quality": "low"},
+                  timeout=30)
     assert r.status_code == 202 and r.json()["status"] == "processing"
-    job = poll(base, f"/clothes3d/{r.json()['id']}")
+    job = poll(http, base, f"/clothes3d/{r.json()['id']}")
     assert job["status"] == "done", job["log"]
     assert job["category"] == category
     mesh = trimesh.load(trimesh.util.wrap_as_stream(get(base, job["glb_url"])), file_type="glb", force="mesh")
@@ -76,14 +77,15 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     assert len(decode_draco_glb(get(base, job["gltf_url"]))[0].faces) == len(mesh.faces)
     assert get(base, job["thumb_url"])[:8] == b"\x89PNG\r\n\x1a\n"
 
-    presets = requests.get(base + "/avatar-presets", timeout=10).json()
-    # the three seeded presets come first; custom avatars other tests built follow them
+    presets = http.get(base + "/avatar-presets", timeout=10).json()
+    # the three seeded presets come first; this user's custom avatars (none here) would follow them
     assert [p["is_custom"] for p in presets[:3]] == [False] * 3
     assert all(p["thumbnail_url"] and p["gltf_url"] for p in presets)
-    r = requests.post(base + "/fit", json={"cloth3d_id": job["id"], "avatar_preset_id": presets[0]["id"]},
-                      timeout=30)
+    assert [p["is_custom"] for p in presets] == [False] * 3  # other tests' custom avatars are theirs alone
+    r = http.post(base + "/fit", json={"cloth3d_id": job["id"], "avatar_preset_id": presets[0]["id"]},
+                  timeout=30)
     assert r.status_code == 202
-    session = poll(base, f"/session/{r.json()['id']}/result")
+    session = poll(http, base, f"/session/{r.json()['id']}/result")
     assert session["status"] == "done", session["log"]
     assert session["metrics"]["inside_share"] == 0.0
     check_fitted(base, session, f"garment:{category}")
@@ -94,9 +96,9 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
 def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     photo = tmp_path / "dress.webp"
     photo.write_bytes(photo_bytes("dress", fmt="WEBP"))
-    client = Client(live_app, verbose=False)
+    client = Client(live_app, verbose=False, headers=auth_headers(live_app))
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert set(api) == {"/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
+    assert set(api) == {"/new_token", "/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
                         "/upload_garment_3d", "/create_avatar"}
     params = api["/generate_3d"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category", "user_id"]
@@ -124,7 +126,7 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
     """The "Use via API" page: each public operation with a description and named parameters
     whose choices are the accepted values."""
     info = requests.get(live_app + "/gradio_api/info", timeout=30).json()["named_endpoints"]
-    expected = {"/upload_image": ["file", "user_id"],
+    expected = {"/new_token": [], "/upload_image": ["file", "user_id"],
                 "/generate_3d": ["cloth_id", "model", "quality", "category", "user_id"],
                 "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "user_id", "ease", "tuck_in"],
                 "/get_result": ["job_id", "user_id"],
@@ -139,7 +141,7 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
 
 
 def test_gradio_client_custom_avatar(live_app: str) -> None:
-    client = Client(live_app, verbose=False)
+    client = Client(live_app, verbose=False, headers=auth_headers(live_app))
     job = client.predict(171, 94, 80, 99, "male", api_name="/create_avatar")
     assert job["kind"] == "avatar" and job["status"] in ("processing", "done")
     deadline = time.monotonic() + 240
@@ -149,6 +151,10 @@ def test_gradio_client_custom_avatar(live_app: str) -> None:
     assert job["status"] == "done", job["log"]
     assert job["id"] in [a["id"] for a in client.predict(api_name="/list_presets")]
     assert client.predict(171, 94, 80, 99, "male", api_name="/create_avatar")["id"] == job["id"]  # cached
+    other = Client(live_app, verbose=False, headers=auth_headers(live_app))  # a custom avatar is its owner's
+    assert job["id"] not in [a["id"] for a in other.predict(api_name="/list_presets")]
+    with pytest.raises(Exception, match="No job"):
+        other.predict(job["id"], api_name="/get_result")
     with pytest.raises(Exception, match=r"not in the list of choices|female or male"):
         client.predict(171, 94, 80, 99, "robot", api_name="/create_avatar")
 
@@ -169,7 +175,7 @@ def test_gradio_client_custom_avatar(live_app: str) -> None:
     ("get", "/avatars/00000000-0000-4000-8000-000000000000", None, 404),
 ])
 def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) -> None:
-    r = requests.request(method, live_app + path, json=body, timeout=10)
+    r = authed_session(live_app).request(method, live_app + path, json=body, timeout=10)
     assert r.status_code == status, r.text
     assert "import" not in r.text
 
@@ -193,7 +199,8 @@ def test_import_3d_garment_rest_and_gradio(live_app: str, tmp_path) -> None:
     from tests.test_importer import exported, garment
 
     glb = exported(garment("dress"), "glb")
-    r = requests.post(live_app + "/clothes3d/import", files={"file": ("dress.glb", glb)},
+    http = authed_session(live_app)
+    r = http.post(live_app + "/clothes3d/import", files={"file": ("dress.glb", glb)},
                       data={"category": "dress"}, timeout=60)
     assert r.status_code == 201, r.text
     job = r.json()
@@ -203,12 +210,12 @@ def test_import_3d_garment_rest_and_gradio(live_app: str, tmp_path) -> None:
 
     path = tmp_path / "top.ply"
     path.write_bytes(exported(garment("top").apply_scale(1000.0), "ply"))
-    client = Client(live_app, verbose=False)
+    client = Client(live_app, verbose=False, headers=auth_headers(live_app))
     job = client.predict(handle_file(str(path)), api_name="/upload_garment_3d")
     assert job["status"] == "done" and "units guessed as mm" in job["log"]
 
-    bad = requests.post(live_app + "/clothes3d/import", files={"file": ("x.glb", b"glTF" + b"\xff" * 64)}, timeout=30)
+    bad = http.post(live_app + "/clothes3d/import", files={"file": ("x.glb", b"glTF" + b"\xff" * 64)}, timeout=30)
     assert bad.status_code == 400 and "malformed" in bad.json()["detail"]
-    big = requests.post(live_app + "/clothes3d/import", files={"file": ("x.obj", b"v 0 0 0\n" * (7 * 2**20))},
+    big = http.post(live_app + "/clothes3d/import", files={"file": ("x.obj", b"v 0 0 0\n" * (7 * 2**20))},
                         timeout=60)
     assert big.status_code == 413

@@ -22,7 +22,7 @@ from gradio_client import Client, handle_file
 from sqlalchemy import create_engine, func, select
 
 from core.models import Cloth, Cloth3D, FittingSession
-from tests.conftest import photo_bytes, start_app
+from tests.conftest import auth_headers, photo_bytes, start_app
 from tests.test_importer import exported, garment
 
 pytestmark = pytest.mark.slow
@@ -97,13 +97,23 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
     photo = photo_bytes("top")
     path = tmp_path / "top.jpg"
     path.write_bytes(photo)
-    clients = [Client(base, verbose=False) for _ in range(4)]
-    presets = ok(requests.get(base + "/avatar-presets", timeout=10), 200)
-    imported = ok(requests.post(base + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
-                                timeout=60), 201)
+    # two users, each on both faces: one token for REST and for its gradio_clients
+    users = [auth_headers(base) for _ in range(2)]
+    rest = [requests.Session() for _ in users]
+    for session, headers in zip(rest, users, strict=True):
+        session.headers.update(headers)
+    clients = [Client(base, verbose=False, headers=users[i % 2]) for i in range(4)]
+
+    def owner(i: int) -> int:  # the user of the i-th call; clients[k] belongs to users[k % 2]
+        return (i % 3 + 1) % 2 if i % 2 else i // 2 % 2
+
+    presets = ok(rest[0].get(base + "/avatar-presets", timeout=10), 200)
+    imports = [ok(s.post(base + "/clothes3d/import", files={"file": ("t.glb", exported(garment("top"), "glb"))},
+                         timeout=60), 201) for s in rest]
+    imported = imports[0]
 
     def rest_ok(path: str) -> None:
-        r = requests.get(base + path, timeout=30)
+        r = rest[0].get(base + path, timeout=30)
         assert r.status_code == 200, r.text
 
     prober = Prober({
@@ -119,7 +129,8 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
     def upload(i: int) -> dict:
         if i % 2:
             return clients[i % 3 + 1].predict(handle_file(str(path)), api_name="/upload_image")
-        return ok(requests.post(base + "/clothes/upload-image", files={"file": (f"{i}.jpg", photo)}, timeout=120), 201)
+        return ok(rest[owner(i)].post(base + "/clothes/upload-image", files={"file": (f"{i}.jpg", photo)},
+                                      timeout=120), 201)
 
     with ThreadPoolExecutor(UPLOADS) as pool:
         cloths = list(pool.map(upload, range(UPLOADS)))
@@ -127,18 +138,19 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
     assert all(c["status"] == "uploaded" for c in cloths)
 
     def generate(i: int) -> dict:
-        cloth_id = cloths[i]["id"]
+        cloth_id = cloths[i]["id"]  # the same user uploads and generates: owner(i) of both calls
         if i % 2:
             return clients[i % 3 + 1].predict(cloth_id, "silhouette", "low", api_name="/generate_3d")
-        return ok(requests.post(f"{base}/clothes/{cloth_id}/generate-3d", json={"model": "silhouette"}, timeout=60),
-                  202)
+        return ok(rest[owner(i)].post(f"{base}/clothes/{cloth_id}/generate-3d", json={"model": "silhouette"},
+                                      timeout=60), 202)
 
     def fit(i: int) -> dict:
         preset = presets[i % len(presets)]["id"]
+        garment_id = imports[owner(i)]["id"]
         if i % 2:
-            return clients[i % 3 + 1].predict(imported["id"], preset, api_name="/fit")
-        return ok(requests.post(base + "/fit", json={"cloth3d_id": imported["id"], "avatar_preset_id": preset},
-                                timeout=60), 202)
+            return clients[i % 3 + 1].predict(garment_id, preset, api_name="/fit")
+        return ok(rest[owner(i)].post(base + "/fit", json={"cloth3d_id": garment_id, "avatar_preset_id": preset},
+                                      timeout=60), 202)
 
     t1 = time.perf_counter()
     with ThreadPoolExecutor(GENERATES + FITS) as pool:
@@ -146,14 +158,14 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
         fits = [pool.submit(fit, i) for i in range(FITS)]
         jobs = [f.result() for f in gens + fits]
     assert all(j["status"] == "processing" for j in jobs)
-    pending = {j["id"]: f"/clothes3d/{j['id']}" for j in jobs[:GENERATES]}
-    pending |= {j["id"]: f"/session/{j['id']}/result" for j in jobs[GENERATES:]}
+    pending = {j["id"]: (owner(i), f"/clothes3d/{j['id']}") for i, j in enumerate(jobs[:GENERATES])}
+    pending |= {j["id"]: (owner(i), f"/session/{j['id']}/result") for i, j in enumerate(jobs[GENERATES:])}
     ended: dict[str, dict] = {}
     deadline = time.monotonic() + 240
     while pending:
         assert time.monotonic() < deadline, f"{len(pending)} jobs still processing"
-        for job_id, result_path in list(pending.items()):
-            job = ok(requests.get(base + result_path, timeout=30), 200)
+        for job_id, (user, result_path) in list(pending.items()):
+            job = ok(rest[user].get(base + result_path, timeout=30), 200)
             if job["status"] != "processing":
                 ended[job_id] = job
                 del pending[job_id]
@@ -172,7 +184,16 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
 
     after = counts(load_db_url)
     made = {t: after[t] - before[t] for t in after}
-    assert made == {"cloth": UPLOADS, "cloth3d": GENERATES + 1, "fittingsession": FITS}, made
+    assert made == {"cloth": UPLOADS, "cloth3d": GENERATES + 2, "fittingsession": FITS}, made
+    # each user's listings hold exactly that user's rows, none of the other's
+    for user, session in enumerate(rest):
+        garments = {imports[user]["id"]} | {j["id"] for i, j in enumerate(jobs[:GENERATES]) if owner(i) == user}
+        fittings = {j["id"] for i, j in enumerate(jobs[GENERATES:]) if owner(i) == user}
+        assert {g["id"] for g in ok(session.get(base + "/clothes3d", params={"limit": 100}, timeout=30), 200)} \
+            == garments
+        assert {f["id"] for f in ok(session.get(base + "/fittings", params={"limit": 100}, timeout=30), 200)} \
+            == fittings
+    assert {c["user_id"] for c in cloths} == {c["user_id"] for c in (imports[0], imports[1])}
     assert len({c["id"] for c in cloths}) == UPLOADS and len(ended) == GENERATES + FITS
     for c in cloths[:: UPLOADS // 5]:  # a sample of the rows: each has its object
         assert requests.get(base + c["image_url"], timeout=10).content[:3] == b"\xff\xd8\xff"

@@ -15,7 +15,7 @@ from core.db import init_db, session_scope
 from core.logs import JsonFormatter, configure_logging, job_context
 from core.metrics import JobCollector
 from core.models import Cloth3D, FittingSession
-from tests.conftest import photo_bytes
+from tests.conftest import authed_session, photo_bytes
 
 
 def samples(text: str) -> dict[tuple, float]:
@@ -55,10 +55,13 @@ def test_job_metrics_come_from_the_db(settings) -> None:
 
 @pytest.mark.slow
 def test_metrics_endpoint(live_app: str) -> None:
+    user = authed_session(live_app)
     requests.get(live_app + "/healthz", timeout=10)
-    requests.get(live_app + "/clothes3d/not-an-id", timeout=10)
+    assert user.get(live_app + "/clothes3d/not-an-id", timeout=10).status_code == 400
+    assert requests.get(live_app + "/fittings", timeout=10).status_code == 401
     photo = photo_bytes("top")
-    requests.post(live_app + "/clothes/upload-image", files={"file": ("t.jpg", photo)}, timeout=30)
+    uploaded = user.post(live_app + "/clothes/upload-image", files={"file": ("t.jpg", photo)}, timeout=30)
+    assert uploaded.status_code == 201, uploaded.text
     r = requests.get(live_app + "/metrics", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     got = samples(r.text)
@@ -66,6 +69,8 @@ def test_metrics_endpoint(live_app: str) -> None:
     assert got[ok] >= 1
     bad = [k for k in got if k[0] == "fitroom_http_errors_total" and ("route", "/clothes3d/{cloth3d_id}") in k[1]]
     assert bad and all(got[k] >= 1 for k in bad), sorted(k for k in got if k[0].startswith("fitroom_http"))
+    refused = [k for k in got if k[0] == "fitroom_http_errors_total" and ("route", "/fittings") in k[1]]
+    assert refused, "a 401 is counted as an error of its route"
     assert got[("fitroom_upload_bytes_count", (("route", "/clothes/upload-image"),))] >= 1
     assert got[("fitroom_upload_bytes_sum", (("route", "/clothes/upload-image"),))] > len(photo)
     assert ("fitroom_queue_depth", (("kind", "cloth3d"),)) in got

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import photo_bytes, start_app
+from tests.conftest import auth_headers, photo_bytes, start_app
 
 pytestmark = pytest.mark.slow
 FILE_TYPES = {"image", "file", "model3d", "gallery"}
@@ -28,7 +28,7 @@ def app(tmp_path_factory):
     data.mkdir()
     proc, base = start_app(data)
     try:
-        yield base, data
+        yield base, data, auth_headers(base)  # calls carry a user's token: the path checks, not the 401, refuse
     finally:
         proc.terminate()
         proc.wait(20)
@@ -48,15 +48,16 @@ def file_data(path: str) -> dict:
     return {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "x.png"}
 
 
-def call(base: str, body: dict, timeout: float = 10.0) -> str:
+def call(base: str, body: dict, headers: dict[str, str], timeout: float = 10.0) -> str:
     """One queued call (by api name or fn_index) to its end; returns its closing SSE messages."""
     session = uuid.uuid4().hex
-    joined = requests.post(f"{base}/gradio_api/queue/join", json=body | {"session_hash": session}, timeout=timeout)
+    joined = requests.post(f"{base}/gradio_api/queue/join", json=body | {"session_hash": session}, timeout=timeout,
+                           headers=headers)
     if joined.status_code != 200:
         return joined.text
     out = []
     with requests.get(f"{base}/gradio_api/queue/data", params={"session_hash": session}, stream=True,
-                      timeout=timeout) as stream:
+                      timeout=timeout, headers=headers) as stream:
         for line in stream.iter_lines(decode_unicode=True):
             if line.startswith("data:"):
                 msg = json.loads(line[5:])
@@ -85,7 +86,7 @@ def file_endpoints(base: str) -> list[tuple[str, dict]]:
 
 
 def test_no_endpoint_opens_a_path_it_was_not_sent(app) -> None:
-    base, data = app
+    base, data, headers = app
     endpoints = file_endpoints(base)
     names = {n for n, _ in endpoints}
     assert {"upload_image", "upload_garment_3d"} <= names and len(endpoints) >= 4  # and the page's own
@@ -95,45 +96,51 @@ def test_no_endpoint_opens_a_path_it_was_not_sent(app) -> None:
             body = {"fn_index": spec["fn_index"], "trigger_id": None,
                     "data": [file_data(path) if slot else None for slot in spec["slots"]]}
             t0 = time.monotonic()
-            answer = call(base, body)
+            answer = call(base, body, headers)
             assert time.monotonic() - t0 < 10, f"{name} hung on {what}"
             assert "process_completed" in answer or "error" in answer.lower(), answer
             assert '"success": true' not in answer.replace("'", '"'), f"{name} accepted {what}: {answer[:300]}"
             assert "root:" not in answer and "PNG, JPEG or WebP" not in answer, f"{name} read {what}"
+            assert "Who is calling" not in answer and "not valid" not in answer, f"{name}: refused for identity"
             assert healthz_ms(base) < 100, f"/healthz slow after {name} on {what}"
     assert ((data / "objects").exists() and sorted(p.name for p in (data / "objects").rglob("*"))) == rows_before
 
 
 def test_named_api_refuses_by_name_too(app) -> None:
-    base, data = app
+    base, data, headers = app
     for path in ("/etc/passwd", "/dev/zero", str(data / "fitroom.db")):
-        r = requests.post(f"{base}/gradio_api/call/upload_image", timeout=5,
+        r = requests.post(f"{base}/gradio_api/call/upload_image", timeout=5, headers=headers,
                           json={"data": [file_data(path), None]})
         assert r.status_code == 200
-        events = requests.get(f"{base}/gradio_api/call/upload_image/{r.json()['event_id']}", timeout=10).text
+        events = requests.get(f"{base}/gradio_api/call/upload_image/{r.json()['event_id']}", timeout=10,
+                              headers=headers).text
         assert "event: error" in events and "PNG, JPEG or WebP" not in events, events
+        assert "Who is calling" not in events, events  # refused for the path, past the identity check
         assert healthz_ms(base) < 100
 
 
 def test_a_real_upload_still_works_and_stays_inside_data_dir(app) -> None:
-    base, data = app
+    base, data, headers = app
     up = requests.post(f"{base}/gradio_api/upload", files={"files": ("shirt.jpg", photo_bytes(), "image/jpeg")},
                        timeout=10)
     assert up.status_code == 200
     (path,) = up.json()
     assert Path(path).resolve().is_relative_to((data / "gradio").resolve())  # Gradio's folder is DATA_DIR's
     answer = call(base, {"fn_index": dict(file_endpoints(base))["upload_image"]["fn_index"],
-                         "data": [file_data(path), None]})
-    assert "uploaded" in answer or "event: error" not in answer  # accepted or refused for identity, never a path
+                         "data": [file_data(path), None]}, headers)
+    assert '"success": true' in answer.replace("'", '"') and "uploaded" in answer, answer[:500]
+    anonymous = call(base, {"fn_index": dict(file_endpoints(base))["upload_image"]["fn_index"],
+                            "data": [file_data(path), None]}, {})
+    assert "Who is calling" in anonymous, anonymous[:500]
 
 
 def test_the_file_route_serves_no_stored_object_by_path(app) -> None:
-    base, data = app
+    base, data, headers = app
     stored = requests.post(f"{base}/clothes/upload-image", files={"file": ("a.jpg", photo_bytes(), "image/jpeg")},
-                           timeout=10)
+                           timeout=10, headers=headers)
+    assert stored.status_code == 201, stored.text
     objects = [p for p in (data / "objects").rglob("*") if p.is_file()] or [data / "fitroom.db"]
     for target in [*objects[:3], data / "fitroom.db", Path("/etc/passwd"), data / "gradio" / ".." / "fitroom.db"]:
         for form in (str(target), quote(str(target))):
             r = requests.get(f"{base}/gradio_api/file={form}", timeout=5)
             assert r.status_code == 403, (form, r.status_code)
-    assert stored.status_code in (201, 401)

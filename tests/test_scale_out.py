@@ -21,7 +21,7 @@ from core.celery_app import JobTask
 from core.context import context_for
 from core.db import init_db, session_scope
 from core.models import Cloth3D
-from tests.conftest import ROOT, new_pg_database, photo_bytes, start_app
+from tests.conftest import ROOT, authed_session, new_pg_database, photo_bytes, start_app
 
 pytestmark = pytest.mark.slow
 N = 20
@@ -51,10 +51,10 @@ def wait_ready(proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
         time.sleep(0.3)
 
 
-def wait_all(base: str, paths: list[str], timeout: float = 240) -> list[dict]:
+def wait_all(http: requests.Session, base: str, paths: list[str], timeout: float = 240) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
-        jobs = [requests.get(base + p, timeout=10).json() for p in paths]
+        jobs = [http.get(base + p, timeout=10).json() for p in paths]
         if all(j["status"] != "processing" for j in jobs):
             return jobs
         assert time.monotonic() < deadline, [j for j in jobs if j["status"] == "processing"]
@@ -63,17 +63,18 @@ def wait_all(base: str, paths: list[str], timeout: float = 240) -> list[dict]:
 
 def push_jobs(base: str) -> tuple[list[dict], float]:
     """20 generate jobs, then a fit of each garment; returns the jobs and jobs per minute."""
-    cloth = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes("top"))},
-                          timeout=30).json()
-    preset = requests.get(base + "/avatar-presets", timeout=30).json()[0]
+    http = authed_session(base)
+    cloth = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes("top"))},
+                      timeout=30).json()
+    preset = http.get(base + "/avatar-presets", timeout=30).json()[0]
     t0 = time.perf_counter()
-    gens = [requests.post(base + f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"},
-                          timeout=30).json() for _ in range(N)]
-    gens = wait_all(base, [f"/clothes3d/{g['id']}" for g in gens])
+    gens = [http.post(base + f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"},
+                      timeout=30).json() for _ in range(N)]
+    gens = wait_all(http, base, [f"/clothes3d/{g['id']}" for g in gens])
     assert [g["status"] for g in gens] == ["done"] * N, [g["log"] for g in gens]
-    fits = [requests.post(base + "/fit", json={"cloth3d_id": g["id"], "avatar_preset_id": preset["id"]},
-                          timeout=30).json() for g in gens]
-    fits = wait_all(base, [f"/session/{f['id']}/result" for f in fits])
+    fits = [http.post(base + "/fit", json={"cloth3d_id": g["id"], "avatar_preset_id": preset["id"]},
+                      timeout=30).json() for g in gens]
+    fits = wait_all(http, base, [f"/session/{f['id']}/result" for f in fits])
     assert [f["status"] for f in fits] == ["done"] * N, [f["log"] for f in fits]
     return gens + fits, 2 * N / ((time.perf_counter() - t0) / 60)
 
@@ -125,18 +126,19 @@ def test_celery_jobs_each_run_once_faster_than_inline(cluster, tmp_path, postgre
 
 def test_killed_worker_leaves_no_job_processing(cluster) -> None:
     base, victim = cluster["base"], cluster["workers"][0]
-    cloth = requests.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes("dress"))},
-                          timeout=30).json()
-    gens = [requests.post(base + f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"},
-                          timeout=30).json() for _ in range(6)]
+    http = authed_session(base)
+    cloth = http.post(base + "/clothes/upload-image", files={"file": ("t.jpg", photo_bytes("dress"))},
+                      timeout=30).json()
+    gens = [http.post(base + f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"},
+                      timeout=30).json() for _ in range(6)]
     deadline = time.monotonic() + 60
-    while not any(requests.get(base + f"/clothes3d/{g['id']}", timeout=10).json()["stage"] not in ("queued", "done")
+    while not any(http.get(base + f"/clothes3d/{g['id']}", timeout=10).json()["stage"] not in ("queued", "done")
                   for g in gens):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(victim.pid, signal.SIGKILL)  # the worker and its pool process, mid-job
     victim.wait(10)
-    jobs = wait_all(base, [f"/clothes3d/{g['id']}" for g in gens], timeout=150)
+    jobs = wait_all(http, base, [f"/clothes3d/{g['id']}" for g in gens], timeout=150)
     assert [j["status"] for j in jobs] == ["done"] * len(gens), [j["log"] for j in jobs]
     counts = [attempts(cluster["env"]["DB_URL"])[g["id"]] for g in gens]
     assert max(counts) <= 2 and sum(counts) - len(gens) <= 1, counts  # only the killed job was restarted
