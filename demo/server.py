@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from core.config import Settings
 from core.context import context_for
-from core.errors import FitroomError, TooManyRequests
+from core.errors import FitroomError, TooManyRequests, Unauthorized
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
@@ -54,7 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(FitroomError)
     async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
-        headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, TooManyRequests) else None
+        headers = ({"retry-after": str(exc.retry_after_s)} if isinstance(exc, TooManyRequests)
+                   else {"www-authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None)
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     app.add_exception_handler(RequestValidationError, validation_error)

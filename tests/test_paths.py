@@ -16,17 +16,19 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import auth_headers, photo_bytes, start_app
+from tests.conftest import auth_headers, new_pg_database, photo_bytes, start_app
 
 pytestmark = pytest.mark.slow
 FILE_TYPES = {"image", "file", "model3d", "gallery"}
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def app(request, tmp_path_factory):
+    """The app on SQLite, then on PostgreSQL (the database file is an attacker's target on the first)."""
     data = tmp_path_factory.mktemp("paths") / "data"
     data.mkdir()
-    proc, base = start_app(data)
+    env = {"DB_URL": new_pg_database(request.getfixturevalue("postgres_server"))} if request.param == "postgres" else {}
+    proc, base = start_app(data, env)
     try:
         yield base, data, auth_headers(base)  # calls carry a user's token: the path checks, not the 401, refuse
     finally:
