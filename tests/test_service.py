@@ -171,7 +171,12 @@ def test_import_then_fit(service) -> None:
     job = service.upload_garment_3d(io.BytesIO(data), "trousers.obj")
     assert job["status"] == "done" and job["model_used"] == "import" and job["category"] == "bottom"
     assert "units guessed as cm" in job["log"]
-    assert job["glb_url"] and job["gltf_url"] and job["obj_url"] and job["turntable_url"]
+    assert job["glb_url"] and job["gltf_url"]  # usable at once; the OBJ zip and turntable follow, as for photos
+    deadline = time.monotonic() + 30
+    while not (extras := service.get_result(job["id"]))["turntable_url"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert extras["obj_url"]
     preset = service.list_presets()[0]["id"]
     session = wait(service, service.fit(job["id"], preset)["id"])
     assert session["status"] == "done" and session["metrics"]["inside_share"] == 0.0
