@@ -76,9 +76,16 @@ def test_a_sleeve_to_mid_forearm_encloses_half_of_it_and_none_of_the_upper_arm()
 
 
 def test_cloth_far_off_the_limb_does_not_enclose_it() -> None:
-    wide = tube(ARM[0], ARM[2], radius=0.04 + report.REACH_MARGIN + 0.02)
+    wide = tube(ARM[0], ARM[2], radius=0.04 + report.REACH_MARGIN["arm"] + 0.02)
     profile = report.limb_enclosure(wide, {"arm_l": ARM}, ARM_RADII)["arm_l"]
     assert profile.max() == 0.0 and report.cuff_reach(profile, ARM) == 0.0
+
+
+def test_wide_trouser_legs_still_hide_the_legs() -> None:
+    leg = np.array([[0.1, 0.9, 0.0], [0.1, 0.5, 0.0], [0.1, 0.1, 0.0]])  # hip, knee, ankle
+    wide = tube(leg[0], leg[2], radius=0.05 + report.REACH_MARGIN["arm"] + 0.03)  # beyond a sleeve's reach
+    thigh, shin = report.limb_enclosure(wide, {"leg_l": leg}, {"leg_l": np.array([0.05, 0.04])})["leg_l"]
+    assert report._measured(thigh) == 1.0 and report._measured(shin) == 1.0
 
 
 @settings(max_examples=25, deadline=None)

@@ -24,7 +24,10 @@ EXACT_BAND = 0.003  # approximate depths within this of the threshold are checke
 STANDOFF = 0.12  # metres off the skin above the hips: cloth standing out like a tent
 STATIONS = 20  # ray rings per bone
 RING = 16  # rays per ring
-REACH_MARGIN = 0.06  # a ray hit counts when within the limb's radius plus this of the bone
+# A ray's hit counts when within the limb's radius plus this of the bone: a sleeve farther off the
+# arm is a flap, and the torso's side lies not far beyond; the legs of wide trousers or a skirt
+# hide the legs from farther away, and the other leg's cloth is only met where the limb's own is missing.
+REACH_MARGIN = {"arm": 0.06, "leg": 0.15}
 MEASURED = (0.15, 0.85)  # the part of each bone the enclosure is averaged over (joints excluded)
 COVERED = 0.5  # a ring with at least this share of hits counts as covered, for the cuff's reach
 SHOULDER_CAP = 0.15  # cloth on this first part of the upper arm is the shoulder, which every top covers
@@ -134,9 +137,9 @@ def enclosure_profile(garment: trimesh.Trimesh, bones: list[tuple[np.ndarray, np
 def limb_enclosure(garment: trimesh.Trimesh, bones: dict[str, np.ndarray],
                    radii: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per limb, the enclosure profile of its two bones: (2, STATIONS). A ray counts within the
-    limb's radius (nearest skin from the bone, per bone) plus REACH_MARGIN: farther cloth belongs
-    to something else (the torso beside an arm, the other trouser leg)."""
-    segments = [(joints[k], joints[k + 1], radii[limb][k] + REACH_MARGIN) for limb, joints in bones.items()
+    limb's radius (nearest skin from the bone, per bone) plus its REACH_MARGIN: farther cloth belongs
+    to something else (the torso beside an arm)."""
+    segments = [(joints[k], joints[k + 1], radii[limb][k] + REACH_MARGIN[limb[:3]]) for limb, joints in bones.items()
                 for k in (0, 1)]
     profile = enclosure_profile(garment, segments)
     return {limb: profile[2 * i:2 * i + 2] for i, limb in enumerate(bones)}
