@@ -54,6 +54,27 @@ def test_report_table_has_a_row_per_layer_with_units() -> None:
     assert "0.67 s" in table and "loose" in table and "tucked in" in table
 
 
+def test_report_table_shows_what_a_person_sees_per_layer() -> None:
+    enclosure = {"upper_arm_l": 0.6, "upper_arm_r": 0.5, "forearm_l": 0.1, "forearm_r": 0.3,
+                 "thigh_l": 0.0, "thigh_r": 0.0, "shin_l": 0.0, "shin_r": 0.0}
+    layer = {"name": "garment:top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
+             "clearance_mm_p50": 9.0, "stretch_median": 1.0, "stretch_p95": 1.1, "surface_inside_share": 0.0412,
+             "surface_deepest_mm": 19.6, "below_soles_mm": 0.0, "hem_at": "between crotch and waist",
+             "enclosure": enclosure, "standoff_share": 0.13, "symmetry_mm_p95": 7.4}
+    lines = view.report_table({"layers": [layer]}).splitlines()
+    assert lines[2].startswith("| top | 0.00% | 0.0 mm")  # the vertices see nothing
+    assert lines[6] == ("| top | 4.12% · 20 mm | 0 mm | between crotch and waist | 55% · 20% | 0% · 0% "
+                        "| 13% | 7 mm |")
+    assert "cloth inside body" in lines[4] and "off the skin > 12 cm" in lines[4]
+
+
+def test_report_table_of_a_session_fitted_before_the_surface_report() -> None:
+    layer = {"name": "garment:top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
+             "clearance_mm_p50": 9.0, "stretch_median": 1.0, "stretch_p95": 1.1}
+    table = view.report_table({"layers": [layer]})
+    assert "cloth inside body" not in table and table.splitlines()[2].startswith("| top |")
+
+
 def test_avatar_caption_is_short_and_marks_custom_bodies() -> None:
     assert view.avatar_caption({"name": "Slim woman, 160 cm", "height_cm": 160.0, "gender": "female"}) \
         == "160 cm · female"

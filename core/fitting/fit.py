@@ -12,6 +12,7 @@ from core.fitting.body import BodyModel
 from core.fitting.clearance import hug, push_out, push_out_of_layer, settle
 from core.fitting.cloth import Cloth
 from core.fitting.placement import hug_weights, place
+from core.fitting.report import garment_report
 from core.fitting.surface import SurfaceSamples
 
 LAYER_ORDER = {"bottom": 0, "dress": 0, "top": 1, "outer": 2}
@@ -75,6 +76,9 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
     metrics = {
         "inside_share": max((r["inside_share"] for r in per_layer), default=0.0),
         "max_penetration_mm": max((r["max_penetration_mm"] for r in per_layer), default=0.0),
+        "surface_inside_share": max((r["surface_inside_share"] for r in per_layer), default=0.0),
+        "surface_deepest_mm": max((r["surface_deepest_mm"] for r in per_layer), default=0.0),
+        "below_soles_mm": max((r["below_soles_mm"] for r in per_layer), default=0.0),
         "layers": per_layer,
         "offset_mm": offset_mm,
         "ease": ease,
@@ -94,7 +98,9 @@ def _deepest_mm(inside_points: np.ndarray, body: BodyModel) -> float:
 
 def layer_report(garment: trimesh.Trimesh, body: BodyModel, cloth: Cloth, edges_before: np.ndarray,
                  name: str) -> dict:
-    """Share of vertices inside the body, deepest penetration, clearance percentiles, edge stretch."""
+    """Share of vertices inside the body, deepest penetration, clearance percentiles, edge stretch;
+    then what the vertices cannot show (core/fitting/report.py): cloth inside between them, below
+    the soles, hem and cuffs against the landmarks, limbs enclosed, standoff, symmetry."""
     signed, _, _ = body.surface_query(garment.vertices)
     inside = body.contains(garment.vertices)  # exact (ray parity near the skin), independent of the samples
     near = signed[signed < 0.05]  # clearance where the garment is on or near the body
@@ -108,4 +114,4 @@ def layer_report(garment: trimesh.Trimesh, body: BodyModel, cloth: Cloth, edges_
         "clearance_mm_p50": float(np.percentile(near, 50) * 1000) if len(near) else None,
         "stretch_median": float(np.median(stretch)),
         "stretch_p95": float(np.percentile(stretch, 95)),
-    }
+    } | garment_report(garment, body)

@@ -10,18 +10,39 @@ EXCLUDES = {"top": {"top", "dress"}, "bottom": {"bottom", "dress"}, "dress": {"t
 
 
 def report_table(metrics: dict) -> str:
-    """The fit report as a small Markdown table, one row per garment layer."""
+    """The fit report as small Markdown tables, one row per garment layer: the vertices' clearance
+    and stretch, then what a person sees (sessions fitted before the surface report have only the first)."""
+    layers = metrics.get("layers", [])
     rows = ["| layer | inside body | deepest | clearance p5 · p50 | stretch p50 · p95 |",
             "|---|---|---|---|---|"]
-    for layer in metrics.get("layers", []):
+    for layer in layers:
         p5, p50 = layer.get("clearance_mm_p5") or 0.0, layer.get("clearance_mm_p50") or 0.0
         rows.append(f"| {layer['name'].removeprefix('garment:')} | {layer['inside_share']:.2%} "
                     f"| {layer['max_penetration_mm']:.1f} mm | {p5:.1f} · {p50:.0f} mm "
                     f"| {100 * (layer['stretch_median'] - 1):+.0f} · {100 * (layer['stretch_p95'] - 1):+.0f} % |")
+    seen = [layer for layer in layers if "surface_inside_share" in layer]
+    if seen:
+        rows += ["", "| layer | cloth inside body · deepest | below soles | hem | sleeves: upper arm · forearm "
+                 "| legs: thigh · shin | off the skin > 12 cm | asymmetry p95 |", "|---|---|---|---|---|---|---|---|"]
+        rows += [_seen_row(layer) for layer in seen]
     rows.append(f"\nFitted in **{metrics.get('time_s', 0):.2f} s** · ease {metrics.get('ease', 'regular')}"
                 f" · clearance {metrics.get('offset_mm', 0):g} mm"
                 + (" · top tucked in" if metrics.get("tuck_in") else ""))
     return "\n".join(rows)
+
+
+def _seen_row(layer: dict) -> str:
+    """One layer's surface report: limb figures are the mean of left and right (asymmetry shows the rest)."""
+    enc = layer["enclosure"]
+
+    def pair(first: str, second: str) -> str:
+        a, b = ((enc[f"{bone}_l"] + enc[f"{bone}_r"]) / 2 for bone in (first, second))
+        return f"{a:.0%} · {b:.0%}"
+
+    return (f"| {layer['name'].removeprefix('garment:')} | {layer['surface_inside_share']:.2%} · "
+            f"{layer['surface_deepest_mm']:.0f} mm | {layer['below_soles_mm']:.0f} mm | {layer['hem_at']} "
+            f"| {pair('upper_arm', 'forearm')} | {pair('thigh', 'shin')} | {layer['standoff_share']:.0%} "
+            f"| {layer['symmetry_mm_p95']:.0f} mm |")
 
 
 def avatar_caption(avatar: dict) -> str:
