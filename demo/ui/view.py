@@ -21,28 +21,31 @@ def report_table(metrics: dict) -> str:
                     f"| {layer['max_penetration_mm']:.1f} mm | {p5:.1f} · {p50:.0f} mm "
                     f"| {100 * (layer['stretch_median'] - 1):+.0f} · {100 * (layer['stretch_p95'] - 1):+.0f} % |")
     seen = [layer for layer in layers if "surface_inside_share" in layer]
-    if seen:
-        rows += ["", "| layer | cloth inside body · deepest | below soles | hem | sleeves: upper arm · forearm "
-                 "| legs: thigh · shin | off the skin > 12 cm | asymmetry p95 |", "|---|---|---|---|---|---|---|---|"]
-        rows += [_seen_row(layer) for layer in seen]
+    if seen:  # one column per layer: the page's column is narrow, the measures' names are long
+        rows += ["", "| what you see | " + " | ".join(layer["name"].removeprefix("garment:") for layer in seen) + " |",
+                 "|---|" + "---|" * len(seen)]
+        rows += [f"| {label} | " + " | ".join(cell(layer) for layer in seen) + " |" for label, cell in SEEN]
     rows.append(f"\nFitted in **{metrics.get('time_s', 0):.2f} s** · ease {metrics.get('ease', 'regular')}"
                 f" · clearance {metrics.get('offset_mm', 0):g} mm"
                 + (" · top tucked in" if metrics.get("tuck_in") else ""))
     return "\n".join(rows)
 
 
-def _seen_row(layer: dict) -> str:
-    """One layer's surface report: limb figures are the mean of left and right (asymmetry shows the rest)."""
+def _both(layer: dict, first: str, second: str) -> str:
+    """Two bones' enclosure, each the mean of left and right (the asymmetry row shows the rest)."""
     enc = layer["enclosure"]
+    a, b = ((enc[f"{bone}_l"] + enc[f"{bone}_r"]) / 2 for bone in (first, second))
+    return f"{a:.0%} · {b:.0%}"
 
-    def pair(first: str, second: str) -> str:
-        a, b = ((enc[f"{bone}_l"] + enc[f"{bone}_r"]) / 2 for bone in (first, second))
-        return f"{a:.0%} · {b:.0%}"
 
-    return (f"| {layer['name'].removeprefix('garment:')} | {layer['surface_inside_share']:.2%} · "
-            f"{layer['surface_deepest_mm']:.0f} mm | {layer['below_soles_mm']:.0f} mm | {layer['hem_at']} "
-            f"| {pair('upper_arm', 'forearm')} | {pair('thigh', 'shin')} | {layer['standoff_share']:.0%} "
-            f"| {layer['symmetry_mm_p95']:.0f} mm |")
+SEEN = (("cloth inside the body · deepest",
+         lambda x: f"{x['surface_inside_share']:.2%} · {x['surface_deepest_mm']:.0f} mm"),
+        ("below the soles", lambda x: f"{x['below_soles_mm']:.0f} mm"),
+        ("hem", lambda x: x["hem_at"]),
+        ("sleeves: upper arm · forearm", lambda x: _both(x, "upper_arm", "forearm")),
+        ("legs: thigh · shin", lambda x: _both(x, "thigh", "shin")),
+        ("cloth > 12 cm off the skin", lambda x: f"{x['standoff_share']:.0%}"),
+        ("asymmetry p95", lambda x: f"{x['symmetry_mm_p95']:.0f} mm"))
 
 
 def avatar_caption(avatar: dict) -> str:
