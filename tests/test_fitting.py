@@ -451,3 +451,24 @@ def test_a_sleeve_bends_at_the_elbow_onto_the_forearm() -> None:
         assert (rel @ fore > 0).all()
     untouched = _bend_at_elbows(sleeve, _Joints(points), np.zeros(len(sleeve)))
     np.testing.assert_array_equal(untouched, sleeve)  # the torso is not bent
+
+
+@pytest.mark.parametrize("category,landmark", [("bottom", "ankle"), ("dress", "soles"), ("outer", "soles")])
+def test_a_long_garment_ends_at_the_body_not_through_the_floor(body, category: str, landmark: str) -> None:
+    """A flat-lay photo's length, scaled with its width, is not the wearer's: trousers twice as long as
+    the legs still end at the ankles, a dress or a coat above the floor."""
+    from core.fitting.placement import ANKLE_BELOW_M, FLOOR_CLEAR_M, lowest_hem, place
+
+    long = trimesh.creation.box(extents=[0.40, 3.0, 0.05])
+    long.apply_translation([0.0, -1.5, 0.0])  # origin at the top centre, as every garment
+    placed = place(long, category, body)
+    soles = float(body.mesh.bounds[0, 1])
+    hem = float(placed.vertices[:, 1].min())
+    assert hem >= soles + FLOOR_CLEAR_M - 0.02  # never through the floor
+    if landmark == "ankle":
+        ankle = (body.point("ankle_l")[1] + body.point("ankle_r")[1]) / 2
+        assert abs(lowest_hem("bottom", body) - (ankle - ANKLE_BELOW_M)) < 1e-9
+        assert hem <= ankle  # and still down to the ankles
+    short = trimesh.creation.box(extents=[0.40, 0.30, 0.05])
+    short.apply_translation([0.0, -0.15, 0.0])
+    assert np.ptp(place(short, category, body).vertices[:, 1]) > 0.25  # a short one keeps its length

@@ -21,7 +21,9 @@ SLEEVE_ABOVE = 0.9  # cloth beside the torso above this share of the height is s
 BLEND_M = 0.05  # sleeves and legs turn gradually over this distance around their joint
 LIMB_END_SHARE = 0.1  # a sleeve's or leg's root and far end: its first and last tenth along its axis
 LIMB_LONG = 2.0  # a part whose variance along its length is this many times that across is long
-TOP_BELOW_CROTCH_M = 0.03  # the longest a top hangs: just past the crotch
+TOP_ABOVE_CROTCH_M = 0.02  # the longest a top hangs: its hem just above the crotch
+ANKLE_BELOW_M = 0.02  # the longest trousers hang: just past the ankle joint, well above the soles
+FLOOR_CLEAR_M = 0.03  # a dress or a long coat ends at least this far above the floor
 HIP_BAND_M = 0.06  # a bottom's width at the hips: over this much above the hip line
 # A sleeve laid along the torso shows as the torso's side stepping out by at least this much
 # (garment metres) over SLEEVE_STEP_RISE_M going up, at the cuff, and staying out to the armpit.
@@ -265,10 +267,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     widen, hips_down = (1.0, 1.0)
     if category == "bottom" and "hips_cm" in body.measurements:
         widen, hips_down = _passes_hips(runs, body, anchor_y, s)
-    sy = s
-    if category == "top":  # a top ends at the hips: a flat-lay photo's length is not the wearer's
-        longest = anchor_y - (body.point("crotch")[1] - TOP_BELOW_CROTCH_M)
-        sy = min(s, longest / max(runs.height, 1e-6))
+    sy = min(s, (anchor_y - lowest_hem(category, body)) / max(runs.height, 1e-6))
     if "hips" in body.landmarks and anchor_y - runs.height * sy < body.point("hips")[1]:
         _, _, hz0, hz1 = body.torso_extent(body.point("hips")[1])  # the seat reaches further back
         z0, z1 = min(z0, hz0), max(z1, hz1)
@@ -292,6 +291,19 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         g.vertices = _turn_limbs(g.vertices, body, "shoulder", "elbow", along_x=True, sleeve=sleeve)
         g.vertices = _bend_at_elbows(g.vertices, body, sleeve)
     return g
+
+
+def lowest_hem(category: str, body: BodyModel) -> float:
+    """The lowest a garment's hem may hang, from the body's landmarks: a flat-lay photo's length,
+    scaled with its width, is not the wearer's (trousers from real photos ran 0.4-0.8 m through the
+    floor). A top ends just above the crotch, trousers at the ankles, a dress or a coat above the floor."""
+    soles = float(body.mesh.bounds[0, 1])
+    if category == "top" and "crotch" in body.landmarks:
+        return float(body.point("crotch")[1]) + TOP_ABOVE_CROTCH_M
+    ankles = [body.landmarks[k][1] for k in ("ankle_l", "ankle_r") if k in body.landmarks]
+    if category == "bottom" and ankles:
+        return max(float(np.mean(ankles)) - ANKLE_BELOW_M, soles + FLOOR_CLEAR_M)
+    return soles + FLOOR_CLEAR_M
 
 
 def _passes_hips(runs: FrontRuns, body: BodyModel, anchor_y: float, s: float) -> tuple[float, float]:
