@@ -33,6 +33,7 @@ from core.uploads import CHUNK, clean_filename, encode_for_storage, validate_ima
 
 MAX_LAYERS = 3
 IMPORT_POLL_S = 0.05
+IMPORT_GRACE_S = 10.0  # past its time limit, the runner ends a job within this: an import still queued is late
 MAX_LIST = 100  # a page of a listing
 
 
@@ -189,12 +190,14 @@ class FitroomService:
             self.ctx.storage.delete(source)  # no object without its row
             raise
         self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=user_id)
-        deadline = time.monotonic() + self.ctx.settings.generate_timeout_s + 30
+        deadline = time.monotonic() + self.ctx.settings.generate_timeout_s + IMPORT_GRACE_S
         while (row := self._row(Cloth3D, job.id)).status == PROCESSING and time.monotonic() < deadline:
             time.sleep(IMPORT_POLL_S)
         if row.status == DONE:
             return self.present(row)
         self._forget(row, source)
+        if row.status == PROCESSING:  # still queued behind other work: the server's delay, not the file's
+            raise Unavailable("The server is busy and the import did not start in time; please try again.")
         status = (row.stats or {}).get("error_status")
         message = row.log or "the import did not finish"
         if status is None or 400 <= status < 500:  # refused, or a file too costly for its time limit

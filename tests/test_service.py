@@ -195,6 +195,23 @@ def test_bad_import_leaves_nothing(service) -> None:
     assert stored_objects(service) == []
 
 
+def test_an_import_that_cannot_start_in_time_is_a_503_and_leaves_nothing(service, monkeypatch) -> None:
+    """Queued behind other work past its time limit, an import is the server's delay, not the file's
+    fault: 503, and neither its row nor its stored file is kept."""
+    import core.service
+    from core.models import Cloth3D
+    from tests.test_importer import exported, garment
+
+    monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the pool never gets to it
+    monkeypatch.setattr(core.service, "IMPORT_GRACE_S", 0.3)
+    monkeypatch.setattr(service.ctx.settings, "generate_timeout_s", 0.2)
+    with pytest.raises(Unavailable, match="busy"):
+        service.upload_garment_3d(io.BytesIO(exported(garment("top"), "glb")), "g.glb")
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth3D)).all() == []
+    assert stored_objects(service) == []
+
+
 @pytest.mark.slow
 def test_custom_avatar_from_measurements(service) -> None:
     asked = {"height_cm": 170, "chest_cm": 92, "waist_cm": 74, "hips_cm": 100, "gender": "female"}  # curvy
