@@ -219,3 +219,21 @@ def test_import_3d_garment_rest_and_gradio(live_app: str, tmp_path) -> None:
     big = http.post(live_app + "/clothes3d/import", files={"file": ("x.obj", b"v 0 0 0\n" * (7 * 2**20))},
                         timeout=60)
     assert big.status_code == 413
+
+
+def test_a_refused_input_prints_no_traceback(live_app: str, live_app_dir, tmp_path) -> None:
+    """A refusal is a message for the person, not a bug: the app's log gets no traceback for it."""
+    from gradio_client import Client, handle_file
+
+    from tests.conftest import auth_headers
+
+    log = live_app_dir.parent / f"app-{live_app.rsplit(':', 1)[1]}.log"
+    before = log.read_text()
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    client = Client(live_app, verbose=False, headers=auth_headers(live_app))
+    with pytest.raises(Exception, match="not a PNG, JPEG or WebP"):
+        client.predict(handle_file(str(junk)), None, api_name="/upload_image")
+    with pytest.raises(Exception, match="not a valid id"):
+        client.predict("nope", None, api_name="/get_result")
+    assert "Traceback" not in log.read_text()[len(before):]

@@ -22,16 +22,17 @@ from core.identity import Caller, bearer
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
+from demo.ui.errors import refused
 
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Service errors become gr.Error: a readable message in the page and in gradio_client."""
+    """Service errors become gr.Error: a readable message in the page and in gradio_client, one log line."""
     @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
     def wrapper(*args: Any) -> Any:
         try:
             return fn(*args)
         except FitroomError as exc:
-            raise gr.Error(str(exc)) from None
+            raise refused(exc) from None
     return wrapper
 
 

@@ -26,6 +26,7 @@ from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
 from demo.ui.api import public_api
+from demo.ui.errors import refused
 
 POLL_S = 0.3
 # In the order a job goes through them; the GPU path's own stages come within "reconstruction".
@@ -59,7 +60,7 @@ def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.
         step = stages.index(stage) if stage in stages else step
         progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
         if time.monotonic() - t0 > timeout_s:
-            raise gr.Error("The job is taking longer than its time limit; check its status later.")
+            raise refused("The job is taking longer than its time limit; check its status later.")
         time.sleep(POLL_S)
 
 
@@ -73,7 +74,7 @@ def _wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s
 
 def _verified(me: Caller | None) -> Caller:
     if me is None:  # a page event sent without the page (by fn_index), or a session that expired
-        raise gr.Error("Please reload the page.")
+        raise refused("Please reload the page.")
     return me
 
 
@@ -204,14 +205,14 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
                      progress: gr.Progress, caller: Caller) -> tuple:
             if not photo_path:
-                raise gr.Error("Upload a garment photo first, or click an example.")
+                raise refused("Upload a garment photo first, or click an example.")
             path = client_file(photo_path, uploads, settings.max_upload_bytes)
             with path.open("rb") as fh:
                 cloth = service.upload_image(fh, path.name, caller=caller)
             job = service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
             job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
-                raise gr.Error(f"Generation failed: {job['log']}")
+                raise refused(f"Generation failed: {job['log']}")
             return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
 
         def on_generate(photo_path, category_v, quality_v, model_v, hist, chosen, caller,
@@ -220,7 +221,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
                                 _verified(caller))
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
 
         model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
         generate_btn.click(on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
@@ -243,7 +244,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 example_jobs[key] = out[0]
                 return out
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
 
         if EXAMPLES:
             with example_block:
@@ -255,7 +256,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         def on_import(mesh_path, category_v, hist, chosen, caller):
             if not mesh_path:
-                raise gr.Error("Choose a 3D garment file first.")
+                raise refused("Choose a 3D garment file first.")
             try:
                 caller = _verified(caller)
                 path = client_file(mesh_path, uploads, int(settings.max_import_mb * 2**20))
@@ -263,7 +264,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     job = service.upload_garment_3d(fh, path.name, category_v, caller=caller)
                 return show_garment(job["id"], f"imported · {job['log']}", hist, chosen, caller)
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
 
         import_btn.click(on_import, [mesh_file, category, history, outfit, me], garment_outputs,
                          api_visibility="private", concurrency_limit=4)
@@ -273,7 +274,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             try:
                 return show_garment(entry["id"], "reopened from your history", hist, chosen, _verified(caller))
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
 
         recent_garments.select(on_reopen_garment, [history, outfit, me], garment_outputs, api_visibility="private")
 
@@ -290,9 +291,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 job = service.create_avatar(h, c, w, hp, g, caller=caller)
                 job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
             if job["status"] == "error":
-                raise gr.Error(f"The avatar could not be built: {job['log']}")
+                raise refused(f"The avatar could not be built: {job['log']}")
             rows = service.list_presets(caller)
             return rows, job["id"], avatar_gallery(rows, job["id"], caller), f"**{job['name']}** · {job['log']}"
 
@@ -304,16 +305,16 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         def on_fit(chosen, preset, ease_v, tuck_v, hist, caller, progress=gr.Progress()):
             caller = _verified(caller)
             if not chosen:
-                raise gr.Error("Make or pick a garment first: tick it under Outfit.")
+                raise refused("Make or pick a garment first: tick it under Outfit.")
             if not preset:
-                raise gr.Error("Pick an avatar in step 3.")
+                raise refused("Pick an avatar in step 3.")
             try:
                 job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v), caller=caller)
                 job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
             if job["status"] == "error":
-                raise gr.Error(f"Fitting failed: {job['log']}")
+                raise refused(f"Fitting failed: {job['log']}")
             return show_fit(job, hist, caller)
 
         fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits]
@@ -326,7 +327,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 job = service.get_result(view.of_kind(hist, "fitting")[evt.index]["id"], caller=caller)
                 return show_fit(job, hist, caller)
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
 
         recent_fits.select(on_reopen_fit, [history, me], fit_outputs, api_visibility="private")
 
@@ -344,7 +345,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     issued = service.new_token(client)
                     token, caller = issued["token"], Caller(issued["user_id"], client)
             except FitroomError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refused(exc) from None
             entries = [("garment", g["id"], view.garment_label(g), g["category"])
                        for g in service.list_garments(caller, view.MAX_HISTORY) if g["status"] == "done"]
             entries += [("fitting", f["id"], f"{len(f['layers'])} layer(s) · {f['id'][:8]}", None)
