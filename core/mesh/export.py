@@ -29,15 +29,18 @@ def jpeg_texture(image: Image.Image, quality: int = 90) -> Image.Image:
 
 
 def scene_to_glb(scene: trimesh.Scene) -> bytes:
-    """GLB bytes; opaque photo textures go in as JPEG whatever their source (copies of PIL images
-    forget that they came from a JPEG, and trimesh would then write a PNG)."""
+    """GLB bytes, with vertex normals (without them three.js, Babylon and Blender shade every face
+    flat: the garment looks faceted); they are smooth across shared vertices and split where the
+    mesh splits its vertices (UV seams, openings). Opaque photo textures go in as JPEG whatever
+    their source (copies of PIL images forget that they came from a JPEG, and trimesh would then
+    write a PNG)."""
     for geom in scene.geometry.values():
         mat = getattr(geom.visual, "material", None)
         for attr in ("baseColorTexture", "image"):  # PBR and simple materials
             tex = getattr(mat, attr, None)
             if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
                 setattr(mat, attr, jpeg_texture(tex))
-    return scene.export(file_type="glb")
+    return scene.export(file_type="glb", include_normals=True)
 
 
 def mesh_to_glb(mesh: trimesh.Trimesh, name: str = "garment") -> bytes:
