@@ -44,6 +44,15 @@ def _visible(row: SQLModel, caller: Caller) -> bool:
     return getattr(row, "user_id", None) == caller.user_id
 
 
+def _extras(row: Cloth3D) -> str | None:
+    """Whether a finished garment's OBJ zip and turntable, made after it, are still coming."""
+    if row.status != DONE:
+        return None
+    if row.obj_key and row.turntable_key:
+        return "done"
+    return "error" if (row.stats or {}).get("extras") == "error" else "pending"
+
+
 def parse_id(value: str, what: str) -> str:
     try:
         return str(uuid.UUID(str(value).strip()))
@@ -415,6 +424,7 @@ class FitroomService:
                              "gltf_url": u(row.gltf_key), "glb_url": u(row.glb_key),
                              "obj_url": u(row.obj_key), "thumb_url": u(row.thumb_key),
                              "cutout_url": u(row.cutout_key), "turntable_url": u(row.turntable_key),
+                             "extras": _extras(row),
                              "timings": row.timings,
                              "stats": row.stats, "updated_at": row.updated_at.isoformat()}
         if isinstance(row, FittingSession):

@@ -133,6 +133,12 @@ def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
             s.commit()
     except Exception:
         log.exception("job %s: extras (OBJ, turntable) failed", job_id)
+        with session_scope(ctx.engine) as s:  # said in the record: they are not coming
+            row = s.get(Cloth3D, job_id)
+            if row is not None:
+                row.stats = {**(row.stats or {}), "extras": "error"}
+                s.add(row)
+                s.commit()
 
 
 @lru_cache(maxsize=8)

@@ -95,6 +95,8 @@ class Cloth3DOut(_Job):
     thumb_url: str | None
     cutout_url: str | None
     turntable_url: str | None
+    extras: Literal["pending", "done", "error"] | None = Field(
+        description="a finished garment's OBJ zip and turntable: still coming, there, or not coming")
     stats: dict[str, Any]
 
 

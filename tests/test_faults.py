@@ -263,3 +263,34 @@ def test_failing_thumbnail_does_not_fail_the_job(settings, monkeypatch) -> None:
     session = svc.get_result(session["id"])
     assert session["status"] == "done", session["log"]
     assert session["thumb_url"] is None and session["fitted_glb_url"]
+
+
+def test_a_garment_says_whether_its_extras_are_coming(settings, monkeypatch) -> None:
+    """The OBJ zip and turntable follow a finished garment: its record says pending, then done —
+    or error when they failed, so that no client waits for them for ever."""
+    import core.tasks
+
+    svc = FitroomService(context_for(settings), _Held())
+    svc.start()
+    svc = AsCaller(svc, new_caller(svc))
+    cloth = svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
+    made = core.tasks.add_extras
+    monkeypatch.setattr(core.tasks, "add_extras", lambda *a: None)  # the garment done, its extras not yet
+    job = svc.generate_3d(cloth["id"], "silhouette", "low")
+    assert job["extras"] is None  # not finished: nothing to say yet
+    run_generate(settings, job["id"])
+    assert svc.get_result(job["id"])["extras"] == "pending"
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("no GIF today")
+
+    monkeypatch.setattr(core.tasks, "add_extras", made)
+    monkeypatch.setattr(core.tasks, "garment_extras", broken)
+    failed = svc.generate_3d(cloth["id"], "silhouette", "low")
+    run_generate(settings, failed["id"])
+    failed = svc.get_result(failed["id"])
+    assert failed["status"] == "done" and failed["extras"] == "error" and failed["turntable_url"] is None
+    monkeypatch.setattr(core.tasks, "garment_extras", core.pipeline.garment_extras)
+    fine = svc.generate_3d(cloth["id"], "silhouette", "low")
+    run_generate(settings, fine["id"])
+    assert svc.get_result(fine["id"])["extras"] == "done"

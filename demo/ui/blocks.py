@@ -67,7 +67,7 @@ def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.
 def _wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
     """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
     deadline = time.monotonic() + timeout_s
-    while not (job := service.get_result(job_id, caller=caller))["turntable_url"] and time.monotonic() < deadline:
+    while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
         time.sleep(POLL_S)
     return job
 
