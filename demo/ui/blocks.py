@@ -42,7 +42,7 @@ VIEW_BG = (0.96, 0.96, 0.97, 1)
 CSS = """
 .step-title h3 { margin: 0 0 .25rem 0; }
 #fit-report table { font-size: .8rem; }
-#fit-report th, #fit-report td { padding: 4px 6px; }
+#fit-report th, #fit-report td { padding: 4px 6px; word-break: normal; overflow-wrap: normal; hyphens: none; }
 """
 
 
