@@ -25,7 +25,7 @@ from core.fitting.placement import EASE
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
 from core.mesh.export import draco_compress_glb
-from core.mesh.importer import UNITS, UPS, sniff_mesh_format
+from core.mesh.importer import check_options, sniff_mesh_format
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.quotas import Quotas
 from core.tasks import IMPORT, import_source_key
@@ -35,6 +35,10 @@ MAX_LAYERS = 3
 IMPORT_POLL_S = 0.05
 IMPORT_GRACE_S = 10.0  # past its time limit, the runner ends a job within this: an import still queued is late
 MAX_LIST = 100  # a page of a listing
+# The columns that point at each kind of row's stored files.
+FILE_KEYS = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key", "obj_key", "turntable_key"),
+             FittingSession: ("fitted_glb_key", "fitted_gltf_key", "thumb_key"),
+             AvatarPreset: ("glb_key", "gltf_key", "thumbnail_key")}
 
 
 def _visible(row: SQLModel, caller: Caller) -> bool:
@@ -174,10 +178,7 @@ class FitroomService:
         call waits for it; a refused file leaves nothing behind and keeps its 4xx."""
         user_id = caller.user_id
         category = self._category(category)
-        if (units or "auto") not in ("auto", *UNITS):
-            raise InputError(f"Unknown units {units!r}; choose auto, m, cm or mm.")
-        if (up or "auto") not in UPS:
-            raise InputError(f"Unknown up axis {up!r}; choose one of: {', '.join(UPS)}.")
+        check_options(units or "auto", up or "auto")
         limit = int(self.ctx.settings.max_import_mb * 2**20)
         data = self._receive(stream, limit)
         if not data:
@@ -219,8 +220,7 @@ class FitroomService:
 
     def _forget(self, job: Cloth3D, *keys: str) -> None:
         """A refused import leaves nothing: its row and every object it may have written."""
-        for key in (*keys, *(getattr(job, f) for f in ("glb_key", "gltf_key", "thumb_key", "cutout_key",
-                                                         "obj_key", "turntable_key"))):
+        for key in (*keys, *(getattr(job, f) for f in FILE_KEYS[Cloth3D])):
             if key:
                 self.ctx.storage.delete(key)
         with session_scope(self.ctx.engine) as db:
@@ -387,11 +387,8 @@ class FitroomService:
     def local_files(self, job_id: str, *, caller: Caller) -> dict[str, Path]:
         """Local copies of a finished job's files (or a preset's), for viewers in this process."""
         job_id = parse_id(job_id, "id")
-        names = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key", "obj_key", "turntable_key"),
-                 FittingSession: ("fitted_glb_key", "fitted_gltf_key", "thumb_key"),
-                 AvatarPreset: ("glb_key", "gltf_key", "thumbnail_key")}
         with session_scope(self.ctx.engine) as db:
-            for table, fields in names.items():
+            for table, fields in FILE_KEYS.items():
                 row = db.get(table, job_id)
                 if row is not None and _visible(row, caller):
                     return {f.removesuffix("_key"): self.ctx.storage.local_path(getattr(row, f))

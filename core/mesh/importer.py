@@ -90,10 +90,17 @@ def _storable_textures(mesh: trimesh.Trimesh) -> None:
             setattr(material, attr, storable_image(image))
 
 
-def orient(mesh: trimesh.Trimesh, fmt_is_gltf: bool, up: str = "auto") -> ImportedMesh:
-    """Rotate into the glTF frame: +Y up, depth along Z. Guesses are written down in `notes`."""
+def check_options(units: str, up: str) -> None:
+    """The import's options, checked before any work (the service checks them before a job is queued)."""
+    if units not in ("auto", *UNITS):
+        raise InputError(f"Unknown units {units!r}; choose auto, m, cm or mm.")
     if up not in UPS:
         raise InputError(f"Unknown up axis {up!r}; choose one of: {', '.join(UPS)}.")
+
+
+def orient(mesh: trimesh.Trimesh, fmt_is_gltf: bool, up: str = "auto") -> ImportedMesh:
+    """Rotate into the glTF frame: +Y up, depth along Z. Guesses are written down in `notes`."""
+    check_options("auto", up)
     notes: list[str] = []
     mesh = mesh.copy()
     if up == "auto":
@@ -115,8 +122,7 @@ def orient(mesh: trimesh.Trimesh, fmt_is_gltf: bool, up: str = "auto") -> Import
 def scale_and_anchor(item: ImportedMesh, units: str, typical_height_m: float) -> ImportedMesh:
     """Metres (units given, or guessed among m/cm/mm from a plausible garment size, else scaled
     to the category's typical height), origin at the top centre."""
-    if units not in ("auto", *UNITS):
-        raise InputError(f"Unknown units {units!r}; choose auto, m, cm or mm.")
+    check_options(units, "auto")
     mesh = item.mesh
     size = float(np.ptp(mesh.vertices, axis=0).max())
     if units == "auto":
