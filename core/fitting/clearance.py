@@ -114,3 +114,68 @@ def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, cloth: Cloth, it
     out = placed.copy()
     out.vertices = clear(placed.vertices + spread[group])
     return out
+
+
+SURFACE_SPACING = 0.006  # metres between the surface samples the cloth is cleared over
+SURFACE_ROUNDS = 6
+THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners clear, spans a part thinner than itself
+
+
+def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offset: float, clear,
+                  rounds: int = SURFACE_ROUNDS) -> tuple[np.ndarray, np.ndarray]:
+    """Clear the cloth between the vertices, not only at them: a face bridging two clear vertices
+    can cut through an arm or into the armpit's concavity. Each round samples the faces (area-
+    weighted, SURFACE_SPACING apart, fresh samples each round), finds the samples nearer the skin
+    than half the offset, and moves each such face's corners out along the skin's normal by the
+    least that brings the sample out (the move split by the sample's barycentric weights); a corner
+    takes the largest move asked of it, and the moved corners are cleared again (`clear`, as in
+    settle: a corner lifted off one finger may land in the next). A face still reaching THIN_DEPTH
+    in after the rounds with its corners clear spans a part thinner than itself (a cuff's long face
+    across the fingers), which no move of its corners lifts it off: it is cut. Returns the vertices
+    and which faces to keep."""
+    v = vertices.copy()
+    keep = np.ones(len(faces), bool)
+    if not len(faces):
+        return v, keep
+    count = int(np.clip(trimesh.triangles.area(v[faces]).sum() / SURFACE_SPACING**2, 20_000, 120_000))
+    rng = np.random.default_rng(1)
+    near = max(offset, 0.01)
+    for k in range(rounds + 1):
+        live = np.flatnonzero(keep)
+        pick, bary, points = _sample_faces(v[faces[live]], count, rng)
+        signed, _, normals = body.surface_query(points, near=near)
+        # Inside a part thinner than the samples' reach (a finger) the nearest sample can be on
+        # its far side and read "outside": the exact test settles the points near the skin.
+        unsure = np.flatnonzero((signed < 0.01) & (signed >= offset / 2))
+        signed[unsure[body.contains(points[unsure])]] = -2 * THIN_DEPTH  # the far side's normal still leads out
+        bad = np.flatnonzero(signed < offset / 2)
+        if not len(bad):
+            break
+        face = live[pick[bad]]
+        if k == rounds:  # what the moves could not lift: faces across a part thinner than themselves
+            corners, _, _ = body.surface_query(v[faces[face]].reshape(-1, 3), near=near)
+            keep[face[(corners.reshape(-1, 3) > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)]] = False
+            break
+        need = (offset - signed[bad])[:, None] * normals[bad]  # the sample's move
+        b = bary[bad]
+        moves = ((b / np.einsum("ij,ij->i", b, b)[:, None])[:, :, None] * need[:, None, :]).reshape(-1, 3)
+        corner = faces[face].ravel()
+        order = np.lexsort((np.einsum("ij,ij->i", moves, moves), corner))  # per corner, its largest move last
+        largest = np.r_[corner[order][1:] != corner[order][:-1], True]
+        moved = corner[order][largest]
+        v[moved] += moves[order][largest]
+        v = clear(v, exact=False, only=moved)
+    return v, keep
+
+
+def _sample_faces(triangles: np.ndarray, count: int, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area-weighted uniform samples on the triangles: each sample's triangle, barycentric weights
+    and point (trimesh's sampler does not return the weights, which spread a sample's move)."""
+    area = trimesh.triangles.area(triangles)
+    pick = rng.choice(len(triangles), size=count, p=area / area.sum())
+    r = rng.random((count, 2))
+    flip = r.sum(axis=1) > 1
+    r[flip] = 1 - r[flip]
+    bary = np.column_stack([1 - r.sum(axis=1), r])
+    return pick, bary, np.einsum("ij,ijk->ik", bary, triangles[pick])

@@ -9,7 +9,7 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
-from core.fitting.clearance import hug, push_out, push_out_of_layer, settle
+from core.fitting.clearance import clear_surface, hug, push_out, push_out_of_layer, settle
 from core.fitting.cloth import Cloth
 from core.fitting.placement import hug_weights, place
 from core.fitting.report import garment_report
@@ -61,6 +61,10 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         weights = hug_weights(v, layer.category)
         v = clear(hug(v, body, offset, weights), exact=False, only=np.flatnonzero(weights > 0))
         garment = settle(placed, v, clear, cloth)  # its final clear is exact
+        surface, keep = clear_surface(garment.vertices, garment.faces, body, offset, clear)
+        garment.vertices = clear(surface, only=np.flatnonzero((surface != garment.vertices).any(axis=1)))
+        if not keep.all():
+            garment.update_faces(keep)
         report = layer_report(garment, body, cloth, before, f"garment:{layer.name}")
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
         keep = garment.nondegenerate_faces()

@@ -1,0 +1,77 @@
+"""The cloth is cleared over its surface, not only at its vertices: faces bridging clear vertices
+across a corner of the body are lifted off it, and a web across a part thinner than the face is cut."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.fitting import report
+from core.fitting.body import BodyModel
+from core.fitting.clearance import clear_surface, push_out
+
+OFFSET = 0.004
+
+
+@pytest.fixture(scope="module")
+def box() -> BodyModel:
+    """A 20 cm cube: a watertight body whose inside is known exactly."""
+    return BodyModel(trimesh.creation.box(extents=[0.2, 0.2, 0.2]), landmarks={"hips": [0.0, -1.0, 0.0]})
+
+
+def _clear(body: BodyModel):
+    def clear(v: np.ndarray, exact: bool = True, only=None) -> np.ndarray:
+        return push_out(v, body, OFFSET, exact=exact, only=only)
+    return clear
+
+
+def prism(sections: int, radius: float, turn: float, rings: int = 21) -> trimesh.Trimesh:
+    """An open prism 40 cm long round the cube's vertical axis, in rings 2 cm apart: its vertices
+    clear of the cube (at `radius`, beyond the cube's half-diagonal) while each flat side, one face
+    across, cuts across the cube's vertical edges."""
+    angle = turn + 2 * np.pi * np.arange(sections) / sections
+    y = np.linspace(-0.2, 0.2, rings)
+    vertices = np.stack([np.tile(radius * np.cos(angle), rings), np.repeat(y, sections),
+                         np.tile(radius * np.sin(angle), rings)], axis=1)
+    i = np.arange(sections)
+    quads = [(r * sections + i, r * sections + (i + 1) % sections) for r in range(rings - 1)]
+    faces = np.concatenate([np.concatenate([np.stack([a, a + sections, b], 1),
+                                            np.stack([b, a + sections, b + sections], 1)]) for a, b in quads])
+    return trimesh.Trimesh(vertices, faces, process=False)
+
+
+def _inside_share(mesh: trimesh.Trimesh, body: BodyModel) -> float:
+    points, _ = trimesh.sample.sample_surface(mesh, report.SAMPLES, seed=7)  # not the clearing's samples
+    return report.surface_inside(points, body)[0]
+
+
+def test_faces_across_the_bodys_edges_are_lifted_off_it(box) -> None:
+    mesh = prism(6, 0.15, 0.0)  # a hexagon of 15 cm: its sides pass 13 cm from the axis, the cube's edges 14.1
+    assert not box.contains(mesh.vertices).any()
+    assert _inside_share(mesh, box) > 0.01  # the vertex-only count would read 0 %
+    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box))
+    cleared = trimesh.Trimesh(v, mesh.faces[keep], process=False)
+    assert keep.mean() > 0.95  # lifted, not cut away
+    assert _inside_share(cleared, box) == 0.0
+    assert not box.contains(v).any()
+
+
+def test_a_web_across_the_body_is_cut(box) -> None:
+    web = trimesh.Trimesh([[-0.4, -0.4, 0.0], [0.4, -0.4, 0.0], [0.0, 0.5, 0.0]], [[0, 1, 2]]).subdivide()
+    far = np.linalg.norm(web.vertices, axis=1) > 0.2
+    assert far.any()
+    v, keep = clear_surface(web.vertices, web.faces, box, OFFSET, _clear(box))
+    assert not keep.all()
+    assert _inside_share(trimesh.Trimesh(v, web.faces[keep], process=False), box) == 0.0
+
+
+@settings(max_examples=12, deadline=None)
+@given(sections=st.integers(5, 9), radius=st.floats(0.146, 0.2), turn=st.floats(0.0, np.pi / 4))
+def test_no_prism_round_the_body_keeps_cloth_inside_it(box, sections, radius, turn) -> None:
+    mesh = prism(sections, radius, turn)
+    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box))
+    assert _inside_share(trimesh.Trimesh(v, mesh.faces[keep], process=False), box) == 0.0
+    assert keep.mean() > 0.9
