@@ -21,10 +21,11 @@ from PIL import Image
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from core.ai.category import guess_category
 from core.ai.reconstructors import REGISTRY
 from core.ai.segment import Cutout
-from core.ai.silhouette import GARMENT_SIZE, reconstruct
+from core.ai.silhouette import reconstruct
+from core.garment import registry as categories
+from core.garment.parse import parse_mask
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import RayScene
 from core.pipeline import photo_to_garment
@@ -43,8 +44,8 @@ def ground_truths(folder: Path | None, texture: Path | None):
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".obj", ".glb", ".ply")):
         mesh, fmt = load_mesh(path.read_bytes(), path.name, 200 * 2**20)
         item = orient(mesh, fmt == "glb")
-        category = guess_category(front_mask(item.mesh))
-        mesh = scale_and_anchor(item, "auto", GARMENT_SIZE[category][0]).mesh
+        category = parse_mask(front_mask(item.mesh)).category
+        mesh = scale_and_anchor(item, "auto", categories.REGISTRY[category].length_m).mesh
         if image is not None and getattr(mesh.visual, "uv", None) is not None:
             mesh.visual = trimesh.visual.TextureVisuals(uv=mesh.visual.uv, image=image)
         yield path.name, mesh

@@ -19,15 +19,15 @@ import numpy as np
 import trimesh
 from common import PHOTO_EXT, median, peak_rss_mb, photos, table
 
-from core.ai.category import guess_category
 from core.ai.reconstructors import REGISTRY
-from core.ai.silhouette import GARMENT_SIZE
 from core.avatars.custom import Measurements, solve
 from core.avatars.presets import load_presets
 from core.errors import InputError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
-from core.mesh.cleanup import clean, decimate
+from core.garment import registry as categories
+from core.garment.parse import GarmentParse, parse_mask
+from core.mesh.cleanup import clean, closed, decimate
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.pipeline import photo_to_garment
 
@@ -35,6 +35,7 @@ MESH_EXT = {".obj", ".glb", ".ply"}
 CUSTOM = Measurements(height_cm=168, chest_cm=90, waist_cm=72, hips_cm=98, gender="female")
 # The sleeves of the dev data's 3D garments (photos have theirs in labels.tsv).
 MESH_SLEEVES = {"tshirt.obj": "short", "longsleeve.obj": "long", "dress_shortsleeve.obj": "short"}
+MESH_SLEEVES |= {name.replace(".obj", "-closed.obj"): kind for name, kind in MESH_SLEEVES.items()}
 SEEN = ["garment", "category", "sleeves", "avatar", "surf_in_%", "surf_deep_mm", "below_mm", "hem_at", "hem_y",
         "upper_%", "fore_%", "thigh_%", "shin_%", "reach_arm", "reach_leg", "arm_cloth_%", "standoff_%",
         "sym_p95_mm", "report_s", "fails"]
@@ -77,7 +78,7 @@ def fails(category: str, sleeves: str, layer: dict, body: BodyModel) -> list[str
         missed.append("inside")
     if layer["below_soles_mm"] > 0:
         missed.append("floor")
-    upper, fore = ([enc[f"{bone}_{side}"] for side in "lr"] for bone in ("upper_arm", "forearm"))
+    upper, fore = ([enc[f"{bone}_{side}"] for side in "lr"] for bone in ("upper_arm_top", "forearm"))
     if category == "bottom":  # its sleeves are its legs' type
         if sleeves == "long" and hem > y["ankle_l"] + 0.10:  # lower is the floor's goal
             missed.append("hem-ankle")
@@ -100,14 +101,16 @@ def garments(dirs: list[Path], limit: int | None):
     if not dirs:
         for name, image, label in photos(None, None):
             g = photo_to_garment(image, label, "low", REGISTRY["silhouette"])
-            yield name, g.mesh, g.category
+            yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"])
         return
     for folder in dirs:
         for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MESH_EXT):
             mesh, fmt = load_mesh(path.read_bytes(), path.name, 200 * 2**20)
             item = orient(mesh, fmt == "glb")
-            category = guess_category(front_mask(item.mesh))
-            yield path.name, clean(scale_and_anchor(item, "auto", GARMENT_SIZE[category][0]).mesh), category
+            parse = parse_mask(front_mask(item.mesh))  # parsed once, as the importer does
+            mesh = clean(scale_and_anchor(item, "auto", categories.REGISTRY[parse.category].length_m).mesh)
+            yield path.name, mesh, parse.category, parse
+            yield f"{path.stem}-closed{path.suffix}", closed(mesh), parse.category, parse  # as InstantMesh makes them
         if any(p.suffix.lower() in PHOTO_EXT for p in folder.iterdir()):
             for name, image, label in photos(folder, limit):
                 try:
@@ -115,7 +118,7 @@ def garments(dirs: list[Path], limit: int | None):
                 except InputError as exc:  # e.g. a texture image lying beside the meshes
                     print(f"skipped {name}: {exc}")
                     continue
-                yield name, g.mesh, g.category
+                yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"])
 
 
 def main() -> None:
@@ -136,12 +139,12 @@ def main() -> None:
         body.prepared()  # built once per avatar, as the app keeps it; not part of a fit's time
     rows, looks, biggest = [], [], None
     types = sleeve_types(args.dirs)
-    for gname, mesh, category in garments(args.dirs, args.limit):
+    for gname, mesh, category, parse in garments(args.dirs, args.limit):
         if biggest is None or len(mesh.faces) > len(biggest[1].faces):
-            biggest = (gname, mesh, category)
+            biggest = (gname, mesh, category, parse)
         for slug, body in bodies:
             t0 = time.perf_counter()
-            out = fit([FitLayer(mesh, category, category)], body, offset_mm=4.0)
+            out = fit([FitLayer(mesh, category, category, parse)], body, offset_mm=4.0)
             seconds = time.perf_counter() - t0
             (layer,) = out.metrics["layers"]
             rows.append({"garment": gname, "category": category, "avatar": slug, "faces": len(mesh.faces),
@@ -200,7 +203,7 @@ def print_seen(looks: list[dict]) -> None:
     print(table(worst, SEEN))
 
 
-def time_20k(name: str, mesh: trimesh.Trimesh, category: str, bodies, repeats: int = 15) -> None:
+def time_20k(name: str, mesh: trimesh.Trimesh, category: str, parse: GarmentParse, bodies, repeats: int = 15) -> None:
     """The goal's own case: one garment of 20k faces (the biggest garment, refined or decimated
     to 20k), fitted `repeats` times on each avatar."""
     while len(mesh.faces) < 20_000:
@@ -210,7 +213,7 @@ def time_20k(name: str, mesh: trimesh.Trimesh, category: str, bodies, repeats: i
         seconds = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            fit([FitLayer(mesh, category, category)], body, offset_mm=4.0)
+            fit([FitLayer(mesh, category, category, parse)], body, offset_mm=4.0)
             seconds.append(time.perf_counter() - t0)
         print(f"20k faces ({name} as {len(mesh.faces)} faces) on {slug}: median {np.median(seconds):.3f} s, "
               f"p90 {np.percentile(seconds, 90):.3f} s, fastest {min(seconds):.3f} s")

@@ -39,8 +39,8 @@ def _status_kb(key: str) -> int:
 def one(path: Path) -> None:
     """The child: import one file and print its figures as one JSON line."""
     sys.path.insert(0, str(ROOT))
-    from core.ai.silhouette import GARMENT_SIZE
     from core.errors import InputError
+    from core.garment.registry import REGISTRY
     from core.mesh.cleanup import decimate
     from core.mesh.importer import load_mesh, orient, scale_and_anchor
     from core.pipeline import finish_garment
@@ -52,7 +52,7 @@ def one(path: Path) -> None:
     t0 = time.perf_counter()
     try:
         mesh, fmt = load_mesh(data, path.name, 200 * 2**20)
-        item = scale_and_anchor(orient(mesh, fmt in ("glb", "gltf")), "auto", GARMENT_SIZE["top"][0])
+        item = scale_and_anchor(orient(mesh, fmt in ("glb", "gltf")), "auto", REGISTRY["top"].length_m)
         files = finish_garment(decimate(item.mesh, 40_000), "top")
         outcome = f"accepted: {len(mesh.faces):,} faces"
         tex = getattr(getattr(mesh.visual, "material", None), "baseColorTexture", None)

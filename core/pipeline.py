@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import trimesh
 from PIL import Image
 
-from core.ai.category import guess_category
 from core.ai.reconstructors import Reconstructor
 from core.ai.segment import cut_out
-from core.ai.silhouette import GARMENT_SIZE, QUALITY
+from core.ai.silhouette import QUALITY
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
+from core.garment.parse import GarmentParse, parse_mask
+from core.garment.registry import REGISTRY, SURE
 from core.mesh.cleanup import clean, decimate
 from core.mesh.export import draco_compress_glb, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
@@ -77,16 +78,27 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
     timer = Timer(on_stage)
     with timer.stage("cut-out"):
         cutout = cut_out(image)
-    with timer.stage("category"):
-        category = category or guess_category(cutout.mask)
+    with timer.stage("category"):  # the parse: category, sleeves or legs, landmarks
+        parse = parse_mask(cutout.mask, category)
     with timer.stage("reconstruction"):
-        garment = reconstructor.reconstruct(cutout, category, quality, on_progress=on_stage)
+        garment = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage)
     timer.timings.update({f"reconstruction/{k}": v for k, v in garment.timings.items()})
-    files = finish_garment(garment.mesh, category, timer)
+    files = finish_garment(garment.mesh, parse.category, timer)
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())
-    files.stats["segmentation"] = cutout.method
+    files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()}
+    files.log = parse_note(parse, asked=category)
     return files
+
+
+def parse_note(parse: GarmentParse, asked: str | None) -> str | None:
+    """What the job's log says of the parse: when `auto` chose the category without being sure,
+    which other category came close (the page offers it as one click)."""
+    if asked is not None or parse.confidence >= SURE:
+        return None
+    others = sorted((v, k) for k, v in parse.scores.items() if k != parse.category)
+    runner_up = f"; {others[-1][1]} came close" if others else ""
+    return f"auto category: {parse.category}, unsure ({parse.confidence:.0%}{runner_up}) - change it if it is wrong"
 
 
 def import_to_garment(data: bytes, filename: str | None, category: str | None, units: str, up: str,
@@ -95,14 +107,15 @@ def import_to_garment(data: bytes, filename: str | None, category: str | None, u
     core/mesh/precheck.py), then the garment frame, the category, the units, 40k faces at most."""
     mesh, fmt = load_mesh(data, filename, max_bytes)
     item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
-    category = category or guess_category(front_mask(item.mesh))
-    item = scale_and_anchor(item, units or "auto", GARMENT_SIZE[category][0])
+    parse = parse_mask(front_mask(item.mesh), category)  # the same parse as a photo's, of its front
+    item = scale_and_anchor(item, units or "auto", REGISTRY[parse.category].length_m)
     decimated = decimate(item.mesh, QUALITY["med"]["faces"])
     if len(decimated.faces) < len(item.mesh.faces):
         item.notes.append(f"decimated from {len(item.mesh.faces):,} to {len(decimated.faces):,} faces")
-    files = finish_garment(decimated, category)
-    files.stats |= {"format": fmt, "source_faces": len(mesh.faces)}
-    files.log = "; ".join(["imported from " + fmt.upper(), *item.notes])
+    files = finish_garment(decimated, parse.category)
+    files.stats |= {"format": fmt, "source_faces": len(mesh.faces), "parse": parse.to_json()}
+    note = parse_note(parse, asked=category)
+    files.log = "; ".join(["imported from " + fmt.upper(), *item.notes, *([note] if note else [])])
     return files
 
 

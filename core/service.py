@@ -12,7 +12,6 @@ from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, and_, or_, select
 
-from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS, resolve
 from core.ai.silhouette import QUALITY
 from core.avatars.builder import BUILD
@@ -22,6 +21,7 @@ from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
 from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, error_for_status
 from core.fitting.placement import EASE
+from core.garment.registry import CATEGORIES
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
 from core.mesh.export import draco_compress_glb

@@ -25,6 +25,7 @@ from core.db import session_scope
 from core.errors import FitroomError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
+from core.garment.parse import stored_parse
 from core.mesh.export import draco_compress_glb, mesh_to_glb
 from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
@@ -73,7 +74,8 @@ def run_generate(settings: Settings, job_id: str) -> None:
             image = im.convert("RGBA") if cloth.has_alpha else im.convert("RGB")
         files = photo_to_garment(image, job.category, job.quality, reconstructor,
                                  on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st))
-        if not update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category,
+        log = "; ".join(part for part in (note, files.log) if part) or None  # the model's note, the parse's
+        if not update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category, log=log,
                           timings=files.timings, stats=files.stats, **store_garment(ctx, job_id, files)):
             return  # ended meanwhile (time limit): leave it as it is
     except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
@@ -156,8 +158,8 @@ def run_fit(settings: Settings, job_id: str) -> None:
             garments = [s.get(Cloth3D, gid) for gid in job.layers]
         body = _body(str(ctx.storage.local_path(avatar.glb_key)), json.dumps(avatar.landmarks),
                      json.dumps(avatar.measurements))
-        layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"),
-                           g.category or "top", g.category or "top") for g in garments]
+        layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"), g.category or "top",
+                           g.category or "top", stored_parse(g.stats, g.category)) for g in garments]
         files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),
                       ease=job.params.get("ease", "regular"), tuck_in=job.params.get("tuck_in", False),
                       on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))

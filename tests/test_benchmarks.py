@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("script,expected", [
     ("reconstruction.py", ["p50 s:", "p95 s:", "reconstruction=", "draco/plain geometry=", "category right: 3/3"]),
+    ("parsing.py", ["category right: 3/3", "parse + reconstruct (low) s: p50="]),
     ("fitting.py", ["cases: 9", "worst inside:", "stretch p95 within 15 %:", "per category and sleeve type",
                     "surface inside:", "report time per layer:", "20k faces (", "faces) on average-man-175: median"]),
     ("ml_path.py", ["tiny random weights", "low (2 steps): multi-view=", "surface=", "peak RSS:",

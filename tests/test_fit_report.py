@@ -144,8 +144,8 @@ def test_the_fit_report_of_every_layer_carries_the_surface_figures(body) -> None
     assert layer["surface_samples"] >= 20_000
     assert 0.0 <= layer["surface_inside_share"] <= 1.0 and layer["surface_deepest_mm"] >= 0.0
     assert result.metrics["surface_inside_share"] == layer["surface_inside_share"]
-    assert set(layer["enclosure"]) == {f"{bone}_{side}" for bone in ("upper_arm", "forearm", "thigh", "shin")
-                                       for side in "lr"}
+    assert set(layer["enclosure"]) == {f"{bone}_{side}" for bone in ("upper_arm", "upper_arm_top", "forearm", "thigh",
+                                                                     "shin") for side in "lr"}
     assert all(0.0 <= v <= 1.0 for v in [*layer["enclosure"].values(), *layer["reach"].values()])
     assert layer["enclosure"]["shin_l"] == layer["enclosure"]["shin_r"] == 0.0  # a top never reaches the shins
     assert layer["below_soles_mm"] == 0.0 and layer["hem_at"].startswith("between")

@@ -15,10 +15,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core.ai.category import guess_category
 from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
+from core.garment.parse import parse_mask
 from core.mesh import precheck as precheck_module
 from core.mesh.importer import MAX_FACES, front_mask, load_mesh, orient, scale_and_anchor, sniff_mesh_format
 from core.mesh.precheck import TEXTURE_SIDE, gltf_counts, precheck
@@ -87,7 +87,7 @@ def test_unknown_units_scaled_to_category_height() -> None:
 
 @pytest.mark.parametrize("category", ["top", "bottom", "dress"])
 def test_category_from_front_silhouette(category) -> None:
-    assert guess_category(front_mask(garment(category))) == category
+    assert parse_mask(front_mask(garment(category))).category == category
 
 
 def ply_header_only(faces: int) -> bytes:

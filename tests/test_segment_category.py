@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.ai.category import guess_category
 from core.ai.segment import cut_out, fill_background
 from core.errors import InputError
+from core.garment.parse import parse_mask
 from core.samples import draw_garment
 
 
@@ -23,7 +23,7 @@ def test_cutout_matches_truth(category, background) -> None:
     cut = cut_out(photo)
     assert cut.method == "border-model+grabcut"
     assert iou(cut.mask, truth) > 0.97
-    assert guess_category(cut.mask) == category
+    assert parse_mask(cut.mask).category == category
 
 
 @pytest.mark.parametrize("category", ["top", "dress"])

@@ -9,8 +9,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.ai.segment import Cutout
-from core.ai.silhouette import GARMENT_SIZE, QUALITY, reconstruct
+from core.ai.silhouette import QUALITY, reconstruct
 from core.errors import InputError
+from core.garment.registry import REGISTRY
 from core.mesh.cleanup import clean, drop_small_pieces
 from core.samples import draw_garment
 
@@ -30,7 +31,7 @@ def openings(mesh: trimesh.Trimesh) -> list[np.ndarray]:
 @pytest.mark.parametrize("quality", ["low", "med"])
 def test_shell_is_open_where_worn_sized_and_oriented(category, n_open, quality) -> None:
     mesh = clean(reconstruct(cutout_of(category), category, quality).mesh)
-    height, half_depth = GARMENT_SIZE[category]
+    height, half_depth = REGISTRY[category].length_m, REGISTRY[category].half_depth_m
     assert mesh.is_winding_consistent
     loops = openings(mesh)
     assert len(loops) == n_open  # neck, hem, two sleeves; or waist and two legs

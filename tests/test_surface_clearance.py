@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.fitting import report
 from core.fitting.body import BodyModel
 from core.fitting.clearance import clear_surface, push_out
+from core.fitting.cloth import Cloth
 
 OFFSET = 0.004
 
@@ -52,7 +53,7 @@ def test_faces_across_the_bodys_edges_are_lifted_off_it(box) -> None:
     mesh = prism(6, 0.15, 0.0)  # a hexagon of 15 cm: its sides pass 13 cm from the axis, the cube's edges 14.1
     assert not box.contains(mesh.vertices).any()
     assert _inside_share(mesh, box) > 0.01  # the vertex-only count would read 0 %
-    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box))
+    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box), Cloth.of(mesh))
     cleared = trimesh.Trimesh(v, mesh.faces[keep], process=False)
     assert keep.mean() > 0.95  # lifted, not cut away
     assert _inside_share(cleared, box) == 0.0
@@ -63,7 +64,7 @@ def test_a_web_across_the_body_is_cut(box) -> None:
     web = trimesh.Trimesh([[-0.4, -0.4, 0.0], [0.4, -0.4, 0.0], [0.0, 0.5, 0.0]], [[0, 1, 2]]).subdivide()
     far = np.linalg.norm(web.vertices, axis=1) > 0.2
     assert far.any()
-    v, keep = clear_surface(web.vertices, web.faces, box, OFFSET, _clear(box))
+    v, keep = clear_surface(web.vertices, web.faces, box, OFFSET, _clear(box), Cloth.of(web))
     assert not keep.all()
     assert _inside_share(trimesh.Trimesh(v, web.faces[keep], process=False), box) == 0.0
 
@@ -72,6 +73,6 @@ def test_a_web_across_the_body_is_cut(box) -> None:
 @given(sections=st.integers(5, 9), radius=st.floats(0.146, 0.2), turn=st.floats(0.0, np.pi / 4))
 def test_no_prism_round_the_body_keeps_cloth_inside_it(box, sections, radius, turn) -> None:
     mesh = prism(sections, radius, turn)
-    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box))
+    v, keep = clear_surface(mesh.vertices, mesh.faces, box, OFFSET, _clear(box), Cloth.of(mesh))
     assert _inside_share(trimesh.Trimesh(v, mesh.faces[keep], process=False), box) == 0.0
     assert keep.mean() > 0.9

@@ -24,13 +24,8 @@ from scipy import ndimage, sparse
 
 from core.ai.segment import Cutout, fill_background
 from core.errors import InputError
+from core.garment.registry import REGISTRY
 
-# Real-world height (m) and half-depth of the torso part (m) per category: a size-M garment
-# (a T-shirt about 70 cm long; torso 15–25 cm deep).
-GARMENT_SIZE = {"top": (0.70, 0.10), "outer": (0.78, 0.12), "dress": (1.05, 0.10),
-                "bottom": (1.00, 0.08)}
-OPENINGS = {"top": ("neck", "hem", "sleeves"), "outer": ("neck", "hem", "sleeves"),
-            "dress": ("neck", "hem", "sleeves"), "bottom": ("waist", "legs")}
 QUALITY = {"low": {"faces": 10_000, "texture": 512}, "med": {"faces": 40_000, "texture": 1024}}
 EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
 
@@ -43,7 +38,7 @@ class Garment3D:
 
 
 def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
-    height_m, half_depth = GARMENT_SIZE[category]
+    height_m, half_depth = REGISTRY[category].length_m, REGISTRY[category].half_depth_m
     budget, tex_side = QUALITY[quality]["faces"], QUALITY[quality]["texture"]
     ys, xs = np.nonzero(cutout.mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
@@ -147,7 +142,7 @@ def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
     left = np.argmax(cells, axis=1)
     right = n_cols - 1 - np.argmax(cells[:, ::-1], axis=1)
     ext = np.zeros_like(cells)
-    kinds = OPENINGS[category]
+    kinds = REGISTRY[category].openings
     if "hem" in kinds or "legs" in kinds:
         sel = has_col & (bottom >= r1 - max(1, 0.03 * h))
         ext |= sel[None, :] & (ii > bottom[None, :]) & (ii <= bottom[None, :] + length)

@@ -15,6 +15,7 @@ from core.fitting.surface import SAMPLE_SPACING, SurfaceSamples
 CELL = 0.015  # metres: grid cell edge
 REACH = 0.06  # metres: the grid resolves distances up to this far from the skin
 COARSE_SPACING = 0.01  # metres between the samples of long-range queries
+SECTION_STEP = 0.01  # metres between the body's cross-sections
 
 
 @dataclass
@@ -76,6 +77,19 @@ class BodyGrid:
         return result
 
 
+@dataclass(frozen=True)
+class Sections:
+    """Cross-sections of a body as ellipses, every SECTION_STEP in height."""
+
+    y: np.ndarray  # heights of the sections
+    ellipses: np.ndarray  # (n, 5): centre x, centre z, half-width, half-depth (0 where none), free half-width
+
+    def at(self, y: np.ndarray) -> np.ndarray:
+        """The section at each height, interpolated between the two nearest: (len(y), 5)."""
+        y = np.asarray(y, float)
+        return np.stack([np.interp(y, self.y, column) for column in self.ellipses.T], axis=1)
+
+
 @dataclass
 class BodyModel:
     mesh: trimesh.Trimesh  # watertight, glTF frame, feet on y=0, facing +Z
@@ -107,6 +121,7 @@ class BodyModel:
         torso sections placement reads) now, once per process, so that no user's fit pays for it
         (about 1 s in all)."""
         _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y, self.arm_radius
+        _ = self.sections
         for name in ("chest", "waist"):  # the sections placement reads
             self.torso_extent(float(self.point(name)[1]))
         self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
@@ -162,6 +177,78 @@ class BodyModel:
         bones += [(self.point(f"shoulder_{side}") + self.point(f"elbow_{side}")) / 2 for side in "lr"]
         distance, _ = self.surface.tree.query(np.array(bones))
         return float(distance.max())
+
+    @cached_property
+    def sections(self) -> Sections:
+        """The body's cross-sections every SECTION_STEP from the soles to the neck, as ellipses
+        (centre, half-width, half-depth): the torso's own above the crotch (the arms are separate
+        loops there), both legs together below it. Built once per avatar (~0.2 s): what the cloth
+        of a garment's body is wrapped round."""
+        soles, top = float(self.mesh.bounds[0, 1]), float(self.point("neck")[1])
+        ys = np.arange(soles + SECTION_STEP / 2, top, SECTION_STEP)
+        crotch = float(self.point("crotch")[1]) if "crotch" in self.landmarks else float(self.point("pelvis")[1])
+        out = np.zeros((len(ys), 5))  # centre x, centre z, half-width, half-depth, free half-width
+        hip_half = self.measurements.get("hips_cm", 100.0) / 200.0 / 2  # ~ the hips' flat half-width
+        for i, y in enumerate(ys):  # ~170 sections, once per avatar
+            found = self._section(float(y)) if y > crotch + SECTION_STEP else self._legs(float(y), 1.3 * hip_half)
+            if found is None:  # no section here: the one below (above the soles there always is one)
+                out[i] = out[i - 1] if i else (0.0, 0.0, 0.0, 0.0, np.inf)
+                continue
+            x0, x1, z0, z1, free = found
+            out[i] = (x0 + x1) / 2, (z0 + z1) / 2, (x1 - x0) / 2, (z1 - z0) / 2, free
+        # a mesh's sections jump a little from one to the next: smoothed over 5 cm, cloth wrapped
+        # round them does not ripple
+        kernel = np.ones(5) / 5
+        have = out[:, 2] > 0
+        smooth = np.stack([np.convolve(np.pad(col, 2, mode="edge"), kernel, mode="valid") for col in out[:, :4].T],
+                          axis=1)
+        out[have, :4] = smooth[have]
+        # the room beside the torso: the narrowest of the sections round each (an arm's nearest is
+        # what a torso's cloth must not enter)
+        out[:, 4] = -ndimage.maximum_filter1d(-out[:, 4], 5, mode="nearest")
+        # Above the armpits the section holds the shoulders with the arms' tops: the torso itself
+        # ends at the shoulder joints, beyond them is the arm (a sleeve's, or bare)
+        if all(f"shoulder_{side}" in self.landmarks for side in "lr"):
+            joint = (self.point("shoulder_l")[0] - self.point("shoulder_r")[0]) / 2
+            joined = ~np.isfinite(out[:, 4]) & (ys > crotch + 0.3 * (top - crotch))
+            out[joined, 2] = np.minimum(out[joined, 2], joint)
+        return Sections(ys, out)
+
+    def _legs(self, y: float, reach: float) -> tuple[float, float, float, float, float] | None:
+        """Both legs' section at height y, together (what a skirt goes round): the loops within
+        `reach` of the body's middle across (the hands hang further out)."""
+        section = self.mesh.section(plane_origin=[0, y, 0], plane_normal=[0, 1, 0])
+        if section is None:
+            return None
+        middle = float(self.point("pelvis")[0])
+        loops = [section.vertices[e.points] for e in section.entities]
+        loops = [p for p in loops if abs(float(p[:, 0].mean()) - middle) < reach]
+        if not loops:
+            return None
+        points = np.concatenate(loops)
+        (x0, _, z0), (x1, _, z1) = points.min(axis=0), points.max(axis=0)
+        return x0, x1, z0, z1, np.inf
+
+    def _section(self, y: float) -> tuple[float, float, float, float, float]:
+        """The torso's loop at height y, found round the spine (pelvis to neck, straight): its
+        extents, and the free half-width beside it, from its middle to the nearest other loop
+        (an arm, a hand; inf when there is none)."""
+        pelvis, neck = self.point("pelvis"), self.point("neck")
+        t = float(np.clip((y - pelvis[1]) / max(neck[1] - pelvis[1], 1e-6), 0.0, 1.0))
+        centre = pelvis + t * (neck - pelvis)
+        loop = torso_loop(self.mesh, y, (float(centre[0]), float(centre[2])))
+        if loop is None:
+            return (*self.torso_extent(y), np.inf)
+        x0, z0, x1, z1 = loop.bounds
+        section = self.mesh.section(plane_origin=[0, y, 0], plane_normal=[0, 1, 0])
+        middle, free = (x0 + x1) / 2, np.inf
+        for entity in section.entities if section is not None else ():
+            xs = section.vertices[entity.points, 0]
+            if xs.min() > x1:  # a loop to the torso's left (+x) or right
+                free = min(free, float(xs.min()) - middle)
+            elif xs.max() < x0:
+                free = min(free, middle - float(xs.max()))
+        return x0, x1, z0, z1, free
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y; kept, as placement

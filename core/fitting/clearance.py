@@ -91,45 +91,57 @@ def push_out_of_layer(vertices: np.ndarray, inner: SurfaceSamples, gap: float, r
 
 
 def settle(placed: trimesh.Trimesh, cleared: np.ndarray, clear, cloth: Cloth, iterations: int = 40) -> trimesh.Trimesh:
-    """Spread the clearance moves over the cloth: the displacement field (cleared - placed) is
-    diffused along the mesh, so neighbours of a pushed vertex follow it instead of stretching the
-    edges between them; then `clear` again whatever the spreading moved too near.
+    """Spread the clearance moves over the cloth (`spread`), then `clear` again whatever the
+    spreading moved too near."""
+    out = placed.copy()
+    out.vertices = clear(spread(placed.vertices, cleared, cloth, iterations))
+    return out
+
+
+def spread(before: np.ndarray, after: np.ndarray, cloth: Cloth, iterations: int) -> np.ndarray:
+    """The displacement field (after - before) diffused along the mesh, so neighbours of a pushed
+    vertex follow it instead of stretching the edges between them; a vertex never ends with less
+    than the move it needed itself.
 
     The diffusion runs on the mesh welded by position: imported garments are often split along
     their UV seams, and the pieces must still move as one cloth."""
     group, counts = cloth.group, cloth.counts
     moved = np.zeros((len(counts), 3))
-    np.add.at(moved, group, cleared - placed.vertices)
+    np.add.at(moved, group, after - before)
     moved /= counts[:, None]
-    # A vertex never ends with less than the move it needed itself; only vertices that moved can
-    # fall short of theirs, so only they are checked (squared lengths: compared, never rooted).
+    # Only vertices that moved can fall short of their move, so only they are checked (squared
+    # lengths: compared, never rooted).
     pinned = np.flatnonzero(moved.any(axis=1))
     need, held = np.einsum("ij,ij->i", moved[pinned], moved[pinned]), moved[pinned]
-    spread = moved.copy()
+    field = moved.copy()
     for _ in range(iterations):
-        spread = cloth.laplacian @ spread
-        now = spread[pinned]
+        field = cloth.laplacian @ field
+        now = field[pinned]
         keep = need > np.einsum("ij,ij->i", now, now)
-        spread[pinned[keep]] = held[keep]
-    out = placed.copy()
-    out.vertices = clear(placed.vertices + spread[group])
-    return out
+        field[pinned[keep]] = held[keep]
+    return before + field[group]
 
 
 SURFACE_SPACING = 0.006  # metres between the surface samples the cloth is cleared over
-SURFACE_ROUNDS = 6
+SURFACE_ROUNDS = 8
+SURFACE_SAMPLES = (20_000, 40_000)  # the fewest and most samples a round takes
+SURFACE_STEP = 0.006  # the most a corner moves in one round
+SURFACE_SPREAD = 6  # diffusion steps spreading a round's moves
+SHALLOW = 0.0005  # cloth this little inside between clear corners is a face's chord over a curve: left
 THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners clear, spans a part thinner than itself
 
 
-def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offset: float, clear,
+def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offset: float, clear, cloth: Cloth,
                   rounds: int = SURFACE_ROUNDS) -> tuple[np.ndarray, np.ndarray]:
     """Clear the cloth between the vertices, not only at them: a face bridging two clear vertices
     can cut through an arm or into the armpit's concavity. Each round samples the faces (area-
-    weighted, SURFACE_SPACING apart, fresh samples each round), finds the samples nearer the skin
+    weighted, SURFACE_SPACING apart, fresh samples each round: the whole cloth, then the faces the
+    round before moved), finds the samples nearer the skin
     than half the offset, and moves each such face's corners out along the skin's normal by the
     least that brings the sample out (the move split by the sample's barycentric weights); a corner
-    takes the largest move asked of it, and the moved corners are cleared again (`clear`, as in
-    settle: a corner lifted off one finger may land in the next). A face still reaching THIN_DEPTH
+    takes the largest move asked of it; the moves are spread over the cloth round them (as in
+    settle: a lone corner moved would stand out as a spike), and what moved is cleared again
+    (`clear`: a corner lifted off one finger may land in the next). A face still reaching THIN_DEPTH
     in after the rounds with its corners clear spans a part thinner than itself (a cuff's long face
     across the fingers), which no move of its corners lifts it off: it is cut. Returns the vertices
     and which faces to keep."""
@@ -137,35 +149,54 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
     keep = np.ones(len(faces), bool)
     if not len(faces):
         return v, keep
-    count = int(np.clip(trimesh.triangles.area(v[faces]).sum() / SURFACE_SPACING**2, 20_000, 120_000))
     rng = np.random.default_rng(1)
-    near = max(offset, 0.01)
-    for k in range(rounds + 1):
-        live = np.flatnonzero(keep)
+    near = 0.03  # the KD search settles most points this near; beyond it the grid does, rays seldom
+    live, k = np.arange(len(faces)), 0  # the whole cloth first; then only the faces the last round moved
+    retries = 2  # times the last look may send what it finds back to be lifted
+    while True:
+        last = k >= rounds
+        whole = last or len(live) == int(keep.sum())
+        if last:  # the last look is at the whole cloth again
+            live = np.flatnonzero(keep)
+        area = float(trimesh.triangles.area(v[faces[live]]).sum())
+        count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
         pick, bary, points = _sample_faces(v[faces[live]], count, rng)
         signed, _, normals = body.surface_query(points, near=near)
-        # Inside a part thinner than the samples' reach (a finger) the nearest sample can be on
-        # its far side and read "outside": the exact test settles the points near the skin.
-        unsure = np.flatnonzero((signed < 0.01) & (signed >= offset / 2))
-        signed[unsure[body.contains(points[unsure])]] = -2 * THIN_DEPTH  # the far side's normal still leads out
-        bad = np.flatnonzero(signed < offset / 2)
+        if last:  # inside a part thinner than the samples' reach (a finger) the nearest sample can
+            # be on its far side and read "outside": the exact test settles the points near the skin
+            unsure = np.flatnonzero((signed < 0.01) & (signed >= offset / 2))
+            signed[unsure[body.contains(points[unsure])]] = -2 * THIN_DEPTH
+        bad = np.flatnonzero(signed < -SHALLOW)
+        bad = bad[body.contains(points[bad])]  # in creases the fast reading can be wrong: settled exactly
         if not len(bad):
-            break
+            if last or k == 0:
+                return v, keep
+            k = rounds  # clear where it moved: the last look
+            continue
         face = live[pick[bad]]
-        if k == rounds:  # what the moves could not lift: faces across a part thinner than themselves
+        if last:  # what the moves could not lift: faces across a part thinner than themselves
             corners, _, _ = body.surface_query(v[faces[face]].reshape(-1, 3), near=near)
-            keep[face[(corners.reshape(-1, 3) > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)]] = False
-            break
-        need = (offset - signed[bad])[:, None] * normals[bad]  # the sample's move
+            thin = (corners.reshape(-1, 3) > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)
+            keep[face[thin]] = False
+            bad, face = bad[~thin], face[~thin]
+            retries -= 1
+            if not len(bad) or retries < 0:
+                return v, keep
+            k = rounds - 1  # the rest is lifted once more, and looked at again
+        # the sample's move, a step at a time: a deep sample's nearest skin may be the wrong side
+        # of a crease, and one long move along its normal would throw the corner out as a spike
+        need = np.minimum(offset - signed[bad], SURFACE_STEP)[:, None] * normals[bad]
         b = bary[bad]
         moves = ((b / np.einsum("ij,ij->i", b, b)[:, None])[:, :, None] * need[:, None, :]).reshape(-1, 3)
         corner = faces[face].ravel()
         order = np.lexsort((np.einsum("ij,ij->i", moves, moves), corner))  # per corner, its largest move last
         largest = np.r_[corner[order][1:] != corner[order][:-1], True]
-        moved = corner[order][largest]
-        v[moved] += moves[order][largest]
-        v = clear(v, exact=False, only=moved)
-    return v, keep
+        lifted = v.copy()
+        lifted[corner[order][largest]] += moves[order][largest]
+        after = spread(v, lifted, cloth, SURFACE_SPREAD)
+        moved = (after != v).any(axis=1)
+        v = clear(after, exact=False, only=np.flatnonzero(moved))
+        live, k = np.flatnonzero(keep & moved[faces].any(axis=1)), k + 1
 
 
 def _sample_faces(triangles: np.ndarray, count: int, rng: np.random.Generator

@@ -11,11 +11,13 @@ import trimesh
 from core.fitting.body import BodyModel
 from core.fitting.clearance import clear_surface, hug, push_out, push_out_of_layer, settle
 from core.fitting.cloth import Cloth
+from core.fitting.openings import cut_openings, is_closed
 from core.fitting.placement import hug_weights, place
 from core.fitting.report import garment_report
 from core.fitting.surface import SurfaceSamples
+from core.garment.parse import GarmentParse
+from core.garment.registry import REGISTRY
 
-LAYER_ORDER = {"bottom": 0, "dress": 0, "top": 1, "outer": 2}
 LAYER_GAP = 0.004  # each layer sits this much further out than the one under it
 
 
@@ -24,6 +26,7 @@ class FitLayer:
     mesh: trimesh.Trimesh  # garment in its own frame (origin at its anchor)
     category: str
     name: str
+    parse: GarmentParse | None = None  # stored with the garment; parsed at the fit without it
 
 
 @dataclass
@@ -38,7 +41,7 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
     """Dress the body, inner layers first; each layer clears the body by its offset and the layers
     under it by LAYER_GAP. `tuck_in` puts tops under the waistband of bottoms instead of over it."""
     t0 = time.perf_counter()
-    order = LAYER_ORDER | ({"top": -1} if tuck_in else {})
+    order = {name: c.layer for name, c in REGISTRY.items()} | ({"top": -1} if tuck_in else {})
     ordered = sorted(layers, key=lambda layer: order[layer.category])
     scene = trimesh.Scene()
     scene.add_geometry(body.mesh, node_name="avatar", geom_name="avatar")
@@ -54,18 +57,22 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
                 v = push_out_of_layer(v, shell, LAYER_GAP)
             return v
 
-        placed = place(layer.mesh, layer.category, body, ease)
+        placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse), 0
+        if is_closed(layer.mesh):  # an open garment's openings are its own: a bone through its cloth is no cap
+            placed, openings = cut_openings(placed, body)
         cloth = Cloth.of(placed)  # the cloth keeps its faces: the same edges before and after
         before = cloth.lengths(placed.vertices)
         v = clear(placed.vertices, exact=False)
         weights = hug_weights(v, layer.category)
         v = clear(hug(v, body, offset, weights), exact=False, only=np.flatnonzero(weights > 0))
         garment = settle(placed, v, clear, cloth)  # its final clear is exact
-        surface, keep = clear_surface(garment.vertices, garment.faces, body, offset, clear)
+        surface, keep = clear_surface(garment.vertices, garment.faces, body, offset, clear, cloth)
         garment.vertices = clear(surface, only=np.flatnonzero((surface != garment.vertices).any(axis=1)))
         if not keep.all():
             garment.update_faces(keep)
         report = layer_report(garment, body, cloth, before, f"garment:{layer.name}")
+        report["faces_cut_share"] = float(1 - keep.mean())  # faces across a part thinner than themselves
+        report["openings_cut"] = openings  # caps a closed garment had across the neck, hands, legs
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
         keep = garment.nondegenerate_faces()
         if not keep.all():

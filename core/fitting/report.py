@@ -29,6 +29,7 @@ RING = 16  # rays per ring
 # hide the legs from farther away, and the other leg's cloth is only met where the limb's own is missing.
 REACH_MARGIN = {"arm": 0.06, "leg": 0.15}
 MEASURED = (0.15, 0.85)  # the part of each bone the enclosure is averaged over (joints excluded)
+SHORT_SLEEVE = (0.15, 0.45)  # the part of the upper arm a short sleeve must enclose
 COVERED = 0.5  # a ring with at least this share of hits counts as covered, for the cuff's reach
 SHOULDER_CAP = 0.15  # cloth on this first part of the upper arm is the shoulder, which every top covers
 SYMMETRY_NEAR = 0.02  # beyond this from every mirrored sample, the distance is the samples', not the plane's
@@ -50,6 +51,8 @@ def garment_report(garment: trimesh.Trimesh, body: BodyModel) -> dict:
     radii = {limb: bone_radii(body, joints) for limb, joints in bones.items()}
     shares = limb_enclosure(garment, bones, radii)
     enclosure = {f"{SEGMENTS[limb[:3]][k]}_{limb[-1]}": _measured(shares[limb][k]) for limb in LIMBS for k in (0, 1)}
+    # a short sleeve's own reach: the upper arm's top part (15-45 % of shoulder -> elbow)
+    enclosure |= {f"upper_arm_top_{side}": _measured(shares[f"arm_{side}"][0], SHORT_SLEEVE) for side in "lr"}
     on_arm, non_arm = _arm_cloth(points, body, bones, radii)
     hem_y = float(points[non_arm, 1].min()) if non_arm.any() else float(points[:, 1].min())
     sym_mean, sym_p95 = symmetry_mm(points, normals, float(body.point("pelvis")[0]))
@@ -145,10 +148,10 @@ def limb_enclosure(garment: trimesh.Trimesh, bones: dict[str, np.ndarray],
     return {limb: profile[2 * i:2 * i + 2] for i, limb in enumerate(bones)}
 
 
-def _measured(profile: np.ndarray) -> float:
-    """A bone's enclosure: its stations' mean over the MEASURED part of its length."""
+def _measured(profile: np.ndarray, span: tuple[float, float] = MEASURED) -> float:
+    """A bone's enclosure: its stations' mean over a part of its length (MEASURED: all but the joints)."""
     f = (np.arange(STATIONS) + 0.5) / STATIONS
-    return float(profile[(f >= MEASURED[0]) & (f <= MEASURED[1])].mean())
+    return float(profile[(f >= span[0]) & (f <= span[1])].mean())
 
 
 def cuff_reach(profile: np.ndarray, joints: np.ndarray) -> float:

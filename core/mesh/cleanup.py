@@ -42,3 +42,19 @@ def clean(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     mesh.remove_unreferenced_vertices()
     trimesh.repair.fix_normals(mesh)
     return mesh
+
+
+def closed(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """The mesh with every opening filled (a fan from each boundary loop's centroid): a garment as
+    InstantMesh makes them, watertight, to test and measure the fitting's openings on."""
+    mesh = mesh.copy()
+    mesh.merge_vertices()
+    vertices, faces = [mesh.vertices], [mesh.faces]
+    count = len(mesh.vertices)
+    for entity in mesh.outline().entities:
+        loop = np.asarray(entity.points)
+        loop = loop[:-1] if loop[0] == loop[-1] else loop
+        vertices.append(mesh.vertices[loop].mean(axis=0, keepdims=True))
+        faces.append(np.column_stack([np.roll(loop, -1), loop, np.full(len(loop), count)]))
+        count += 1
+    return trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), process=False)

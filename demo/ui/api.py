@@ -13,11 +13,11 @@ from typing import Any
 
 import gradio as gr
 
-from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS
 from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
+from core.garment.registry import CATEGORIES
 from core.identity import Caller, bearer
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.ai.category import CATEGORIES
 from core.ai.reconstructors import MODELS, licence_note
 from core.ai.silhouette import QUALITY
 from core.errors import FitroomError
 from core.fitting.placement import EASE
+from core.garment.registry import CATEGORIES, SURE
 from core.identity import Caller
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
@@ -116,6 +116,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                                     elem_id="model")
                 generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
                 gen_status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
+                recategory = gr.Button(visible=False, size="sm", elem_id="recategory")  # when auto was unsure
                 example_block = gr.Column()
                 cutout = gr.Image(label="Cut-out", interactive=False, height=180, elem_id="cutout")
                 with gr.Accordion("…or import a 3D garment (GLB, OBJ, PLY)", open=False):
@@ -223,9 +224,24 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             except FitroomError as exc:
                 raise refused(exc) from None
 
+        def offer_other(job_id: str | None, caller) -> tuple:
+            """When auto was unsure of the category: a button to make the garment again as the next one."""
+            job = service.get_result(job_id, caller=_verified(caller)) if job_id else None
+            other = view.other_category(job, SURE)
+            if other is None:
+                return gr.Button(visible=False), None
+            return gr.Button(f"Not a {job['category']}? Make it a {other}", visible=True), other
+
+        other = gr.State(None)
         model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
         generate_btn.click(on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
-                           api_visibility="private", concurrency_limit=4)
+                           api_visibility="private", concurrency_limit=4).then(
+            offer_other, [garment_id, me], [recategory, other], api_visibility="private")
+        recategory.click(lambda o: (o, gr.Button(visible=False)), other, [category, recategory],
+                         api_visibility="private").then(
+            on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
+            api_visibility="private", concurrency_limit=4).then(
+            offer_other, [garment_id, me], [recategory, other], api_visibility="private")
 
         def on_example(photo_path, category_v, hist, chosen, caller, progress=gr.Progress()):
             """An example is generated once per visitor and server process, then reopened at once.

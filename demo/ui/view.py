@@ -83,3 +83,15 @@ def with_garment(selected: list[str] | None, history: list[dict], job_id: str, c
     by_id = {e["id"]: e.get("category") or "top" for e in of_kind(history, "garment")}
     clash = EXCLUDES.get(category, {category})
     return [job_id] + [g for g in (selected or []) if g != job_id and g in by_id and by_id[g] not in clash]
+
+
+def other_category(job: dict | None, sure: float) -> str | None:
+    """When `auto` was unsure of a garment's category (its parse's confidence under `sure`), the
+    category that came next: the one the page offers to make it again as, in one click."""
+    parse = ((job or {}).get("stats") or {}).get("parse") or {}
+    if not parse or parse.get("confidence", 1.0) >= sure:
+        return None
+    others = sorted((score, name) for name, score in (parse.get("scores") or {}).items()
+                    if name != parse.get("category"))
+    return others[-1][1] if others else None
+

@@ -20,9 +20,9 @@ from core.ai.ml.instantmesh.surface import extract_mesh
 from core.ai.ml.instantmesh.texture import texture_map, vertex_colours
 from core.ai.ml.multiview import MultiView, square_on_white
 from core.ai.segment import Cutout
-from core.ai.silhouette import GARMENT_SIZE
 from core.config import Settings
 from core.errors import PipelineError, Unavailable
+from core.garment.registry import REGISTRY
 from core.gpu import gpu_task
 from core.mesh.cleanup import decimate
 
@@ -105,7 +105,7 @@ def to_garment_frame(mesh: trimesh.Trimesh, category: str) -> trimesh.Trimesh:
     lo, hi = v.min(axis=0), v.max(axis=0)
     if hi[1] - lo[1] <= 0:
         raise PipelineError("The reconstructed mesh is flat.")
-    v = (v - [(lo[0] + hi[0]) / 2, hi[1], (lo[2] + hi[2]) / 2]) * (GARMENT_SIZE[category][0] / (hi[1] - lo[1]))
+    v = (v - [(lo[0] + hi[0]) / 2, hi[1], (lo[2] + hi[2]) / 2]) * (REGISTRY[category].length_m / (hi[1] - lo[1]))
     mesh.vertices = v
     return mesh
 

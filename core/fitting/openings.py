@@ -1,0 +1,107 @@
+"""Openings in a closed garment: where the body leaves it (the neck, the hands, the legs below a
+hem, the torso above a waistband) a watertight garment (InstantMesh makes them, and many imported
+meshes are) has a cap across the limb; fitted as it is, a head, a hand or a foot would end up in a
+bag. Each limb's bone chain is followed out of the body; where it crosses the garment, the cap it
+crosses (the faces round the crossing that face along the bone, connected to the face it hits) is
+cut away."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import trimesh
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from core.fitting.body import BodyModel
+
+CAP_FACING = 0.5  # a cap's faces face along the bone: |normal . bone| above this
+CAP_SLAB_M = 0.04  # and lie within this of the crossing, along the bone
+RAY_APART_M = 0.003  # the rays that follow one bone
+HAND_M = 0.2  # the arm's chain goes on past the wrist this far (the hand), the leg's to the soles
+
+# Where the body leaves a garment: chains of landmarks, from inside the body outwards.
+EXITS = (("pelvis", "chest", "neck", "head"),
+         ("shoulder_l", "elbow_l", "wrist_l"), ("shoulder_r", "elbow_r", "wrist_r"),
+         ("hip_l", "knee_l", "ankle_l"), ("hip_r", "knee_r", "ankle_r"))
+
+
+def _segments(body: BodyModel) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The bones (start, end) the body leaves a garment along, each chain carried on past its last
+    joint: the head to its crown, the hands to their finger tips, the feet to the soles."""
+    top = float(body.mesh.bounds[1, 1])
+    out = []
+    for chain in EXITS:
+        if not all(name in body.landmarks for name in chain):
+            continue
+        points = [body.point(name) for name in chain]
+        last = points[-1] - points[-2]
+        if chain[-1] == "head":
+            points.append(np.array([points[-1][0], top + 0.02, points[-1][2]]))
+        elif chain[-1].startswith("wrist"):
+            points.append(points[-1] + HAND_M * last / max(np.linalg.norm(last), 1e-9))
+        else:  # down to below the soles
+            points.append(np.array([points[-1][0], body.mesh.bounds[0, 1] - 0.02, points[-1][2]]))
+        out += list(itertools.pairwise(points))
+    return out
+
+
+def is_closed(mesh: trimesh.Trimesh) -> bool:
+    """Watertight, or once welded by position (imported meshes are split along their UV seams).
+    Asked of the garment before it is placed: placing can bring apart vertices together."""
+    if mesh.is_watertight:
+        return True
+    welded = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    welded.merge_vertices(merge_tex=True, merge_norm=True)
+    return bool(welded.is_watertight)
+
+
+def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Trimesh, int]:
+    """The placed garment (closed: see is_closed) with the caps across the body's exits cut away,
+    and how many were cut."""
+    segments = _segments(body)
+    if not segments or not len(garment.faces):
+        return garment, 0
+    starts = np.array([s for s, _ in segments])
+    ends = np.array([e for _, e in segments])
+    axes = ends - starts
+    lengths = np.linalg.norm(axes, axis=1)
+    dirs = axes / np.maximum(lengths, 1e-9)[:, None]
+    # Each bone as three rays a few millimetres apart: a ray through a vertex or along an edge
+    # (the centre of a cap filled as a fan, on a symmetric garment's centre line) can miss.
+    sideways = np.cross(dirs, np.where(np.abs(dirs[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]]))
+    sideways /= np.linalg.norm(sideways, axis=1, keepdims=True)
+    other = np.cross(dirs, sideways)
+    starts = np.concatenate([starts, starts + RAY_APART_M * sideways, starts + RAY_APART_M * other])
+    dirs, lengths = np.tile(dirs, (3, 1)), np.tile(lengths, 3)
+    locations, ray, tri = garment.ray.intersects_location(starts, dirs, multiple_hits=True)
+    along = np.einsum("ij,ij->i", locations - starts[ray], dirs[ray])
+    hit = along <= lengths[ray]
+    if not hit.any():
+        return garment, 0
+    normals, centres = garment.face_normals, garment.triangles_center
+    adjacency = garment.face_adjacency
+    cut = np.zeros(len(garment.faces), bool)
+    count = 0
+    for point, k, face in zip(locations[hit], ray[hit], tri[hit], strict=True):  # a few crossings at most
+        d = dirs[k]
+        near = np.abs((centres - point) @ d) < CAP_SLAB_M
+        cap = near & (np.abs(normals @ d) > CAP_FACING)
+        if not cap[face]:
+            continue
+        both = cap[adjacency].all(axis=1)
+        pairs = adjacency[both]
+        graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(cap), len(cap)))
+        _, labels = connected_components(graph, directed=False)
+        piece = cap & (labels == labels[face])
+        if not (piece & ~cut).any():
+            continue
+        cut |= piece
+        count += 1
+    if not count:
+        return garment, 0
+    out = garment.copy()
+    out.update_faces(~cut)
+    out.remove_unreferenced_vertices()
+    return out, count

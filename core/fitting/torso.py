@@ -1,0 +1,82 @@
+"""A garment's body (the torso of a top or a dress, a skirt, the seat of trousers) wrapped round
+the body's own cross-sections: the flat garment's front sheet goes round the front half of the
+section at its height, the back sheet round the back half, its sides meeting at the body's sides;
+its girth is the flat width doubled (never less than the section's, plus ROOM_M), so a loose
+garment stands off evenly and a fitted one follows the body. A skirt hangs: below the hips its
+section never narrows (it does not tuck in between the legs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.fitting.body import BodyModel
+
+ROOM_M = 0.008  # the least the cloth clears the section by, before the clearance's offset
+ROW_M = 0.02  # the flat garment's rows, this high, each measured for its half-width
+
+
+def _perimeter(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An ellipse's perimeter (Ramanujan's first approximation: within 0.5 % for these shapes)."""
+    return np.pi * (3 * (a + b) - np.sqrt(np.maximum((3 * a + b) * (a + 3 * b), 0.0)))
+
+
+def _smooth(values: np.ndarray, passes: int = 2) -> np.ndarray:
+    """A profile along the rows smoothed by (1, 2, 1) / 4, its ends held."""
+    out = values.astype(float)
+    for _ in range(passes):
+        if len(out) > 2:
+            out[1:-1] = (out[:-2] + 2 * out[1:-1] + out[2:]) / 4
+    return out
+
+
+def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
+    """The points of the garment's body (`part`; `hangs` marks a skirt's) wrapped round the body's
+    sections at their heights. `v` holds the garment placed flat: scaled, at its height, its centre
+    line on the body's middle (x = `centre_x`); depth > 0 of a row's middle is its front sheet."""
+    out = v.copy()
+    idx = np.flatnonzero(part)
+    if not len(idx):
+        return out
+    p = v[idx]
+    at = (p[:, 1].max() - p[:, 1]) / ROW_M  # each point's place among the rows, top down
+    rows = np.floor(at).astype(int)
+    n = int(rows.max()) + 1
+    dx = p[:, 0] - centre_x
+    half = np.zeros(n)
+    np.maximum.at(half, rows, np.abs(dx))
+    middle_z = np.bincount(rows, p[:, 2], n) / np.maximum(np.bincount(rows, minlength=n), 1)
+    # Between rows the outline's half-width and the middle depth are interpolated, smoothed over
+    # the next rows: read row by row, each row's cloth would jump, and show as ridges.
+    half, middle_z = _smooth(half), _smooth(middle_z)
+    centres = np.arange(n) + 0.5
+    front = p[:, 2] >= np.interp(at, centres, middle_z)
+    section = body.sections.at(p[:, 1])
+    ex, ez, a, b, free = section.T
+    have = a > 0  # above the neck there is no section: left as placed
+    # a skirt's rows, top down: its section never narrower than the one above it
+    skirt_rows = np.unique(rows[hangs[idx]])
+    if len(skirt_rows):
+        row_a, row_b = np.zeros(n), np.zeros(n)
+        np.maximum.at(row_a, rows, np.where(have, a, 0.0))
+        np.maximum.at(row_b, rows, np.where(have, b, 0.0))
+        grown_a, grown_b = row_a.copy(), row_b.copy()
+        grown_a[skirt_rows] = np.maximum.accumulate(row_a[skirt_rows])
+        grown_b[skirt_rows] = np.maximum.accumulate(row_b[skirt_rows])
+        hanging = hangs[idx]
+        a = np.where(hanging, grown_a[rows], a)
+        b = np.where(hanging, grown_b[rows], b)
+        have |= hanging & (a > 0)  # below the feet a skirt still hangs as the sections above it
+    a, b = a + ROOM_M, b + ROOM_M
+    girth = 4 * np.interp(at, centres, half)  # front and back, each the row's flat width
+    perimeter = _perimeter(a, b)
+    k = np.maximum(1.0, girth / perimeter)
+    # Round the section by arc length from the middle: a row as wide as the body's half-girth or
+    # wider reaches the sides (the loose ones standing off by k), a narrower one (straps, a
+    # neckline) keeps its own width and covers only that much of the front and back.
+    theta = np.clip(dx / np.maximum(k * perimeter / 4, 1e-6), -1.0, 1.0) * np.pi / 2
+    side = np.where(front, 1.0, -1.0)
+    # never out into the arms beside the torso: the cloth between them stays within the free room
+    across = np.minimum(k * a, free - ROOM_M)
+    wrapped = np.column_stack([ex + across * np.sin(theta), p[:, 1], ez + side * k * b * np.cos(theta)])
+    out[idx] = np.where(have[:, None], wrapped, p)
+    return out

@@ -1,0 +1,167 @@
+"""Fit a pattern's parameters to a silhouette: maximise the overlap (IoU) of the pattern's drawn
+outline with the mask, by Powell's method from the best of a grid of starts (the overlap is piecewise constant in
+pixels, so no gradient; a small raster keeps each evaluation to tens of microseconds)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+from scipy.optimize import minimize
+
+from core.garment.patterns import Pattern
+
+SIDE = 64  # the parse raster's height in pixels
+MAX_EVALS = 500  # per start
+SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
+CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
+SPECK = 0.02  # share of the mask's area under which a separate blob is noise
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The parse frame of one mask: its crop resized to SIDE rows, and the centre line's column."""
+
+    mask: np.ndarray  # bool (SIDE, width)
+    centre: float  # column of the centre line
+    area: int
+    # The share of the height open at the centre line from the bottom up (between two legs), at
+    # the photo's resolution: the legs of trousers laid together part by a gap the parse raster
+    # is too coarse to show.
+    centre_gap: float = 0.0
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> Frame:
+        mask = _without_specks(mask)
+        ys, xs = np.nonzero(mask)
+        if not len(ys):
+            raise ValueError("empty mask")
+        crop = mask[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].astype(np.float32)
+        scale = SIDE / crop.shape[0]
+        width = max(4, round(crop.shape[1] * scale))
+        pad = SIDE // 4  # room for a pattern drawn a little past the silhouette
+        small = cv2.resize(crop, (width, SIDE), interpolation=cv2.INTER_AREA) >= 0.5
+        small = np.pad(small, ((1, 1), (pad, pad)))
+        # The centre line: the middle of the upper third's rows (collar and shoulders, or the
+        # waistband), which a tie or a one-sided hem does not move.
+        rows = small[1: 1 + SIDE // 3]
+        have = rows.any(axis=1)
+        first = rows.argmax(axis=1)
+        last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+        centre = float(np.median(((first + last) / 2)[have])) if have.any() else small.shape[1] / 2
+        near = np.abs(np.arange(crop.shape[1]) - (centre - pad) / scale) <= CENTRE_BAND * crop.shape[0]
+        below = crop[::-1, near] > 0
+        open_run = np.where(below.any(axis=0), below.argmax(axis=0), crop.shape[0])
+        return cls(small, centre, int(small.sum()), float(open_run.max(initial=0)) / crop.shape[0])
+
+    @property
+    def centre_share(self) -> float:
+        """The centre line's place across the silhouette's width (0 its left edge, 1 its right)."""
+        pad = SIDE // 4
+        return float(np.clip((self.centre + 0.5 - pad) / max(self.mask.shape[1] - 2 * pad, 1), 0.0, 1.0))
+
+    def central_run(self) -> np.ndarray:
+        """Per row, the run of cloth through the centre line, as wide on both sides as on its
+        narrower one: the torso, as far as a flat silhouette shows it (a sleeve laid along it
+        is in it, unless the other sleeve shows a gap from the body)."""
+        c = round(self.centre)
+        gap = ~self.mask
+        right = np.where(gap[:, c:].any(axis=1), gap[:, c:].argmax(axis=1), self.mask.shape[1] - c)
+        left = np.where(gap[:, c::-1].any(axis=1), gap[:, c::-1].argmax(axis=1), c + 1)
+        half = np.minimum(left, right)
+        return self.mask & (np.abs(np.arange(self.mask.shape[1]) - c)[None, :] < half[:, None])
+
+    def only(self, mask: np.ndarray) -> Frame:
+        """This frame with another mask (the same centre line)."""
+        return Frame(mask, self.centre, int(mask.sum()), self.centre_gap)
+
+    def draw(self, polygons: list[np.ndarray], shape: tuple[int, int] | None = None, value: int = 1,
+             smooth: bool = False) -> np.ndarray:
+        """The polygons' union filled (with anti-aliased edges, 0-255, when `smooth`). One at a
+        time: filled together, OpenCV would leave their overlaps (a sleeve over the body) empty."""
+        canvas = np.zeros(shape or self.mask.shape, np.uint8)
+        for poly in polygons:
+            cv2.fillPoly(canvas, [(poly * SUBPIXEL + self.offset).astype(np.int32)], 255 if smooth else value,
+                         lineType=cv2.LINE_AA if smooth else cv2.LINE_8, shift=4)
+        return canvas
+
+    def iou(self, polygons: list[np.ndarray]) -> float:
+        """Soft IoU: edge pixels count by the share of them the polygons cover, so that the overlap
+        changes smoothly as a point moves and the search can follow it below a pixel."""
+        drawn = self.draw(polygons, smooth=True)
+        inter = cv2.sumElems(cv2.bitwise_and(drawn, self.mask255))[0]
+        return inter / max(self.area * 255.0 + cv2.sumElems(drawn)[0] - inter, 1.0)
+
+    @cached_property
+    def offset(self) -> np.ndarray:
+        """Where the pattern frame's origin falls, in OpenCV's fixed-point pixels (rounded)."""
+        return np.array([self.centre * 16 + 0.5, 0.5 * 16 + 0.5])
+
+    @cached_property
+    def mask255(self) -> np.ndarray:
+        return self.mask.astype(np.uint8) * 255
+
+
+def blobs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask's separate blobs: each pixel's blob (0: none) and each blob's share of the area."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(float)
+    areas[0] = 0.0
+    return labels, areas / max(areas.sum(), 1.0)
+
+
+def _without_specks(mask: np.ndarray) -> np.ndarray:
+    """The mask less its specks (blobs under SPECK of its area: a cut-out's leftovers), which
+    would stretch the frame past the garment."""
+    labels, shares = blobs(mask)
+    return (shares >= SPECK)[labels]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    pattern: Pattern
+    x: np.ndarray
+    iou: float
+    centre_gap: float = 0.0  # the frame's (see Frame): evidence the priors weigh beside the fit
+
+
+def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[int] | None = None,
+                polish: int = 2, evals: int = MAX_EVALS,
+                prior: Callable[[Fitted], float] | None = None) -> Fitted:
+    """Score every start (a coarse grid over the parameters that decide the shape, around the
+    measured ones), then refine the best `polish` of them by Powell's method over the `free`
+    parameters (all by default; the others keep each start's values). With a `prior` (IoU-units
+    of implausibility) the search maximises the overlap less it: the most plausible fit, not a
+    better-overlapping one the prior would then refuse."""
+    low, high = np.array(pattern.bounds).T
+    starts = np.clip(np.atleast_2d(starts), low, high)
+    free = np.arange(len(low)) if free is None else np.asarray(free)
+    free_low, free_high = low[free], high[free]
+
+    def full(base: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """`base` with its free parameters set to `y`, clipped to their bounds here (scipy's
+        bounded Powell can end worse than it began)."""
+        x = base.copy()
+        x[free] = np.minimum(np.maximum(y, free_low), free_high)
+        return x
+
+    def loss(y: np.ndarray, base: np.ndarray) -> float:
+        x = full(base, y)
+        cost = prior(Fitted(pattern, x, 0.0, frame.centre_gap)) if prior else 0.0
+        return 1.0 - frame.iou(pattern.pieces(x)) + cost
+
+    scores = np.array([loss(x[free], x) for x in starts])
+    best: Fitted | None = None
+    best_loss = np.inf
+    for k in np.argsort(scores)[:polish]:
+        result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
+                          options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
+        x = full(starts[k], result.x)
+        candidate = Fitted(pattern, x, frame.iou(pattern.pieces(x)), frame.centre_gap)
+        if best is None or result.fun < best_loss:
+            best, best_loss = candidate, float(result.fun)
+    assert best is not None
+    return best

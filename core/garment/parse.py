@@ -1,0 +1,214 @@
+"""Parse a garment's front silhouette: fit each category's pattern (core/garment/registry.py) to
+the mask, take the one that explains it best under its proportion priors, and read off the
+sleeve or leg type, the landmarks and the parts.
+
+The parse is small (category, pattern parameters, confidence) and is stored with the garment, so
+that a re-fit labels the mesh's vertices from it (`part_labels`) without fitting again."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from core.errors import InputError
+from core.garment.fitting import SIDE, Fitted, Frame, blobs, fit_pattern
+from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
+from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
+
+UNEXPLAINED_IOU = 0.65  # below this, no pattern explains the shape (a ring: 0.4, a star: 0.6): not one garment
+PIECE = 0.1  # share of the area from which a separate blob is a piece of its own: one garment is one piece
+COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
+SLEEVE_GAIN = 0.01  # and sleeves over none: their freedom alone gains this much on sleeveless shapes
+LABEL_SIDE = 128  # raster on which vertices look up their part
+SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
+# The sleeves with what they hang from: the armhole's depth, the shoulder point.
+SLEEVE_BLOCK = [BODICE.index(p) for p in ("armhole", "shoulder", "shoulder_y", *SLEEVE_PARAMS)]
+# The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
+SLEEVE_GRID = np.array([(s, a, c, a) for s, a, c in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
+                                                                       (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8))])
+
+
+@dataclass(frozen=True)
+class GarmentParse:
+    category: str
+    shape: str  # the pattern family: bodice, legs, skirt
+    kind: str  # sleeves (none, cap, short, three_quarter, long) or legs (none, short, long)
+    params: dict[str, float]
+    iou: float
+    confidence: float  # the chosen category's share of the evidence (0-1)
+    scores: dict[str, float]  # per category
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> GarmentParse:
+        return cls(**data)
+
+    @property
+    def x(self) -> np.ndarray:
+        pattern = SHAPES[self.shape]
+        return np.array([self.params[p.name] for p in pattern.params])
+
+    def landmarks(self) -> dict[str, list[float]]:
+        """The outline's landmarks in the parse frame (right side; x mirrors for the left)."""
+        return {k: [round(float(v[0]), 4), round(float(v[1]), 4)] for k, v in SHAPES[self.shape].points(self.x).items()}
+
+
+def _profile(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the silhouette: the outline's half-width and the half-width of the run through
+    the centre line (in heights); measured once, to start the search near the answer."""
+    rows = frame.mask[1: SIDE + 1]
+    c = round(frame.centre)
+    have = rows.any(axis=1)
+    first = rows.argmax(axis=1)
+    last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    outer = np.where(have, np.maximum(last - frame.centre, frame.centre - first), 0) / SIDE
+    gap_right, gap_left = ~rows[:, c:], ~rows[:, c::-1]
+    right = np.where(gap_right.any(axis=1), gap_right.argmax(axis=1), rows.shape[1] - c)
+    left = np.where(gap_left.any(axis=1), gap_left.argmax(axis=1), c)
+    run = np.where(rows[:, c], (right + left) / 2, 0) / SIDE
+    return outer, run
+
+
+def _row(y: float) -> int:
+    return int(np.clip(y * SIDE, 0, SIDE - 1))
+
+
+def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, Fitted]:
+    """The bodice without sleeves, then with them, in stages, each a small search. With sleeves:
+    the torso first, as a sleeveless bodice fitted to the cloth sleeves cannot be (within the
+    width of the body below them; or only the run through the centre line, which leaves out
+    sleeves apart from the body), then the sleeves over a grid of length, angle and cuff with each
+    torso held, the best refined with the armhole and shoulder, then everything together."""
+    centre_rows = np.flatnonzero(run > 0)
+    hem_y = (centre_rows[-1] + 1) / SIDE if len(centre_rows) else 1.0
+    # Below the sleeves, the cloth through the centre line is the torso (sleeves laid along it are in it too).
+    torso = float(np.median(run[_row(0.55): _row(0.85) + 1])) or 0.2
+    hem = float(run[max(0, _row(hem_y) - 2)]) / torso or 1.0
+    drop = centre_rows[0] / SIDE if len(centre_rows) else 0.05  # the cloth at the centre starts below the neckline
+    torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
+    guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
+    starts = np.array([[torso * k, ay, sh, 0.05, neck, 0.0, drop, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
+                       for k, ay, sh, neck in guesses])
+    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
+    cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
+    within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
+    bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
+              fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
+    bodies.append(bodies[0] * np.where(np.arange(len(bodies[0])) == 0, 0.8, 1.0))  # sleeves laid over the body
+    # Each torso's best sleeves, refined with its armhole and shoulder: the torsos are rival
+    # explanations (sleeves apart from the body, or laid over it), and the first grid's scores
+    # favour the widest, which covers the sleeves itself.
+    staged = []
+    for base in bodies:
+        grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
+        grid[:, 2] = np.maximum(grid[:, 2], 0.9)
+        grid[:, 11:15] = SLEEVE_GRID
+        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250))
+    sleeved = max(staged, key=lambda f: f.iou)
+    # Then the torso and the sleeves by turns: each a small search, which converges where one
+    # over every parameter at once would not in as many evaluations.
+    for free in (torso_free, SLEEVE_BLOCK):
+        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=250)
+    return none, sleeved
+
+
+def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
+    waist = outer[0]
+    hip = outer[_row(0.2)] / max(waist, 1e-3)
+    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.centre_gap)  # the last where the photo shows the legs part
+    starts = [[waist, hip, 0.2, crotch, float(outer[_row(0.8):].max()), inner, 1.0, 1.0, 0.7]
+              for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
+    return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
+
+
+def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
+    waist = outer[0]
+    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3), rise]
+              for hip, rise in itertools.product((0.1, 0.25, 0.4), (0.0, 0.1))]
+    return fit_pattern(frame, SKIRT, np.array(starts), polish=1, evals=300, prior=REGISTRY["bottom"].penalty)
+
+
+def _free(key: str) -> int:
+    """How many parameters a fit was free to set, but for the sleeves (which SLEEVE_GAIN prices)."""
+    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) if key.startswith("bodice") else 0)
+
+
+def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
+    """Fit every pattern and choose; with `category` given, only that category's patterns."""
+    if mask.sum() < 64:
+        raise InputError("The garment's outline is too small to read.")
+    if (blobs(mask)[1] >= PIECE).sum() > 1:
+        raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
+                         "upload a photo of a single garment, laid flat or on a hanger.")
+    frame = Frame.of(mask)
+    outer, run = _profile(frame)
+    fits: dict[str, Fitted] = {}
+    none, sleeved = _bodice(frame, outer, run)
+    fits["bodice_none"], fits["bodice"] = none, sleeved
+    fits["legs"], fits["skirt"] = _legs(frame, outer), _skirt(frame, outer)
+    candidates = []
+    for name, entry in REGISTRY.items():
+        if (category or "auto") != name and (category is not None or name not in AUTO_CATEGORIES):
+            continue
+        for shape in entry.shapes:
+            for key in ((shape, "bodice_none") if shape == "bodice" else (shape,)):
+                fitted = fits[key]
+                sleeves = SLEEVE_GAIN if key == "bodice" else 0.0
+                score = fitted.iou - entry.penalty(fitted) - COMPLEXITY * _free(key) - sleeves
+                candidates.append((score, name, fitted))
+    candidates.sort(key=lambda c: -c[0])
+    score, name, fitted = candidates[0]
+    if category is None and fitted.iou < UNEXPLAINED_IOU:
+        raise InputError("This does not look like one garment (no garment's pattern matches its outline): "
+                         "upload a photo of a single top, bottom, dress or coat, laid flat or on a hanger.")
+    per_category: dict[str, float] = {}
+    for s, n, _ in candidates:
+        per_category.setdefault(n, s)
+    # Evidence: each category's best score, sharpened (a 0.02 lead in IoU is a clear call).
+    values = np.array(list(per_category.values()))
+    weights = np.exp((values - values.max()) / 0.01)
+    confidence = float(weights[0] / weights.sum())
+    entry = REGISTRY[name]
+    return GarmentParse(category=name, shape=fitted.pattern.name, kind=entry.kind(fitted),
+                        params={k: round(v, 5) for k, v in fitted.pattern.named(fitted.x).items()},
+                        iou=round(fitted.iou, 4), confidence=round(confidence, 3),
+                        scores={k: round(v, 4) for k, v in per_category.items()})
+
+
+def part_labels(parse: GarmentParse, uv: np.ndarray) -> np.ndarray:
+    """Each point's part (index into PARTS) from its place in the parse frame (core/garment/frames.py);
+    points outside every part take the nearest part."""
+    parts = SHAPES[parse.shape].parts(parse.x)
+    width = 2 * LABEL_SIDE
+    label = np.full((LABEL_SIDE + 2, width), 255, np.uint8)
+    for name, poly in parts.items():
+        pix = np.stack([poly[:, 0] * LABEL_SIDE + width / 2, poly[:, 1] * LABEL_SIDE + 1], axis=1)
+        cv2.fillPoly(label, [np.round(pix * 16).astype(np.int32)], PARTS.index(name), shift=4)
+    empty = label == 255
+    if empty.all():
+        return np.zeros(len(uv), np.int8)
+    _, (ii, jj) = ndimage.distance_transform_edt(empty, return_indices=True)
+    nearest = label[ii, jj]
+    cols = np.clip(np.round(uv[:, 0] * LABEL_SIDE + width / 2).astype(int), 0, width - 1)
+    rows = np.clip(np.round(uv[:, 1] * LABEL_SIDE + 1).astype(int), 0, LABEL_SIDE + 1)
+    return nearest[rows, cols].astype(np.int8)
+
+
+def stored_parse(stats: dict | None, category: str | None) -> GarmentParse | None:
+    """The parse kept with a garment (its record's stats), when it is of the garment's category;
+    None for a garment stored before parses were (the fit parses it then)."""
+    data = (stats or {}).get("parse")
+    if not isinstance(data, dict) or data.get("category") != category:
+        return None
+    try:
+        parse = GarmentParse.from_json(data)
+        _ = parse.x  # every parameter of its pattern is there
+    except (KeyError, TypeError, ValueError):
+        return None
+    return parse

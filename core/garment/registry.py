@@ -1,0 +1,121 @@
+"""One entry per category: its patterns, proportion priors, layer order, anchor and openings.
+Adding a category is one entry here and its tests."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.garment.fitting import Fitted
+from core.garment.patterns import BODICE, LEGS, SLEEVE
+
+PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
+PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
+MEASURED = 10.0  # how much more a range from the photo's own measurement weighs than a proportion's
+# The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
+# (~28 cm of 100-110), most of shorts' (of 35-50).
+RISE = (0.2, 0.8)
+
+
+def _outside(value: float, low: float, high: float) -> float:
+    """Squared log-distance of a ratio from a range (0 inside it; `low` may be 0, `high` inf)."""
+    value = max(value, 1e-6)
+    if value < low:
+        return math.log(low / value) ** 2
+    return math.log(value / high) ** 2 if value > high else 0.0
+
+
+def bodice_ratios(fitted: Fitted) -> dict[str, float]:
+    """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
+    to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
+    the cuff's); and how
+    far out the sleeves' cuffs reach, over the body's side (under 1: a "sleeve" lying within the
+    body, which no silhouette shows)."""
+    q = BODICE.points(fitted.x)
+    chest = 2 * q["armpit"][0]
+    sleeved = BODICE.sleeved(fitted.x)
+    sleeve = float(fitted.x[SLEEVE]) if sleeved else 0.0
+    reach = min(q["cuff_top"][0], q["cuff_top_r"][0]) / q["armpit"][0] if sleeved else 1.0
+    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "flare": q["hem"][0] / q["armpit"][0],
+            "sleeve": sleeve / chest, "reach": reach}
+
+
+def sleeve_kind(fitted: Fitted) -> str:
+    """By the sleeve's length against the chest's width. On a size-M top (chest ~50 cm flat) a
+    cap sleeve is under ~7 cm along its axis, a short one ~15, three-quarter ~38, long ~55;
+    photographed on a form, or resized to a try-on frame, the chest reads up to a third
+    narrower. The cuts fall between the kinds' ranges."""
+    if fitted.pattern is not BODICE or not BODICE.sleeved(fitted.x):
+        return "none"
+    ratio = bodice_ratios(fitted)["sleeve"]
+    for kind, below in (("cap", 0.15), ("short", 0.6), ("three_quarter", 1.0)):
+        if ratio < below:
+            return kind
+    return "long"
+
+
+def leg_kind(fitted: Fitted) -> str:
+    """Shorts have an inseam under half their length, and are about as long as their waistband
+    is wide (trousers over twice). The inseam is the fitted one or the photo's open centre line,
+    whichever is longer; legs laid together hide the crotch, so that the gap between them starts
+    lower: a garment twice as long as its waistband is trousers, whatever it shows."""
+    if fitted.pattern is not LEGS:
+        return "none"  # a skirt
+    q = LEGS.points(fitted.x)
+    inseam = max(q["hem_in"][1] - q["crotch"][1], fitted.centre_gap)
+    return "long" if inseam >= 0.5 or 1.0 / (2 * q["waist"][0]) >= 2.0 else "short"
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    shapes: tuple[str, ...]  # pattern families that make this category
+    length_m: float  # a size-M garment's length (its scale when a photo has no other)
+    half_depth_m: float  # its torso's half-depth, front to back
+    layer: int  # dressing order: lower goes on first
+    anchor: str  # the body landmark its top edge hangs from
+    openings: tuple[str, ...]
+    length_range: tuple[float, float]  # length over chest width (bodice) or waist width (bottoms)
+    kind: Callable[[Fitted], str]
+    flare: tuple[float, float] = (0.0, math.inf)  # a bodice's hem width over its chest width
+
+    def penalty(self, fitted: Fitted) -> float:
+        """IoU-units of implausibility: a shape outside this category's proportions."""
+        if fitted.pattern is BODICE:
+            r = bodice_ratios(fitted)
+            # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo,
+            # and each reaches past the body's side.
+            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
+                                   + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
+        p = fitted.pattern.named(fitted.x)
+        waist = 2 * p["waist_x"]
+        cost = _outside(1.0 / waist, *self.length_range)
+        # The photo shows the centre line open from the hem up to the crotch between two legs; a
+        # skirt's is closed to its hem (but for a tenth: a hem's dip, a slit).
+        opening = 1.0 - fitted.centre_gap
+        if fitted.pattern is LEGS:
+            q = LEGS.points(fitted.x)
+            # The inseam: a tenth of shorts' length at least (~5 cm of 40).
+            cost += _outside(p["crotch_y"], *RISE) + _outside(q["hem_in"][1] - q["crotch"][1], 0.1, 1.0)
+            # Where the photo shows them part: measured, so held closely (legs laid together may
+            # part a little lower than the crotch, their gap a hair's width there).
+            cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
+        else:
+            cost += _outside(opening, 0.9, 1.0)
+        return PRIOR_WEIGHT * cost
+
+
+REGISTRY: dict[str, Category] = {c.name: c for c in (
+    # A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's
+    # skirt may flare to any width. Lengths: see REGISTRY's note.
+    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind,
+             flare=(0.0, 1.35)),
+    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), sleeve_kind),
+    Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.7, 6.0), sleeve_kind),
+    Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind),
+)}
+AUTO_CATEGORIES = ("top", "bottom", "dress")  # outerwear looks like a top: the user says so
+CATEGORIES = ("top", "bottom", "dress", "outer")  # as every face lists them
+assert set(CATEGORIES) == set(REGISTRY)
+SURE = 0.8  # a parse's confidence from which `auto` is said to be sure of the category

@@ -1,0 +1,199 @@
+"""Fitting by parts: each part of the parsed garment goes on the body part it is made for. Sleeves
+round the arms (short ones on the upper arm, long ones down the forearm), trouser legs round the
+legs to the ankle, a skirt clear of the legs, a torso round the body's own sections; lengths from
+the pattern and the body's landmarks, never through the floor."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import trimesh
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.ai.segment import Cutout
+from core.ai.silhouette import reconstruct
+from core.fitting.body import BodyModel
+from core.fitting.fit import FitLayer, fit
+from core.fitting.limbs import BEND_M, ROOM_M, Chain, PartFrame, limb_radius, wrap
+from core.fitting.placement import FLOOR_CLEAR_M, place
+from core.fitting.torso import wrap_body
+from core.mesh.cleanup import clean
+from core.samples import draw_garment
+from tests.test_fitting import preset_body
+
+
+@pytest.fixture(scope="module")
+def body() -> BodyModel:
+    return preset_body("average-man-175").prepared()
+
+
+def flat_garment(*parts: list[tuple[float, float]], category: str = "top") -> trimesh.Trimesh:
+    """A garment reconstructed from a flat-lay photo of the union of polygons (x, y in metres,
+    top centre at 0, y down), as the photo path would make it (its size normalised)."""
+    px = 800  # pixels per metre
+    image = np.full((1000, 900, 3), 255, np.uint8)
+    for part in parts:
+        pts = np.round([(450 + x * px, 20 - y * px) for x, y in part]).astype(np.int32)
+        cv2.fillPoly(image, [pts], (40, 90, 160))
+    mask = (image < 250).any(axis=2)
+    return clean(reconstruct(Cutout(image, mask, "t"), category, "low").mesh)
+
+
+def drawn(category: str) -> trimesh.Trimesh:
+    photo, mask = draw_garment(category)
+    return clean(reconstruct(Cutout(np.asarray(photo), mask, "t"), category, "low").mesh)
+
+
+def layer_of(result) -> dict:
+    (layer,) = result.metrics["layers"]
+    return layer
+
+
+def test_a_t_shirt_s_sleeves_cover_the_upper_arms_and_leave_the_forearms(body) -> None:
+    layer = layer_of(fit([FitLayer(drawn("top"), "top", "top")], body))
+    enc = layer["enclosure"]
+    for side in "lr":
+        assert enc[f"upper_arm_top_{side}"] >= 0.6 and enc[f"forearm_{side}"] < 0.4
+    assert layer["surface_inside_share"] == 0.0
+    assert body.point("crotch")[1] <= layer["hem_y_m"] <= body.point("chest")[1]
+
+
+def test_long_sleeves_run_down_the_forearms(body) -> None:
+    layer = layer_of(fit([FitLayer(drawn("outer"), "outer", "outer")], body))
+    for side in "lr":
+        assert layer["enclosure"][f"forearm_{side}"] >= 0.7
+    assert layer["surface_inside_share"] == 0.0
+
+
+TORSO = [(-0.2, 0.0), (0.2, 0.0), (0.2, -0.65), (-0.2, -0.65)]
+# long sleeves folded down beside the body, parted from it by a slit below the shoulder, their
+# cuffs below its hem
+LAID_SLEEVES = ([(0.2, -0.02), (0.33, -0.06), (0.33, -0.72), (0.23, -0.72), (0.23, -0.15), (0.2, -0.15)],
+                [(-0.2, -0.02), (-0.33, -0.06), (-0.33, -0.72), (-0.23, -0.72), (-0.23, -0.15), (-0.2, -0.15)])
+
+
+def test_sleeves_laid_along_the_torso_go_on_the_arms(body) -> None:
+    """Long sleeves folded down beside the body in a flat-lay photo: worn, they are round the arms."""
+    layer = layer_of(fit([FitLayer(flat_garment(TORSO, *LAID_SLEEVES), "top", "top")], body))
+    for side in "lr":
+        assert layer["enclosure"][f"forearm_{side}"] >= 0.7
+    assert layer["standoff_share"] < 0.05  # not wings beside the torso
+
+
+def test_a_sleeveless_top_puts_nothing_on_the_arms(body) -> None:
+    tank = [(-0.12, 0.0), (-0.07, 0.0), (-0.07, -0.1), (0.07, -0.1), (0.07, 0.0), (0.12, 0.0), (0.2, -0.2),
+            (0.2, -0.62), (-0.2, -0.62), (-0.2, -0.2)]
+    layer = layer_of(fit([FitLayer(flat_garment(tank), "top", "top")], body))
+    assert layer["arm_cloth_share"] < 0.03
+    assert layer["surface_inside_share"] == 0.0
+
+
+LEGS = [(-0.2, 0.0), (0.2, 0.0), (0.22, -1.0), (0.03, -1.0), (0.0, -0.3), (-0.03, -1.0), (-0.22, -1.0)]
+SHORTS = [(-0.25, 0.0), (0.25, 0.0), (0.3, -0.4), (0.04, -0.4), (0.0, -0.28), (-0.04, -0.4), (-0.3, -0.4)]
+SKIRT = [(-0.18, 0.0), (0.18, 0.0), (0.34, -0.7), (-0.34, -0.7)]
+
+
+def test_trousers_end_at_the_ankles_round_the_legs(body) -> None:
+    layer = layer_of(fit([FitLayer(flat_garment(LEGS, category="bottom"), "bottom", "bottom")], body))
+    ankle = (body.point("ankle_l")[1] + body.point("ankle_r")[1]) / 2
+    assert ankle - 0.03 <= layer["hem_y_m"] <= ankle + 0.10
+    assert layer["below_soles_mm"] == 0.0
+    for side in "lr":
+        assert layer["enclosure"][f"thigh_{side}"] >= 0.7 and layer["enclosure"][f"shin_{side}"] >= 0.7
+
+
+def test_shorts_end_between_knee_and_crotch(body) -> None:
+    layer = layer_of(fit([FitLayer(flat_garment(SHORTS, category="bottom"), "bottom", "bottom")], body))
+    assert body.point("knee_l")[1] <= layer["hem_y_m"] <= body.point("crotch")[1]
+    assert layer["enclosure"]["shin_l"] < 0.2
+
+
+def test_a_skirt_hangs_clear_of_the_legs_above_the_floor(body) -> None:
+    layer = layer_of(fit([FitLayer(flat_garment(SKIRT, category="bottom"), "bottom", "bottom")], body))
+    assert layer["surface_inside_share"] == 0.0 and layer["below_soles_mm"] == 0.0
+    assert layer["hem_y_m"] >= body.mesh.bounds[0, 1] + FLOOR_CLEAR_M - 0.01
+    assert layer["enclosure"]["thigh_l"] >= 0.5  # the legs are inside it, not beside it
+
+
+def test_straight_trousers_go_over_wide_hips_and_keep_a_waist_sized_waistband() -> None:
+    woman = preset_body("slim-woman-160").prepared()
+    assert woman.measurements["hips_cm"] / woman.measurements["waist_cm"] > 1.4
+    straight = [(-0.18, 0.0), (0.18, 0.0), (0.18, -1.0), (0.02, -1.0), (0.0, -0.28), (-0.02, -1.0), (-0.18, -1.0)]
+    result = fit([FitLayer(flat_garment(straight, category="bottom"), "bottom", "bottom")], woman)
+    (g,) = result.garments
+    assert layer_of(result)["surface_inside_share"] == 0.0
+    waistband = g.vertices[g.vertices[:, 1] > woman.point("waist")[1]]
+    x0, x1, _, _ = woman.torso_extent(woman.point("waist")[1])
+    assert np.ptp(waistband[:, 0]) < 1.3 * (x1 - x0)  # on the waist, not standing off it
+    hips = g.vertices[np.abs(g.vertices[:, 1] - woman.point("hips")[1]) < 0.02]
+    hx0, hx1, _, _ = woman.torso_extent(woman.point("hips")[1])
+    assert np.ptp(hips[:, 0]) > hx1 - hx0  # over the hips
+
+
+@pytest.mark.parametrize("category", ["bottom", "dress", "outer"])
+def test_a_long_garment_ends_at_the_body_not_through_the_floor(body, category: str) -> None:
+    """A flat-lay photo's length, scaled with its width, is not the wearer's: a garment twice as
+    long as the body still ends above the floor (trousers at the ankles)."""
+    shape = LEGS if category == "bottom" else [(-0.2, 0.0), (0.2, 0.0), (0.3, -2.6), (-0.3, -2.6)]
+    placed = place(flat_garment([(x, 2.6 * y if category == "bottom" else y) for x, y in shape],
+                                category=category), category, body)
+    assert placed.vertices[:, 1].min() >= body.mesh.bounds[0, 1] + FLOOR_CLEAR_M - 0.02
+
+
+def test_the_torso_is_wrapped_round_the_body_front_and_back(body) -> None:
+    """The front sheet goes round the front of the body's section, the back sheet round its back."""
+    y = np.full(200, body.point("waist")[1])
+    x = np.linspace(-0.25, 0.25, 100)
+    flat = np.column_stack([np.tile(x, 2), y, np.r_[np.full(100, 0.05), np.full(100, -0.05)]])
+    out = wrap_body(flat, np.ones(200, bool), np.zeros(200, bool), body, 0.0)
+    _, cz, *_ = body.sections.at(y[:1])[0]
+    assert (out[:100, 2] >= cz - 1e-9).all() and (out[100:, 2] <= cz + 1e-9).all()
+    x0, x1, z0, z1 = body.torso_extent(float(y[0]))
+    assert out[:, 0].min() < x0 and out[:, 0].max() > x1  # round the torso, side to side
+    assert out[:, 2].max() > z1 and out[:, 2].min() < z0  # and front to back
+    assert not body.contains(out).any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_a_chain_passes_through_its_joints(at_upper, at_fore) -> None:
+    joints = np.array([[0.2, 1.4, 0.0], [0.35, 1.15, 0.0], [0.45, 1.0, 0.15]])
+    chain = Chain(joints)
+    upper, fore = chain.lengths
+    points, dirs = chain.at(np.array([0.0, upper + fore, at_upper * upper, upper + at_fore * fore]))
+    np.testing.assert_allclose(points[:2], joints[[0, 2]], atol=1e-9)  # the ends; the elbow is rounded
+    np.testing.assert_allclose(np.linalg.norm(dirs, axis=1), 1.0)
+    assert np.linalg.norm(points[2] - joints[0]) <= at_upper * upper + 1e-9
+    assert np.linalg.norm(chain.at(np.array([upper]))[0][0] - joints[1]) < BEND_M / 4  # near the elbow
+
+
+@settings(max_examples=30, deadline=None)
+@given(angle=st.floats(0.0, 1.6), length=st.floats(0.1, 0.6), width=st.floats(0.05, 0.3))
+def test_a_part_frame_reads_along_and_across(angle, length, width) -> None:
+    """A flat sleeve at any angle: its points run 0 to 1 along it, -0.5 to 0.5 across it, +0.5 on its top edge."""
+    along = np.array([np.sin(angle), np.cos(angle)])
+    across = np.array([along[1], -along[0]])  # up and out: the top edge's side
+    root = np.array([0.3, 0.2])
+    t, s = np.meshgrid(np.linspace(0, 1, 20), np.linspace(-0.5, 0.5, 9), indexing="ij")
+    uv = root + (t * length)[..., None] * along + (s * width)[..., None] * across
+    part = PartFrame(root, root + length * along, root + 0.5 * width * across, width, width)
+    pt, ps = part.coordinates(uv.reshape(-1, 2))
+    np.testing.assert_allclose(pt, t.ravel(), atol=1e-6)
+    np.testing.assert_allclose(ps, s.ravel(), atol=1e-6)
+
+
+def test_a_wrapped_sleeve_encloses_its_limb(body) -> None:
+    chain = Chain(np.array([body.point(f"{j}_l") for j in ("shoulder", "elbow", "wrist")]))
+    t, s = np.meshgrid(np.linspace(0, 1, 30), np.linspace(-0.5, 0.5, 9), indexing="ij")
+    uv = np.column_stack([0.3 + 0.1 * s.ravel(), 0.1 + 0.5 * t.ravel()])  # a narrow flat sleeve
+    uv = np.concatenate([uv, uv])
+    depth = np.r_[np.ones(len(uv) // 2), -np.ones(len(uv) // 2)]
+    part = PartFrame(np.array([0.3, 0.1]), np.array([0.3, 0.6]), np.array([0.35, 0.1]), 0.1, 0.1)
+    upper, fore = chain.lengths
+    tube = wrap(part, uv, depth, chain, 0.0, upper + 0.8 * fore, 1.0, 0.5, np.array([1.0, 0.5, 0.0]), body)
+    centres, _ = chain.at(np.clip(np.r_[t.ravel(), t.ravel()], 0, 1) * (upper + 0.8 * fore))
+    off = np.linalg.norm(tube - centres, axis=1)
+    assert (off >= limb_radius(body, centres) + ROOM_M - 1e-6).all()  # round the limb, clear of it
+    assert not body.contains(tube[np.r_[t.ravel(), t.ravel()] > 0.5]).any()  # near the armpit it may touch the torso
