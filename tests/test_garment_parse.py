@@ -154,6 +154,5 @@ def test_parts_label_sleeves_and_torso_and_the_parse_round_trips() -> None:
     roots = (q["shoulder"] + q["armpit"]) / 2
     left, right = (roots + cuffs[0]) / 2, ((roots + cuffs[1]) / 2) * [-1.0, 1.0]
     centre = np.array([0.0, q["armpit"][1]])
-    xy = np.array([left, right, centre]) * [1.0, -1.0]
-    labels = [PARTS[i] for i in part_labels(parse, xy, height=1.0)]
+    labels = [PARTS[i] for i in part_labels(parse, np.array([left, right, centre]))]  # in the parse frame
     assert labels == ["sleeve_l", "sleeve_r", "torso"]
