@@ -123,10 +123,11 @@ def spread(before: np.ndarray, after: np.ndarray, cloth: Cloth, iterations: int)
 
 
 SURFACE_SPACING = 0.006  # metres between the surface samples the cloth is cleared over
-SURFACE_ROUNDS = 8
+SURFACE_ROUNDS = 6
 SURFACE_SAMPLES = (20_000, 40_000)  # the fewest and most samples a round takes
 SURFACE_STEP = 0.006  # the most a corner moves in one round
 SURFACE_SPREAD = 6  # diffusion steps spreading a round's moves
+SURFACE_NEAR = 0.012  # samples this near the skin are measured; farther ones only tested for inside
 SHALLOW = 0.0005  # cloth this little inside between clear corners is a face's chord over a curve: left
 THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners clear, spans a part thinner than itself
 
@@ -150,7 +151,7 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
     if not len(faces):
         return v, keep
     rng = np.random.default_rng(1)
-    near = 0.03  # the KD search settles most points this near; beyond it the grid does, rays seldom
+    near = SURFACE_NEAR
     live, k = np.arange(len(faces)), 0  # the whole cloth first; then only the faces the last round moved
     retries = 2  # times the last look may send what it finds back to be lifted
     while True:
@@ -160,6 +161,7 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
             live = np.flatnonzero(keep)
         area = float(trimesh.triangles.area(v[faces[live]]).sum())
         count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
+        count *= 2 if last else 1  # the last look is the closest: what it misses stays
         pick, bary, points = _sample_faces(v[faces[live]], count, rng)
         signed, _, normals = body.surface_query(points, near=near)
         if last:  # inside a part thinner than the samples' reach (a finger) the nearest sample can

@@ -25,6 +25,8 @@ TOP_ABOVE_CROTCH_M = 0.02  # the longest a top hangs: its hem just above the cro
 ANKLE_BELOW_M = 0.02  # the longest trousers hang: just past the ankle joint, well above the soles
 ANKLE_ABOVE_M = 0.08  # the shortest long trousers end: this far above the ankle
 FLOOR_CLEAR_M = 0.03  # a dress or a long coat ends at least this far above the floor
+TEAR = 3.0  # a face placing stretches more than this is torn out (parts sewn apart)
+FEET_CLEAR_M = 0.03  # ... and this far above the ankle joints, clear of the feet
 # Sleeve length on the arm by kind, as shares of the upper arm (u) and forearm (f): (from, to).
 SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.0)),
                "three_quarter": ((1.0, 0.4), (1.0, 0.8)), "long": ((1.0, 0.85), (1.0, 0.9))}
@@ -109,6 +111,21 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
             tube = (1 - w) * v[chosen] + w * tube
         v[chosen] = tube
     g.vertices = v
+    return _tear(g, flat, s)
+
+
+def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh:
+    """Faces that placing stretched more than TEAR times (a face joining a sleeve's root to the
+    torso's side under the arm, the legs' inner seams at the crotch) would hang as a web between
+    the parts and cut through the body: cut them, as the parts are sewn apart."""
+    tri = g.faces
+    placed = np.linalg.norm(g.vertices[tri] - g.vertices[np.roll(tri, 1, axis=1)], axis=2)
+    before = np.linalg.norm(flat[tri] - flat[np.roll(tri, 1, axis=1)], axis=2) * scale
+    torn = (placed > TEAR * np.maximum(before, 1e-4)).any(axis=1)
+    if not torn.any():
+        return g
+    g.update_faces(~torn)
+    g.remove_unreferenced_vertices()
     return g
 
 
@@ -185,13 +202,16 @@ def _leg_span(kind: str, part: PartFrame, metres: float, chain: Chain, body: Bod
 def lowest_hem(category: str, body: BodyModel) -> float:
     """The lowest a garment's hem may hang, from the body's landmarks: a flat-lay photo's length,
     scaled with its width, is not the wearer's (trousers from real photos ran 0.4-0.8 m through the
-    floor). A top ends just above the crotch, trousers at the ankles, a dress or a coat above the floor."""
+    floor). A top ends just above the crotch, trousers at the ankles, a dress or a coat above the
+    feet."""
     soles = float(body.mesh.bounds[0, 1])
     if category == "top" and "crotch" in body.landmarks:
         return float(body.point("crotch")[1]) + TOP_ABOVE_CROTCH_M
     ankles = [body.landmarks[k][1] for k in ("ankle_l", "ankle_r") if k in body.landmarks]
     if category == "bottom" and ankles:
         return max(float(np.mean(ankles)) - ANKLE_BELOW_M, soles + FLOOR_CLEAR_M)
+    if ankles:  # a dress or a coat hangs clear of the feet, not round them to the floor
+        return max(float(np.mean(ankles)) + FEET_CLEAR_M, soles + FLOOR_CLEAR_M)
     return soles + FLOOR_CLEAR_M
 
 

@@ -91,7 +91,7 @@ class BodiceShape(Pattern):
 
     def __init__(self) -> None:
         super().__init__("bodice", (
-            Param("chest", 0.05, 1.5), Param("armhole", 0.6, 1.8),  # armhole: its depth over the chest
+            Param("chest", 0.05, 1.5), Param("armhole", 0.6, 1.2),  # armhole: its depth over the chest
             Param("shoulder", 0.3, SHOULDER_OVER_ARMPIT), Param("shoulder_y", 0.0, 0.45),
             Param("neck", 0.05, 0.95), Param("neck_y", 0.0, 0.35), Param("neck_drop", 0.0, 0.6),
             Param("waist", 0.7, 1.05), Param("waist_at", 0.15, 0.85),  # waist_at: share of armpit -> hem
