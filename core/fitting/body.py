@@ -196,22 +196,21 @@ class BodyModel:
                 continue
             x0, x1, z0, z1, free = found
             out[i] = (x0 + x1) / 2, (z0 + z1) / 2, (x1 - x0) / 2, (z1 - z0) / 2, free
-        # a mesh's sections jump a little from one to the next: smoothed over 5 cm, cloth wrapped
-        # round them does not ripple
-        kernel = np.ones(5) / 5
-        have = out[:, 2] > 0
-        smooth = np.stack([np.convolve(np.pad(col, 2, mode="edge"), kernel, mode="valid") for col in out[:, :4].T],
-                          axis=1)
-        out[have, :4] = smooth[have]
-        # the room beside the torso: the narrowest of the sections round each (an arm's nearest is
-        # what a torso's cloth must not enter)
-        out[:, 4] = -ndimage.maximum_filter1d(-out[:, 4], 5, mode="nearest")
         # Above the armpits the section holds the shoulders with the arms' tops: the torso itself
-        # ends at the shoulder joints, beyond them is the arm (a sleeve's, or bare)
+        # ends at the shoulder joints, beyond them is the arm (a sleeve's, or bare).
         if all(f"shoulder_{side}" in self.landmarks for side in "lr"):
             joint = (self.point("shoulder_l")[0] - self.point("shoulder_r")[0]) / 2
             joined = ~np.isfinite(out[:, 4]) & (ys > crotch + 0.3 * (top - crotch))
             out[joined, 2] = np.minimum(out[joined, 2], joint)
+        # The room beside the torso: the narrowest of the sections round each (an arm's nearest
+        # is what a torso's cloth must not enter); where none is beside it, a metre.
+        out[:, 4] = -ndimage.maximum_filter1d(-np.minimum(out[:, 4], 1.0), 5, mode="nearest")
+        # A mesh's sections jump a little from one to the next, and more where the arms join the
+        # torso: smoothed over 9 cm, cloth wrapped round them neither ripples nor tears there.
+        kernel = np.ones(9) / 9
+        have = out[:, 2] > 0
+        smooth = np.stack([np.convolve(np.pad(col, 4, mode="edge"), kernel, mode="valid") for col in out.T], axis=1)
+        out[have] = smooth[have]
         return Sections(ys, out)
 
     def _legs(self, y: float, reach: float) -> tuple[float, float, float, float, float] | None:

@@ -25,7 +25,8 @@ TOP_ABOVE_CROTCH_M = 0.02  # the longest a top hangs: its hem just above the cro
 ANKLE_BELOW_M = 0.02  # the longest trousers hang: just past the ankle joint, well above the soles
 ANKLE_ABOVE_M = 0.08  # the shortest long trousers end: this far above the ankle
 FLOOR_CLEAR_M = 0.03  # a dress or a long coat ends at least this far above the floor
-TEAR = 3.0  # a face placing stretches more than this is torn out (parts sewn apart)
+TEAR = 3.0  # a face placing stretches more than this is torn out (parts sewn apart) ...
+TEAR_MIN_M = 0.04  # ... when its edge ends longer than this
 FEET_CLEAR_M = 0.03  # ... and this far above the ankle joints, clear of the feet
 # Sleeve length on the arm by kind, as shares of the upper arm (u) and forearm (f): (from, to).
 SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.0)),
@@ -83,7 +84,11 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     if parse.shape == "bodice":
         v = _slope_shoulders(v, points, body, centre[0], (s * height, sy * height, anchor_y), parse.kind != "none")
     hangs = (labels == PARTS.index("skirt")) | (parse.shape == "skirt")
-    v = wrap_body(v, ~limbs, hangs, body, float(centre[0]))
+    # a sleeved bodice's shoulders go out to the armholes, where the sleeves are sewn on
+    fills = None
+    if parse.shape == "bodice" and parse.kind != "none":
+        fills = v[:, 1] > anchor_y - points["armpit"][1] * sy * height
+    v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
     for side, sign in (("l", 1.0), ("r", -1.0)):
         limb = "sleeve" if parse.shape == "bodice" else "leg"
         chosen = labels == PARTS.index(f"{limb}_{side}")
@@ -121,7 +126,7 @@ def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh
     tri = g.faces
     placed = np.linalg.norm(g.vertices[tri] - g.vertices[np.roll(tri, 1, axis=1)], axis=2)
     before = np.linalg.norm(flat[tri] - flat[np.roll(tri, 1, axis=1)], axis=2) * scale
-    torn = (placed > TEAR * np.maximum(before, 1e-4)).any(axis=1)
+    torn = (placed > np.maximum(TEAR * before, TEAR_MIN_M)).any(axis=1)  # a sliver's short edge may grow
     if not torn.any():
         return g
     g.update_faces(~torn)

@@ -29,10 +29,13 @@ def _smooth(values: np.ndarray, passes: int = 2) -> np.ndarray:
     return out
 
 
-def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
+def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyModel, centre_x: float,
+              fills: np.ndarray | None = None) -> np.ndarray:
     """The points of the garment's body (`part`; `hangs` marks a skirt's) wrapped round the body's
     sections at their heights. `v` holds the garment placed flat: scaled, at its height, its centre
-    line on the body's middle (x = `centre_x`); depth > 0 of a row's middle is its front sheet."""
+    line on the body's middle (x = `centre_x`); depth > 0 of a row's middle is its front sheet.
+    Rows of `fills` reach the section's sides however narrow they are (a bodice's shoulders, sewn
+    to its sleeves' armholes)."""
     out = v.copy()
     idx = np.flatnonzero(part)
     if not len(idx):
@@ -73,7 +76,8 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
     # Round the section by arc length from the middle: a row as wide as the body's half-girth or
     # wider reaches the sides (the loose ones standing off by k), a narrower one (straps, a
     # neckline) keeps its own width and covers only that much of the front and back.
-    theta = np.clip(dx / np.maximum(k * perimeter / 4, 1e-6), -1.0, 1.0) * np.pi / 2
+    reach = np.where(fills[idx], girth / 4, k * perimeter / 4) if fills is not None else k * perimeter / 4
+    theta = np.clip(dx / np.maximum(reach, 1e-6), -1.0, 1.0) * np.pi / 2
     side = np.where(front, 1.0, -1.0)
     # never out into the arms beside the torso: the cloth between them stays within the free room
     across = np.minimum(k * a, free - ROOM_M)
