@@ -23,7 +23,7 @@ from core.fitting.fit import FitLayer, fit
 from core.garment.parse import GarmentParse, parse_mask
 from core.garment.registry import REGISTRY, SURE
 from core.mesh.cleanup import clean, decimate
-from core.mesh.export import draco_compress_glb, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
+from core.mesh.export import draco_compress_glb, garment_node, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import render, turntable
 
@@ -125,7 +125,8 @@ def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = N
     with timer.stage("cleanup"):
         mesh = clean(mesh)
     with timer.stage("export"):
-        glb = mesh_to_glb(mesh, name=f"garment:{category}")
+        mesh.metadata["category"] = category  # the mesh's glTF extras (three.js: its userData)
+        glb = mesh_to_glb(mesh, name=garment_node(category))
         draco = draco_compress_glb(glb)
     with timer.stage("thumbnail"):
         thumb = thumbnail([mesh])

@@ -79,8 +79,8 @@ def test_neck_base_is_where_the_neck_widens_into_the_shoulders(body) -> None:
 def test_scene_has_named_nodes_and_keeps_texture(body) -> None:
     result = fit([FitLayer(garment("top"), "top", "top"), FitLayer(garment("bottom"), "bottom", "bottom")], body)
     scene = trimesh.load(trimesh.util.wrap_as_stream(scene_to_glb(result.scene)), file_type="glb", force="scene")
-    assert set(scene.graph.nodes_geometry) == {"avatar", "garment:top", "garment:bottom"}
-    top = scene.geometry["garment:top"]
+    assert set(scene.graph.nodes_geometry) == {"avatar", "garment_top", "garment_bottom"}
+    top = scene.geometry["garment_top"]
     assert top.visual.material.baseColorTexture is not None
     outer_gap = [r["clearance_mm_p5"] for r in result.metrics["layers"]]
     assert outer_gap[1] > outer_gap[0]  # the top (outer layer) sits further out than the bottom
@@ -128,8 +128,8 @@ def test_outfit_layers_and_tuck_in(body) -> None:
     top, bottom = FitLayer(garment("top"), "top", "top"), FitLayer(garment("bottom"), "bottom", "bottom")
     over = fit([top, bottom], body)
     tucked = fit([top, bottom], body, tuck_in=True)
-    assert [r["name"] for r in over.metrics["layers"]] == ["garment:bottom", "garment:top"]
-    assert [r["name"] for r in tucked.metrics["layers"]] == ["garment:top", "garment:bottom"]
+    assert [r["name"] for r in over.metrics["layers"]] == ["garment_bottom", "garment_top"]
+    assert [r["name"] for r in tucked.metrics["layers"]] == ["garment_top", "garment_bottom"]
     for result in (over, tucked):
         inner, outer = result.garments
         assert not body.mesh.contains(inner.vertices).any() and not body.mesh.contains(outer.vertices).any()
@@ -180,7 +180,7 @@ def test_outerwear_goes_over_the_top(body) -> None:
     from core.fitting.surface import SurfaceSamples
 
     result = fit([FitLayer(garment("outer"), "outer", "outer"), FitLayer(garment("top"), "top", "top")], body)
-    assert [r["name"] for r in result.metrics["layers"]] == ["garment:top", "garment:outer"]
+    assert [r["name"] for r in result.metrics["layers"]] == ["garment_top", "garment_outer"]
     top, outer = result.garments
     signed, _, _ = SurfaceSamples.of(top).query(outer.vertices, near=0.01)
     assert (signed[np.isfinite(signed)] > 0).mean() > 0.99

@@ -88,7 +88,7 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     session = poll(http, base, f"/session/{r.json()['id']}/result")
     assert session["status"] == "done", session["log"]
     assert session["metrics"]["inside_share"] == 0.0
-    check_fitted(base, session, f"garment:{category}")
+    check_fitted(base, session, f"garment_{category}")
     check_valid_gltf(base, tmp_path, job["glb_url"], job["gltf_url"], session["fitted_glb_url"],
                      session["fitted_gltf_url"], presets[0]["glb_url"], presets[0]["gltf_url"])
 
@@ -117,7 +117,7 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
         time.sleep(0.3)
         session = client.predict(session["id"], api_name="/get_result")
     assert session["status"] == "done"
-    check_fitted(live_app, session, "garment:dress")
+    check_fitted(live_app, session, "garment_dress")
     with pytest.raises(Exception, match="not a valid id"):
         client.predict("../../etc/passwd", "silhouette", "low", api_name="/generate_3d")
 

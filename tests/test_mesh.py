@@ -53,11 +53,11 @@ def textured_sphere() -> trimesh.Trimesh:
 
 def test_glb_and_draco_roundtrip_and_validate(tmp_path) -> None:
     mesh = textured_sphere()
-    glb = mesh_to_glb(mesh, name="garment:top")
+    glb = mesh_to_glb(mesh, name="garment_top")
     draco = draco_compress_glb(glb)
     assert len(draco) < len(glb)
     loaded = trimesh.load(trimesh.util.wrap_as_stream(glb), file_type="glb", force="scene")
-    assert list(loaded.graph.nodes_geometry) == ["garment:top"]
+    assert list(loaded.graph.nodes_geometry) == ["garment_top"]
     (decoded,) = decode_draco_glb(draco)
     assert len(decoded.faces) == len(mesh.faces)
     assert decoded.tex_coord.shape == (len(decoded.points), 2)

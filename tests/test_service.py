@@ -76,7 +76,7 @@ def test_photo_to_fitted_avatar(service) -> None:
     assert session["status"] == "done", session["log"]
     assert session["metrics"]["inside_share"] == 0.0
     fitted = trimesh.load(service.local_files(session["id"])["fitted_glb"], force="scene")
-    assert set(fitted.graph.nodes_geometry) == {"avatar", "garment:top"}
+    assert set(fitted.graph.nodes_geometry) == {"avatar", "garment_top"}
     assert service.get_result(session["id"])["fitted_gltf_url"].split("?")[0].endswith("fitted.draco.glb")
 
 

@@ -40,10 +40,10 @@ def test_a_new_garment_replaces_what_it_cannot_be_worn_with() -> None:
 
 
 def test_report_table_has_a_row_per_layer_with_units() -> None:
-    metrics = {"layers": [{"name": "garment:bottom", "inside_share": 0.0, "max_penetration_mm": 0.0,
+    metrics = {"layers": [{"name": "garment_bottom", "inside_share": 0.0, "max_penetration_mm": 0.0,
                            "clearance_mm_p5": 4.5, "clearance_mm_p50": 11.0, "stretch_median": 1.004,
                            "stretch_p95": 1.16},
-                          {"name": "garment:top", "inside_share": 0.001, "max_penetration_mm": 0.4,
+                          {"name": "garment_top", "inside_share": 0.001, "max_penetration_mm": 0.4,
                            "clearance_mm_p5": None, "clearance_mm_p50": None, "stretch_median": 1.0,
                            "stretch_p95": 1.03}],
                "time_s": 0.67, "ease": "loose", "offset_mm": 4, "tuck_in": True}
@@ -57,7 +57,7 @@ def test_report_table_has_a_row_per_layer_with_units() -> None:
 def test_report_table_shows_what_a_person_sees_per_layer() -> None:
     enclosure = {"upper_arm_l": 0.6, "upper_arm_r": 0.5, "forearm_l": 0.1, "forearm_r": 0.3,
                  "thigh_l": 0.0, "thigh_r": 0.0, "shin_l": 0.0, "shin_r": 0.0}
-    layer = {"name": "garment:top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
+    layer = {"name": "garment_top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
              "clearance_mm_p50": 9.0, "stretch_median": 1.0, "stretch_p95": 1.1, "surface_inside_share": 0.0412,
              "surface_deepest_mm": 19.6, "below_soles_mm": 0.0, "hem_at": "between crotch and waist",
              "enclosure": enclosure, "standoff_share": 0.13, "symmetry_mm_p95": 7.4}
@@ -71,7 +71,7 @@ def test_report_table_shows_what_a_person_sees_per_layer() -> None:
 
 
 def test_report_table_of_a_session_fitted_before_the_surface_report() -> None:
-    layer = {"name": "garment:top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
+    layer = {"name": "garment_top", "inside_share": 0.0, "max_penetration_mm": 0.0, "clearance_mm_p5": 4.0,
              "clearance_mm_p50": 9.0, "stretch_median": 1.0, "stretch_p95": 1.1}
     table = view.report_table({"layers": [layer]})
     assert "cloth inside the body" not in table and table.splitlines()[2].startswith("| top |")

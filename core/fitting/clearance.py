@@ -127,7 +127,7 @@ SURFACE_ROUNDS = 6
 SURFACE_SAMPLES = (20_000, 40_000)  # the fewest and most samples a round takes
 SURFACE_STEP = 0.006  # the most a corner moves in one round
 SURFACE_SPREAD = 6  # diffusion steps spreading a round's moves
-SURFACE_NEAR = 0.012  # samples this near the skin are measured; farther ones only tested for inside
+SURFACE_NEAR = 0.03  # samples this near the skin are measured; farther ones only tested for inside
 SHALLOW = 0.0005  # cloth this little inside between clear corners is a face's chord over a curve: left
 THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners clear, spans a part thinner than itself
 
@@ -169,7 +169,8 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
             unsure = np.flatnonzero((signed < 0.01) & (signed >= offset / 2))
             signed[unsure[body.contains(points[unsure])]] = -2 * THIN_DEPTH
         bad = np.flatnonzero(signed < -SHALLOW)
-        bad = bad[body.contains(points[bad])]  # in creases the fast reading can be wrong: settled exactly
+        if last:  # in creases the fast reading can be wrong: the last look settles it exactly
+            bad = bad[body.contains(points[bad])]
         if not len(bad):
             if last or k == 0:
                 return v, keep

@@ -17,6 +17,7 @@ from core.fitting.report import garment_report
 from core.fitting.surface import SurfaceSamples
 from core.garment.parse import GarmentParse
 from core.garment.registry import REGISTRY
+from core.mesh.export import garment_node
 
 LAYER_GAP = 0.004  # each layer sits this much further out than the one under it
 
@@ -70,7 +71,7 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         garment.vertices = clear(surface, only=np.flatnonzero((surface != garment.vertices).any(axis=1)))
         if not keep.all():
             garment.update_faces(keep)
-        report = layer_report(garment, body, cloth, before, f"garment:{layer.name}")
+        report = layer_report(garment, body, cloth, before, garment_node(layer.name))
         report["faces_cut_share"] = float(1 - keep.mean())  # faces across a part thinner than themselves
         report["openings_cut"] = openings  # caps a closed garment had across the neck, hands, legs
         # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
@@ -78,7 +79,8 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         if not keep.all():
             garment.update_faces(keep)
             garment.remove_unreferenced_vertices()
-        name = f"garment:{layer.name}"
+        name = garment_node(layer.name)
+        garment.metadata["category"] = layer.category  # the mesh's glTF extras (three.js: its userData)
         scene.add_geometry(garment, node_name=name, geom_name=name)
         fitted.append(garment)
         if depth + 1 < len(ordered):  # only an outer layer needs this one's surface

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import DracoPy
@@ -41,6 +42,13 @@ def scene_to_glb(scene: trimesh.Scene) -> bytes:
             if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
                 setattr(mat, attr, jpeg_texture(tex))
     return scene.export(file_type="glb", include_normals=True)
+
+
+def garment_node(name: str) -> str:
+    """A garment's node (and mesh) name in every GLB: `garment_<category>`. Letters, digits and
+    underscores only: three.js renames nodes with others (`garment:top` became `garmenttop`, and
+    `getObjectByName` found nothing)."""
+    return "garment_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 def mesh_to_glb(mesh: trimesh.Trimesh, name: str = "garment") -> bytes:

@@ -17,12 +17,12 @@ def report_table(metrics: dict) -> str:
             "|---|---|---|---|---|"]
     for layer in layers:
         p5, p50 = layer.get("clearance_mm_p5") or 0.0, layer.get("clearance_mm_p50") or 0.0
-        rows.append(f"| {layer['name'].removeprefix('garment:')} | {layer['inside_share']:.2%} "
+        rows.append(f"| {layer['name'].removeprefix('garment_')} | {layer['inside_share']:.2%} "
                     f"| {layer['max_penetration_mm']:.1f} mm | {p5:.1f} · {p50:.0f} mm "
                     f"| {100 * (layer['stretch_median'] - 1):+.0f} · {100 * (layer['stretch_p95'] - 1):+.0f} % |")
     seen = [layer for layer in layers if "surface_inside_share" in layer]
     if seen:  # one column per layer: the page's column is narrow, the measures' names are long
-        rows += ["", "| what you see | " + " | ".join(layer["name"].removeprefix("garment:") for layer in seen) + " |",
+        rows += ["", "| what you see | " + " | ".join(layer["name"].removeprefix("garment_") for layer in seen) + " |",
                  "|---|" + "---|" * len(seen)]
         rows += [f"| {label} | " + " | ".join(cell(layer) for layer in seen) + " |" for label, cell in SEEN]
     rows.append(f"\nFitted in **{metrics.get('time_s', 0):.2f} s** · ease {metrics.get('ease', 'regular')}"
