@@ -1,10 +1,11 @@
 """Fit a pattern's parameters to a silhouette: maximise the overlap (IoU) of the pattern's drawn
-outline with the mask, by Nelder-Mead from a few starts (the overlap is piecewise constant in
+outline with the mask, by Powell's method from the best of a grid of starts (the overlap is piecewise constant in
 pixels, so no gradient; a small raster keeps each evaluation to tens of microseconds)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -14,6 +15,7 @@ from core.garment.patterns import Pattern
 
 SIDE = 64  # the parse raster's height in pixels
 MAX_EVALS = 500  # per start
+SPECK = 0.02  # share of the mask's area under which a separate blob is noise
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Frame:
 
     @classmethod
     def of(cls, mask: np.ndarray) -> Frame:
+        mask = _without_specks(mask)
         ys, xs = np.nonzero(mask)
         if not len(ys):
             raise ValueError("empty mask")
@@ -47,7 +50,7 @@ class Frame:
     def central_run(self) -> np.ndarray:
         """Per row, only the run of cloth through the centre line: the torso, as far as a flat
         silhouette shows it (sleeves laid along it are in it too)."""
-        c = int(round(self.centre))
+        c = round(self.centre)
         cols = np.arange(self.mask.shape[1])
         gap = ~self.mask
         right = np.where(gap[:, c:].any(axis=1), c + gap[:, c:].argmax(axis=1), self.mask.shape[1])
@@ -58,24 +61,36 @@ class Frame:
         """This frame with another mask (the same centre line)."""
         return Frame(mask, self.centre, int(mask.sum()))
 
-    def pixels(self, poly: np.ndarray) -> np.ndarray:
-        """Pattern coordinates (x across, y down, in heights) to pixel coordinates."""
-        return np.stack([poly[:, 0] * SIDE + self.centre, poly[:, 1] * SIDE + 1.0], axis=1)
-
     def draw(self, polygons: list[np.ndarray], shape: tuple[int, int] | None = None, value: int = 1,
              smooth: bool = False) -> np.ndarray:
-        """The polygons filled (with anti-aliased edges, 0-255, when `smooth`)."""
+        """The polygons' union filled (with anti-aliased edges, 0-255, when `smooth`). One at a
+        time: filled together, OpenCV would leave their overlaps (a sleeve over the body) empty."""
         canvas = np.zeros(shape or self.mask.shape, np.uint8)
-        cv2.fillPoly(canvas, [np.round(self.pixels(p) * 16).astype(np.int32) for p in polygons],
-                     255 if smooth else value, lineType=cv2.LINE_AA if smooth else cv2.LINE_8, shift=4)
+        scale, offset = np.array([SIDE * 16.0, SIDE * 16.0]), np.array([self.centre * 16 + 0.5, 0.5 * 16 + 0.5])
+        for poly in polygons:
+            cv2.fillPoly(canvas, [(poly * scale + offset).astype(np.int32)], 255 if smooth else value,
+                         lineType=cv2.LINE_AA if smooth else cv2.LINE_8, shift=4)
         return canvas
 
-    def iou(self, polygon: np.ndarray) -> float:
-        """Soft IoU: edge pixels count by the share of them the polygon covers, so that the overlap
+    def iou(self, polygons: list[np.ndarray]) -> float:
+        """Soft IoU: edge pixels count by the share of them the polygons cover, so that the overlap
         changes smoothly as a point moves and the search can follow it below a pixel."""
-        drawn = self.draw([polygon], smooth=True).astype(np.float32)
-        inter = float(drawn[self.mask].sum())
-        return inter / max(self.area * 255.0 + float(drawn.sum()) - inter, 1.0)
+        drawn = self.draw(polygons, smooth=True)
+        inter = cv2.mean(drawn, self.mask8)[0] * self.area
+        return inter / max(self.area * 255.0 + cv2.sumElems(drawn)[0] - inter, 1.0)
+
+    @cached_property
+    def mask8(self) -> np.ndarray:
+        return self.mask.astype(np.uint8)
+
+
+def _without_specks(mask: np.ndarray) -> np.ndarray:
+    """The mask less its specks (blobs under SPECK of its area: a cut-out's leftovers), which
+    would stretch the frame past the garment."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= SPECK * stats[1:, cv2.CC_STAT_AREA].sum()
+    keep[0] = False
+    return keep[labels] if count > 1 else mask.astype(bool)
 
 
 @dataclass(frozen=True)
@@ -85,32 +100,33 @@ class Fitted:
     iou: float
 
 
-def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, fixed: dict[int, float] | None = None,
-                polish: int = 2) -> Fitted:
+def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[int] | None = None,
+                polish: int = 2, evals: int = MAX_EVALS) -> Fitted:
     """Score every start (a coarse grid over the parameters that decide the shape, around the
-    measured ones), then refine the best `polish` of them by Powell's method;
-    `fixed` holds parameters out of the search."""
-    fixed = fixed or {}
-    free = [i for i in range(len(pattern.params)) if i not in fixed]
+    measured ones), then refine the best `polish` of them by Powell's method over the `free`
+    parameters (all by default; the others keep each start's values)."""
     low, high = np.array(pattern.bounds).T
     starts = np.clip(np.atleast_2d(starts), low, high)
-    for i, v in fixed.items():
-        starts[:, i] = v
+    free = list(range(len(low))) if free is None else free
 
-    def full(y: np.ndarray) -> np.ndarray:
-        x = starts[0].copy()
-        x[free] = np.clip(y, low[free], high[free])  # clipped here: scipy's bounded Powell can end worse than it began
-        return x
+    def loss(y: np.ndarray, base: np.ndarray) -> float:
+        return 1.0 - frame.iou(pattern.pieces(_with(base, free, y, low, high)))
 
-    def loss(y: np.ndarray) -> float:
-        return 1.0 - frame.iou(pattern.outline(full(y)))
-
-    scores = np.array([loss(x[free]) for x in starts])
+    scores = np.array([loss(x[free], x) for x in starts])
     best: Fitted | None = None
     for k in np.argsort(scores)[:polish]:
-        result = minimize(loss, starts[k][free], method="Powell", options={"maxfev": MAX_EVALS, "xtol": 1e-3, "ftol": 1e-4})
-        candidate = Fitted(pattern, full(result.x), 1.0 - float(result.fun))
+        result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
+                          options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
+        candidate = Fitted(pattern, _with(starts[k], free, result.x, low, high), 1.0 - float(result.fun))
         if best is None or candidate.iou > best.iou:
             best = candidate
     assert best is not None
     return best
+
+
+def _with(base: np.ndarray, free: list[int], y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """`base` with its free parameters set to `y`, clipped to their bounds here (scipy's bounded
+    Powell can end worse than it began)."""
+    x = base.copy()
+    x[free] = np.clip(y, low[free], high[free])
+    return x

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -19,8 +20,9 @@ from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
 
 UNEXPLAINED_IOU = 0.7  # below this, no pattern explains the shape: not one garment
-SLEEVE_GAIN = 0.01  # the least IoU sleeves must add to the sleeveless fit to be believed
+COMPLEXITY = 0.003  # IoU a pattern must gain per parameter it adds to be believed (Occam: sleeves, a bodice)
 LABEL_SIDE = 128  # raster on which vertices look up their part
+SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _profile(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     """Per row of the silhouette: the outline's half-width and the half-width of the run through
     the centre line (in heights); measured once, to start the search near the answer."""
     rows = frame.mask[1: SIDE + 1]
-    c = int(round(frame.centre))
+    c = round(frame.centre)
     have = rows.any(axis=1)
     first = rows.argmax(axis=1)
     last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
@@ -71,39 +73,56 @@ def _row(y: float) -> int:
 
 
 def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, Fitted]:
-    """The bodice without sleeves, then with them. The sleeved one in stages, each a small search:
-    the torso alone (the cloth through the centre line, row by row), then a grid over the sleeve's
-    length, angle and cuff with that torso held (narrowed, too, for sleeves laid along it), then
-    everything refined together against the whole silhouette."""
+    """The bodice without sleeves, then with them, in stages, each a small search. With sleeves:
+    the torso first, as a sleeveless bodice fitted to the cloth sleeves cannot be (within the
+    width of the body below them; or only the run through the centre line, which leaves out
+    sleeves apart from the body), then the sleeves over a grid of length, angle and cuff with each
+    torso held, the best refined with the armhole and shoulder, then everything together."""
     centre_rows = np.flatnonzero(run > 0)
     hem_y = (centre_rows[-1] + 1) / SIDE if len(centre_rows) else 1.0
-    torso = float(np.median(run[_row(0.35): _row(0.6) + 1])) or 0.2
-    hem_x = float(run[max(0, _row(hem_y) - 2)]) or torso
-    starts = np.array([[outer[0] * 0.6, 0.01, torso * k, 0.04, torso * k, ay, torso * k, 0.5, hem_x * k, hem_y,
-                        0.0, 1.0, 0.1] for k, ay in itertools.product((0.7, 1.0), (0.2, 0.3, 0.4))])
-    fixed = {10: 0.0, 11: 1.0, 12: 0.1}
-    none = fit_pattern(frame, BODICE, starts, fixed=fixed, polish=2)
-    body = fit_pattern(frame.only(frame.central_run()), BODICE, starts, fixed=fixed, polish=1)
+    # Below the sleeves, the cloth through the centre line is the torso (sleeves laid along it are in it too).
+    torso = float(np.median(run[_row(0.55): _row(0.85) + 1])) or 0.2
+    hem = float(run[max(0, _row(hem_y) - 2)]) / torso or 1.0
+    torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
+    starts = np.array([[torso * k, ay, sh, 0.05, 0.5, 0.0, 0.05, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0]
+                       for k, ay, sh in itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95))])
+    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
+    cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
+    within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
+    bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
+              fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
+    bodies.append(bodies[0] * np.where(np.arange(len(bodies[0])) == 0, 0.8, 1.0))  # sleeves laid over the body
     grid = []
-    for base, scale in ((body.x, 1.0), (body.x, 0.75), (none.x, 1.0)):
+    for base in bodies:
         for sleeve, angle, cuff in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
-                                                     (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.1, 0.18, 0.28)):
+                                                     (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8)):
             x = base.copy()
-            x[[2, 4, 6, 8]] *= scale
-            x[10:13] = sleeve, angle, cuff
+            x[2] = max(x[2], 0.9)
+            x[11:15] = sleeve, angle, cuff, angle
             grid.append(x)
-    sleeved = fit_pattern(frame, BODICE, np.array(grid), polish=2)
+    stage = fit_pattern(frame, BODICE, np.array(grid), free=[1, 2, 3, 11, 12, 13, 14], polish=2, evals=300)
+    sleeved = fit_pattern(frame, BODICE, stage.x, polish=1, evals=600)
     return none, sleeved
 
 
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
-    starts = [[outer[0], outer[_row(0.2)], 0.2, crotch, outer[_row(0.97)], inner]
-              for crotch, inner in itertools.product((0.2, 0.35, 0.5, 0.7), (0.02, 0.06))]
+    waist = outer[0]
+    hip = outer[_row(0.2)] / max(waist, 1e-3)
+    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0]
+              for crotch, inner in itertools.product((0.3, 0.5, 0.7, 0.85), (0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=2)
 
 
 def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
-    return fit_pattern(frame, SKIRT, np.array([[outer[0], outer[_row(0.2)], 0.2, outer[_row(0.97)]]]), polish=1)
+    waist = outer[0]
+    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3)]
+              for hip in (0.1, 0.25, 0.4)]
+    return fit_pattern(frame, SKIRT, np.array(starts), polish=1)
+
+
+def _free(key: str) -> int:
+    """How many parameters a fit was free to set: the sleeveless bodice's sleeve was held."""
+    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) if key.endswith("_none") else 0)
 
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
@@ -123,9 +142,7 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
         for shape in entry.shapes:
             for key in ((shape, "bodice_none") if shape == "bodice" else (shape,)):
                 fitted = fits[key]
-                # a sleeve must explain cloth the torso cannot: its gain is counted net of this
-                extra = SLEEVE_GAIN if key == "bodice" else 0.0
-                score = fitted.iou - entry.penalty(fitted) - extra
+                score = fitted.iou - entry.penalty(fitted) - COMPLEXITY * _free(key)
                 candidates.append((score, name, fitted))
     candidates.sort(key=lambda c: -c[0])
     score, name, fitted = candidates[0]
@@ -156,7 +173,6 @@ def part_labels(parse: GarmentParse, xy: np.ndarray, height: float) -> np.ndarra
     v = -xy[:, 1] / height
     width = 2 * LABEL_SIDE
     label = np.full((LABEL_SIDE + 2, width), 255, np.uint8)
-    import cv2  # noqa: PLC0415 - only the labelling rasterises at this size
 
     for name, poly in parts.items():
         pix = np.stack([poly[:, 0] * LABEL_SIDE + width / 2, poly[:, 1] * LABEL_SIDE + 1], axis=1)

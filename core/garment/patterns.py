@@ -10,13 +10,16 @@ pixel runs, and the parts (torso, sleeves, skirt, legs) come with the fitted out
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 Polygon = np.ndarray  # (n, 2) points, x across, y down
-SHOULDER_OVER_ARMPIT = 1.2  # the widest a bodice's shoulder point is, for its armpit (dropped shoulders)
+SHOULDER_OVER_ARMPIT = 1.1  # the widest a sleeved bodice's shoulder point is, for its armpit (dropped shoulders)
 SHOULDER_SLOPE = 0.6  # the steepest a shoulder seam falls from the neck (drop over run)
+ARMHOLE_CURVE = 0.5  # how far the armhole bows in towards the corner below the shoulder point (0: straight)
+ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along it the armhole curve has its inner points
 
 
 def mirror(half: Polygon) -> Polygon:
@@ -44,97 +47,141 @@ class Pattern:
     def bounds(self) -> list[tuple[float, float]]:
         return [(p.low, p.high) for p in self.params]
 
+    def index(self, name: str) -> int:
+        return [p.name for p in self.params].index(name)
+
     def named(self, x: np.ndarray) -> dict[str, float]:
-        return {p.name: float(v) for p, v in zip(self.params, x)}
+        return {p.name: float(v) for p, v in zip(self.params, x, strict=True)}
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The outline's landmarks (right side; the left mirrors them)."""
+        """The outline's landmarks (right side; the left mirrors them), as drawn: the parameters
+        after the pattern's constraints."""
         raise NotImplementedError
 
-    def outline(self, x: np.ndarray) -> Polygon:
-        raise NotImplementedError
+    def pieces(self, x: np.ndarray) -> list[Polygon]:
+        """Polygons whose union is the garment's silhouette (pieces may overlap, as a sleeve laid
+        over the body does)."""
+        return list(self.parts(x).values())
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
         """Each part's region (polygons that tile the outline)."""
         raise NotImplementedError
 
 
-def _sleeve(p: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """A sleeve's cuff corners: along its top edge from the shoulder point at `angle` from straight
-    down (0: hanging, pi/2: spread out sideways) for `sleeve`, then `cuff` across, down and in."""
-    along = np.array([np.sin(p["angle"]), np.cos(p["angle"])])
-    across = np.array([-along[1], along[0]])  # down and in from the top edge
-    top = np.array([p["shoulder_x"], p["shoulder_y"]]) + p["sleeve"] * along  # shoulder_x as clamped
-    return top, top + p["cuff"] * across
+def _armhole(shoulder: tuple[float, float], armpit: tuple[float, float]) -> list[tuple[float, float]]:
+    """The armhole's inner points, shoulder to armpit: a curve bowed in towards the point below
+    the shoulder, as armholes are cut (a sleeve's root follows it, so the two always meet)."""
+    (sx, sy), (ax, ay) = shoulder, armpit
+    cx = (1 - ARMHOLE_CURVE) * (sx + ax) / 2 + ARMHOLE_CURVE * sx
+    cy = (1 - ARMHOLE_CURVE) * (sy + ay) / 2 + ARMHOLE_CURVE * ay
+    return [((1 - t) ** 2 * sx + 2 * t * (1 - t) * cx + t**2 * ax, (1 - t) ** 2 * sy + 2 * t * (1 - t) * cy + t**2 * ay)
+            for t in ARMHOLE_STEPS]
 
 
 class BodiceShape(Pattern):
-    """Tops, outerwear and dresses: neck, shoulder, sleeve (length 0: none), armpit, waist, hem."""
+    """Tops, outerwear and dresses: neck, shoulder, sleeve (length 0: none), armpit, waist, hem.
+    Widths are shares of the one below them where a garment's construction ties them (shoulder
+    and waist of the chest, hem of the waist, neck of the shoulder), so that the search moves
+    the whole torso with its chest and the constraints are the bounds."""
 
     def __init__(self) -> None:
         super().__init__("bodice", (
-            Param("neck_x", 0.01, 0.45), Param("neck_y", 0.0, 0.35),
-            Param("shoulder_x", 0.04, 0.9), Param("shoulder_y", 0.0, 0.45),
-            Param("armpit_x", 0.04, 0.9), Param("armpit_y", 0.05, 0.8),
-            Param("waist_x", 0.04, 0.9), Param("waist_at", 0.15, 0.85),  # share of armpit -> hem
-            Param("hem_x", 0.04, 1.2), Param("hem_y", 0.3, 1.0),
-            Param("sleeve", 0.0, 1.6), Param("angle", 0.0, 2.0), Param("cuff", 0.01, 0.6),
+            Param("chest", 0.05, 0.9), Param("armhole", 0.6, 1.8),  # armhole: its depth over the chest
+            Param("shoulder", 0.3, SHOULDER_OVER_ARMPIT), Param("shoulder_y", 0.0, 0.45),
+            Param("neck", 0.05, 0.95), Param("neck_y", 0.0, 0.35), Param("neck_drop", 0.0, 0.6),
+            Param("waist", 0.7, 1.05), Param("waist_at", 0.15, 0.85),  # waist_at: share of armpit -> hem
+            Param("hem", 0.1, 2.5), Param("hem_y", 0.3, 1.0),
+            Param("sleeve", 0.0, 1.6), Param("angle", 0.0, 2.0), Param("cuff", 0.3, 1.1),  # cuff: over the armhole
+            Param("angle_r", 0.0, 2.0),  # sleeve_r's (x < 0; angle is sleeve_l's): a pose, not the pattern
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        p = self.named(x)
-        # A shoulder seam ends about the armhole's width out (within it, without sleeves) and slopes
-        # gently from the neck: wider or steeper, and the "shoulder" would be a sleeve.
-        widest = SHOULDER_OVER_ARMPIT if p["sleeve"] > 0 else 1.0
-        p["shoulder_x"] = min(p["shoulder_x"], widest * p["armpit_x"])
-        p["shoulder_y"] = min(p["shoulder_y"], p["neck_y"] + SHOULDER_SLOPE * max(p["shoulder_x"] - p["neck_x"], 0.0))
-        armpit_y = max(p["armpit_y"], p["shoulder_y"] + 0.01)
-        hem_y = max(p["hem_y"], armpit_y + 0.05)
-        waist_y = armpit_y + p["waist_at"] * (hem_y - armpit_y)
-        cuff_top, cuff_bottom = _sleeve(p)
-        return {"neck": np.array([p["neck_x"], p["neck_y"]]),
-                "shoulder": np.array([p["shoulder_x"], p["shoulder_y"]]),
-                "cuff_top": cuff_top, "cuff_bottom": cuff_bottom,
-                "armpit": np.array([p["armpit_x"], armpit_y]),
-                "waist": np.array([p["waist_x"], waist_y]),
-                "hem": np.array([p["hem_x"], hem_y])}
+        return {k: np.array(v) for k, v in self._points(x).items()}
 
-    def outline(self, x: np.ndarray) -> Polygon:
-        q = self.points(x)
-        half = [np.array([0.0, q["neck"][1] + 0.5 * q["neck"][0]]),  # the neckline dips at the front
-                q["neck"], q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], q["waist"], q["hem"],
-                np.array([0.0, q["hem"][1]])]
-        return mirror(np.array(half))
+    def _points(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
+        """The landmarks as plain pairs (the search draws tens of thousands of outlines)."""
+        (chest, armhole, shoulder, shoulder_y, neck, neck_y, neck_drop, waist, waist_at, hem, hem_y,
+         sleeve, angle, cuff, angle_r) = x.tolist()
+        # Without sleeves the shoulder ends inside the armhole: wider, and the "shoulder" would be
+        # a sleeve. It slopes down from the neck, gently: steeper, and it would be a sleeve too.
+        shoulder_x = chest * min(shoulder, 1.0 if sleeve <= 0 else SHOULDER_OVER_ARMPIT)
+        neck_x = neck * shoulder_x
+        shoulder_y = min(max(shoulder_y, neck_y), neck_y + SHOULDER_SLOPE * (shoulder_x - neck_x))
+        armpit_y = shoulder_y + armhole * chest  # an armhole's depth is in proportion to the chest
+        hem_y = max(hem_y, armpit_y + 0.05)
+        waist_x = waist * chest
+        # The sleeve: its axis from the armhole's middle, `angle` from straight down, `sleeve`
+        # long, to a cuff across it that is a share of the armhole (a sleeve tapers from its root).
+        root_x, root_y = chest - shoulder_x, armpit_y - shoulder_y
+        half_cuff = cuff * math.hypot(root_x, root_y) / 2
+
+        def cuff_corners(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
+            down, out = math.cos(angle), math.sin(angle)
+            middle_x, middle_y = shoulder_x + root_x / 2 + sleeve * out, shoulder_y + root_y / 2 + sleeve * down
+            return ((middle_x + half_cuff * down, middle_y - half_cuff * out),
+                    (middle_x - half_cuff * down, middle_y + half_cuff * out))
+
+        (top, bottom), (top_r, bottom_r) = cuff_corners(angle), cuff_corners(angle_r)
+        return {"neck_front": (0.0, neck_y + min(neck_drop, 0.8 * (hem_y - neck_y))),
+                "neck": (neck_x, neck_y), "shoulder": (shoulder_x, shoulder_y),
+                "cuff_top": top, "cuff_bottom": bottom,
+                "cuff_top_r": top_r, "cuff_bottom_r": bottom_r,  # sleeve_r's, mirrored as the others
+                "armpit": (chest, armpit_y),
+                "waist": (waist_x, armpit_y + waist_at * (hem_y - armpit_y)),
+                "hem": (hem * waist_x, hem_y)}
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
-        q = self.points(x)
-        torso = mirror(np.array([[0.0, q["neck"][1] + 0.5 * q["neck"][0]], q["neck"], q["shoulder"], q["armpit"],
-                                 q["waist"], [0.0, q["waist"][1]]]))
-        skirt = mirror(np.array([[0.0, q["waist"][1]], q["waist"], q["hem"], [0.0, q["hem"][1]]]))
-        right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"]])
-        return {"torso": torso, "skirt": skirt, "sleeve_l": right, "sleeve_r": right * [-1.0, 1.0]}
+        q = self._points(x)
+        armhole = _armhole(q["shoulder"], q["armpit"])
+        torso = mirror(np.array([q["neck_front"], q["neck"], q["shoulder"], *armhole, q["armpit"], q["waist"],
+                                 (0.0, q["waist"][1])]))
+        skirt = mirror(np.array([(0.0, q["waist"][1]), q["waist"], q["hem"], (0.0, q["hem"][1])]))
+        return {"torso": torso, "skirt": skirt} | self._sleeves(x, q, armhole)
+
+    def pieces(self, x: np.ndarray) -> list[Polygon]:
+        """The body in one piece (no seam across it at the waist), and the sleeves."""
+        q = self._points(x)
+        armhole = _armhole(q["shoulder"], q["armpit"])
+        body = mirror(np.array([q["neck_front"], q["neck"], q["shoulder"], *armhole, q["armpit"], q["waist"],
+                                q["hem"], (0.0, q["hem"][1])]))
+        return [body, *self._sleeves(x, q, armhole).values()]
+
+    def _sleeves(self, x: np.ndarray, q: dict[str, tuple[float, float]],
+                 armhole: list[tuple[float, float]]) -> dict[str, Polygon]:
+        """Each sleeve's region, its root the armhole (none when the sleeve's length is 0)."""
+        if x[SLEEVE] <= 0:
+            return {}
+        right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], *armhole[::-1]])
+        other = np.array([q["shoulder"], q["cuff_top_r"], q["cuff_bottom_r"], q["armpit"], *armhole[::-1]])
+        return {"sleeve_l": right, "sleeve_r": other * [-1.0, 1.0]}
+
+
+SLEEVE = 11  # the bodice's sleeve length, among its parameters
 
 
 class LegsShape(Pattern):
-    """Trousers and shorts: waistband, hips, crotch, two legs to their hems."""
+    """Trousers and shorts: waistband, hips, crotch, two legs to their hems. The hips are as wide
+    as the waistband or wider (a waistband is cut to the hips, a top's neck or straps are not),
+    and each leg's inner hem is a share of its outer one."""
 
     def __init__(self) -> None:
         super().__init__("legs", (
-            Param("waist_x", 0.04, 0.6), Param("hip_x", 0.04, 0.8), Param("hip_y", 0.02, 0.6),
-            Param("crotch_y", 0.1, 0.95), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.6),
+            Param("waist_x", 0.04, 0.6), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.6),
+            Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.9),
+            Param("hem_in_y", 0.6, 1.0),  # legs laid spread apart have slanted hems, their inner corner higher
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         p = self.named(x)
-        hip_y = min(p["hip_y"], p["crotch_y"])
-        hem_in = min(p["hem_in"], p["hem_out"] - 0.02)
-        return {"waist": np.array([p["waist_x"], 0.0]), "hip": np.array([p["hip_x"], hip_y]),
-                "hem_out": np.array([p["hem_out"], 1.0]), "hem_in": np.array([hem_in, 1.0]),
+        return {"waist": np.array([p["waist_x"], 0.0]),
+                "hip": np.array([p["hip"] * p["waist_x"], min(p["hip_y"], p["crotch_y"])]),
+                "hem_out": np.array([p["hem_out"], 1.0]),
+                "hem_in": np.array([p["hem_in"] * p["hem_out"], max(p["hem_in_y"], p["crotch_y"] + 0.02)]),
                 "crotch": np.array([0.0, p["crotch_y"]])}
 
-    def outline(self, x: np.ndarray) -> Polygon:
+    def pieces(self, x: np.ndarray) -> list[Polygon]:
         q = self.points(x)
-        return mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem_out"], q["hem_in"], q["crotch"]]))
+        return [mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem_out"], q["hem_in"], q["crotch"]]))]
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
         q = self.points(x)
@@ -148,25 +195,22 @@ class LegsShape(Pattern):
 
 
 class SkirtShape(Pattern):
-    """Skirts: waistband, hips, hem; one piece, no legs."""
+    """Skirts: waistband, hips (as wide as the waistband or wider), hem; one piece, no legs."""
 
     def __init__(self) -> None:
         super().__init__("skirt", (
-            Param("waist_x", 0.04, 0.6), Param("hip_x", 0.04, 0.8), Param("hip_y", 0.02, 0.6),
-            Param("hem_x", 0.04, 1.2),
+            Param("waist_x", 0.04, 0.6), Param("hip", 0.9, 2.5), Param("hip_y", 0.02, 0.5), Param("hem", 0.8, 3.0),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         p = self.named(x)
-        return {"waist": np.array([p["waist_x"], 0.0]), "hip": np.array([p["hip_x"], p["hip_y"]]),
-                "hem": np.array([p["hem_x"], 1.0])}
-
-    def outline(self, x: np.ndarray) -> Polygon:
-        q = self.points(x)
-        return mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem"], [0.0, 1.0]]))
+        hip_x = p["hip"] * p["waist_x"]
+        return {"waist": np.array([p["waist_x"], 0.0]), "hip": np.array([hip_x, p["hip_y"]]),
+                "hem": np.array([p["hem"] * hip_x, 1.0])}
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
-        return {"skirt": self.outline(x)}
+        q = self.points(x)
+        return {"skirt": mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem"], [0.0, 1.0]]))}
 
 
 BODICE, LEGS, SKIRT = BodiceShape(), LegsShape(), SkirtShape()
