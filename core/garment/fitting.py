@@ -48,14 +48,15 @@ class Frame:
         return cls(small, centre, int(small.sum()))
 
     def central_run(self) -> np.ndarray:
-        """Per row, only the run of cloth through the centre line: the torso, as far as a flat
-        silhouette shows it (sleeves laid along it are in it too)."""
+        """Per row, the run of cloth through the centre line, as wide on both sides as on its
+        narrower one: the torso, as far as a flat silhouette shows it (a sleeve laid along it
+        is in it, unless the other sleeve shows a gap from the body)."""
         c = round(self.centre)
-        cols = np.arange(self.mask.shape[1])
         gap = ~self.mask
-        right = np.where(gap[:, c:].any(axis=1), c + gap[:, c:].argmax(axis=1), self.mask.shape[1])
-        left = np.where(gap[:, c::-1].any(axis=1), c - gap[:, c::-1].argmax(axis=1), -1)
-        return self.mask & (cols > left[:, None]) & (cols < right[:, None])
+        right = np.where(gap[:, c:].any(axis=1), gap[:, c:].argmax(axis=1), self.mask.shape[1] - c)
+        left = np.where(gap[:, c::-1].any(axis=1), gap[:, c::-1].argmax(axis=1), c + 1)
+        half = np.minimum(left, right)
+        return self.mask & (np.abs(np.arange(self.mask.shape[1]) - c)[None, :] < half[:, None])
 
     def only(self, mask: np.ndarray) -> Frame:
         """This frame with another mask (the same centre line)."""

@@ -23,6 +23,9 @@ UNEXPLAINED_IOU = 0.7  # below this, no pattern explains the shape: not one garm
 COMPLEXITY = 0.003  # IoU a pattern must gain per parameter it adds to be believed (Occam: sleeves, a bodice)
 LABEL_SIDE = 128  # raster on which vertices look up their part
 SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
+# The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
+SLEEVE_GRID = np.array([(s, a, c, a) for s, a, c in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
+                                                                       (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8))])
 
 
 @dataclass(frozen=True)
@@ -92,15 +95,16 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
               fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
     bodies.append(bodies[0] * np.where(np.arange(len(bodies[0])) == 0, 0.8, 1.0))  # sleeves laid over the body
-    grid = []
+    # Each torso's best sleeves, refined with its armhole and shoulder: the torsos are rival
+    # explanations (sleeves apart from the body, or laid over it), and the first grid's scores
+    # favour the widest, which covers the sleeves itself.
+    staged = []
     for base in bodies:
-        for sleeve, angle, cuff in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
-                                                     (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8)):
-            x = base.copy()
-            x[2] = max(x[2], 0.9)
-            x[11:15] = sleeve, angle, cuff, angle
-            grid.append(x)
-    stage = fit_pattern(frame, BODICE, np.array(grid), free=[1, 2, 3, 11, 12, 13, 14], polish=2, evals=300)
+        grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
+        grid[:, 2] = np.maximum(grid[:, 2], 0.9)
+        grid[:, 11:15] = SLEEVE_GRID
+        staged.append(fit_pattern(frame, BODICE, grid, free=[1, 2, 3, 11, 12, 13, 14], polish=1, evals=300))
+    stage = max(staged, key=lambda f: f.iou)
     sleeved = fit_pattern(frame, BODICE, stage.x, polish=1, evals=600)
     return none, sleeved
 
@@ -108,15 +112,15 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0]
+    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0, 0.7]
               for crotch, inner in itertools.product((0.3, 0.5, 0.7, 0.85), (0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=2)
 
 
 def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
-    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3)]
-              for hip in (0.1, 0.25, 0.4)]
+    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3), rise]
+              for hip, rise in itertools.product((0.1, 0.25, 0.4), (0.0, 0.1))]
     return fit_pattern(frame, SKIRT, np.array(starts), polish=1)
 
 

@@ -90,7 +90,7 @@ class BodiceShape(Pattern):
             Param("shoulder", 0.3, SHOULDER_OVER_ARMPIT), Param("shoulder_y", 0.0, 0.45),
             Param("neck", 0.05, 0.95), Param("neck_y", 0.0, 0.35), Param("neck_drop", 0.0, 0.6),
             Param("waist", 0.7, 1.05), Param("waist_at", 0.15, 0.85),  # waist_at: share of armpit -> hem
-            Param("hem", 0.1, 2.5), Param("hem_y", 0.3, 1.0),
+            Param("hem", 0.5, 2.5), Param("hem_y", 0.3, 1.0),
             Param("sleeve", 0.0, 1.6), Param("angle", 0.0, 2.0), Param("cuff", 0.3, 1.1),  # cuff: over the armhole
             Param("angle_r", 0.0, 2.0),  # sleeve_r's (x < 0; angle is sleeve_l's): a pose, not the pattern
         ))
@@ -157,31 +157,36 @@ class BodiceShape(Pattern):
 
 
 SLEEVE = 11  # the bodice's sleeve length, among its parameters
+CROTCH_CURVE = 0.1  # share of the inseam over which the crotch curve opens the gap between the legs
 
 
 class LegsShape(Pattern):
     """Trousers and shorts: waistband, hips, crotch, two legs to their hems. The hips are as wide
     as the waistband or wider (a waistband is cut to the hips, a top's neck or straps are not),
-    and each leg's inner hem is a share of its outer one."""
+    each leg's inner hem is a share of its outer one, and the gap between the legs opens from the
+    crotch within CROTCH_CURVE of the inseam to `fork` of its width at the hems (1: parallel legs,
+    0: legs spread in a V)."""
 
     def __init__(self) -> None:
         super().__init__("legs", (
-            Param("waist_x", 0.04, 0.6), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.6),
+            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.6),
             Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.9),
             Param("hem_in_y", 0.6, 1.0),  # legs laid spread apart have slanted hems, their inner corner higher
+            Param("fork", 0.0, 1.0),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        p = self.named(x)
-        return {"waist": np.array([p["waist_x"], 0.0]),
-                "hip": np.array([p["hip"] * p["waist_x"], min(p["hip_y"], p["crotch_y"])]),
-                "hem_out": np.array([p["hem_out"], 1.0]),
-                "hem_in": np.array([p["hem_in"] * p["hem_out"], max(p["hem_in_y"], p["crotch_y"] + 0.02)]),
-                "crotch": np.array([0.0, p["crotch_y"]])}
+        waist_x, hip, hip_y, crotch_y, hem_out, hem_in, hem_in_y, fork = x.tolist()
+        hem_in_x, hem_in_y = hem_in * hem_out, max(hem_in_y, crotch_y + 0.02)
+        return {"waist": np.array([waist_x, 0.0]), "hip": np.array([hip * waist_x, min(hip_y, crotch_y)]),
+                "hem_out": np.array([hem_out, 1.0]), "hem_in": np.array([hem_in_x, hem_in_y]),
+                "fork": np.array([fork * hem_in_x, crotch_y + CROTCH_CURVE * (hem_in_y - crotch_y)]),
+                "crotch": np.array([0.0, crotch_y])}
 
     def pieces(self, x: np.ndarray) -> list[Polygon]:
         q = self.points(x)
-        return [mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem_out"], q["hem_in"], q["crotch"]]))]
+        return [mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem_out"], q["hem_in"], q["fork"],
+                                 q["crotch"]]))]
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
         q = self.points(x)
@@ -190,27 +195,30 @@ class LegsShape(Pattern):
         t = (crotch_y - q["hip"][1]) / max(1.0 - q["hip"][1], 1e-6)
         side = q["hip"] + t * (q["hem_out"] - q["hip"]) if crotch_y > q["hip"][1] else q["hip"]
         seat = mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], side, [0.0, crotch_y]]))
-        leg = np.array([[0.0, crotch_y], side, q["hem_out"], q["hem_in"]])
+        leg = np.array([[0.0, crotch_y], side, q["hem_out"], q["hem_in"], q["fork"]])
         return {"seat": seat, "leg_l": leg, "leg_r": leg * [-1.0, 1.0]}
 
 
 class SkirtShape(Pattern):
-    """Skirts: waistband, hips (as wide as the waistband or wider), hem; one piece, no legs."""
+    """Skirts: waistband, hips (as wide as the waistband or wider), hem; one piece, no legs. A
+    flared skirt laid flat has a curved hem, its side corners `hem_rise` above its centre."""
 
     def __init__(self) -> None:
         super().__init__("skirt", (
-            Param("waist_x", 0.04, 0.6), Param("hip", 0.9, 2.5), Param("hip_y", 0.02, 0.5), Param("hem", 0.8, 3.0),
+            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.4), Param("hem", 0.8, 3.0),
+            Param("hem_rise", 0.0, 0.3),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        p = self.named(x)
-        hip_x = p["hip"] * p["waist_x"]
-        return {"waist": np.array([p["waist_x"], 0.0]), "hip": np.array([hip_x, p["hip_y"]]),
-                "hem": np.array([p["hem"] * hip_x, 1.0])}
+        waist_x, hip, hip_y, hem, hem_rise = x.tolist()
+        hip_x = hip * waist_x
+        hem_y = max(1.0 - hem_rise, hip_y + 0.02)
+        return {"waist": np.array([waist_x, 0.0]), "hip": np.array([hip_x, hip_y]),
+                "hem": np.array([hem * hip_x, hem_y]), "hem_mid": np.array([hem * hip_x / 2, (hem_y + 3.0) / 4])}
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
         q = self.points(x)
-        return {"skirt": mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem"], [0.0, 1.0]]))}
+        return {"skirt": mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], q["hem"], q["hem_mid"], [0.0, 1.0]]))}
 
 
 BODICE, LEGS, SKIRT = BodiceShape(), LegsShape(), SkirtShape()

@@ -14,8 +14,9 @@ from core.garment.patterns import BODICE, LEGS
 PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
 PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
 LEG_GAP = 0.01  # the least gap (in heights) between two trouser legs at their hems
-# The rise (waistband to crotch) of trousers and shorts, over the flat waist: 24-32 cm on 36-45 cm.
-RISE = (0.5, 1.0)
+# The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
+# (~28 cm of 100-110), most of shorts' (of 35-50).
+RISE = (0.2, 0.8)
 
 
 def _outside(value: float, low: float, high: float) -> float:
@@ -76,15 +77,15 @@ class Category:
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
         if fitted.pattern is LEGS:
-            cost += _outside(p["crotch_y"] / waist, *RISE)
+            cost += _outside(p["crotch_y"], *RISE)
             if LEGS.points(fitted.x)["hem_in"][0] < LEG_GAP:
                 cost += 1.0  # no gap between the legs: not a pair of legs
         return PRIOR_WEIGHT * cost
 
 
 REGISTRY: dict[str, Category] = {c.name: c for c in (
-    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.75, 2.7), sleeve_kind),
-    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.75, 3.0), sleeve_kind),
+    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind),
+    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), sleeve_kind),
     Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.7, 6.0), sleeve_kind),
     Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 3.6), leg_kind),
 )}
