@@ -20,9 +20,11 @@ from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
 
 UNEXPLAINED_IOU = 0.7  # below this, no pattern explains the shape: not one garment
-COMPLEXITY = 0.003  # IoU a pattern must gain per parameter it adds to be believed (Occam: sleeves, a bodice)
+COMPLEXITY = 0.002  # IoU a pattern must gain per parameter it adds to be believed (Occam: sleeves, a bodice)
 LABEL_SIDE = 128  # raster on which vertices look up their part
 SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
+# The sleeves with what they hang from: the armhole's depth, the shoulder point.
+SLEEVE_BLOCK = [BODICE.index(p) for p in ("armhole", "shoulder", "shoulder_y", *SLEEVE_PARAMS)]
 # The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
 SLEEVE_GRID = np.array([(s, a, c, a) for s, a, c in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
                                                                        (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8))])
@@ -87,7 +89,7 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     torso = float(np.median(run[_row(0.55): _row(0.85) + 1])) or 0.2
     hem = float(run[max(0, _row(hem_y) - 2)]) / torso or 1.0
     torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
-    starts = np.array([[torso * k, ay, sh, 0.05, 0.5, 0.0, 0.05, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0]
+    starts = np.array([[torso * k, ay, sh, 0.05, 0.5, 0.0, 0.05, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
                        for k, ay, sh in itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95))])
     none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
@@ -103,16 +105,19 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
         grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
         grid[:, 2] = np.maximum(grid[:, 2], 0.9)
         grid[:, 11:15] = SLEEVE_GRID
-        staged.append(fit_pattern(frame, BODICE, grid, free=[1, 2, 3, 11, 12, 13, 14], polish=1, evals=300))
-    stage = max(staged, key=lambda f: f.iou)
-    sleeved = fit_pattern(frame, BODICE, stage.x, polish=1, evals=600)
+        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250))
+    sleeved = max(staged, key=lambda f: f.iou)
+    # Then the torso and the sleeves by turns: each a small search, which converges where one
+    # over every parameter at once would not in as many evaluations.
+    for free in (torso_free, SLEEVE_BLOCK):
+        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=250)
     return none, sleeved
 
 
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0, 0.7]
+    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0, 1.0, 0.7]
               for crotch, inner in itertools.product((0.3, 0.5, 0.7, 0.85), (0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=2)
 

@@ -17,9 +17,12 @@ import numpy as np
 
 Polygon = np.ndarray  # (n, 2) points, x across, y down
 SHOULDER_OVER_ARMPIT = 1.1  # the widest a sleeved bodice's shoulder point is, for its armpit (dropped shoulders)
+SET_IN = 0.7  # the narrowest a sleeved bodice's shoulder point is, for its armpit
+SLEEVED_NECK = 0.7  # the widest a sleeved bodice's neck is, for its shoulder (a boat neck)
+NECK_CURVE = 0.5  # how far the neckline bows towards the corner below the neck point (0: a V)
 SHOULDER_SLOPE = 0.6  # the steepest a shoulder seam falls from the neck (drop over run)
 ARMHOLE_CURVE = 0.5  # how far the armhole bows in towards the corner below the shoulder point (0: straight)
-ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along it the armhole curve has its inner points
+ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along them curved seams have their inner points
 
 
 def mirror(half: Polygon) -> Polygon:
@@ -68,13 +71,15 @@ class Pattern:
         raise NotImplementedError
 
 
-def _armhole(shoulder: tuple[float, float], armpit: tuple[float, float]) -> list[tuple[float, float]]:
-    """The armhole's inner points, shoulder to armpit: a curve bowed in towards the point below
-    the shoulder, as armholes are cut (a sleeve's root follows it, so the two always meet)."""
-    (sx, sy), (ax, ay) = shoulder, armpit
-    cx = (1 - ARMHOLE_CURVE) * (sx + ax) / 2 + ARMHOLE_CURVE * sx
-    cy = (1 - ARMHOLE_CURVE) * (sy + ay) / 2 + ARMHOLE_CURVE * ay
-    return [((1 - t) ** 2 * sx + 2 * t * (1 - t) * cx + t**2 * ax, (1 - t) ** 2 * sy + 2 * t * (1 - t) * cy + t**2 * ay)
+def _curve(start: tuple[float, float], end: tuple[float, float], corner: tuple[float, float],
+           bow: float) -> list[tuple[float, float]]:
+    """A seam's inner points, start to end: a curve bowed by `bow` from the straight line towards
+    `corner`, as armholes and necklines are cut (a sleeve's root follows its armhole, so the two
+    always meet)."""
+    (sx, sy), (ex, ey) = start, end
+    cx = (1 - bow) * (sx + ex) / 2 + bow * corner[0]
+    cy = (1 - bow) * (sy + ey) / 2 + bow * corner[1]
+    return [((1 - t) ** 2 * sx + 2 * t * (1 - t) * cx + t**2 * ex, (1 - t) ** 2 * sy + 2 * t * (1 - t) * cy + t**2 * ey)
             for t in ARMHOLE_STEPS]
 
 
@@ -86,13 +91,14 @@ class BodiceShape(Pattern):
 
     def __init__(self) -> None:
         super().__init__("bodice", (
-            Param("chest", 0.05, 0.9), Param("armhole", 0.6, 1.8),  # armhole: its depth over the chest
+            Param("chest", 0.05, 1.5), Param("armhole", 0.6, 1.8),  # armhole: its depth over the chest
             Param("shoulder", 0.3, SHOULDER_OVER_ARMPIT), Param("shoulder_y", 0.0, 0.45),
             Param("neck", 0.05, 0.95), Param("neck_y", 0.0, 0.35), Param("neck_drop", 0.0, 0.6),
             Param("waist", 0.7, 1.05), Param("waist_at", 0.15, 0.85),  # waist_at: share of armpit -> hem
             Param("hem", 0.5, 2.5), Param("hem_y", 0.3, 1.0),
-            Param("sleeve", 0.0, 1.6), Param("angle", 0.0, 2.0), Param("cuff", 0.3, 1.1),  # cuff: over the armhole
+            Param("sleeve", 0.0, 1.1), Param("angle", 0.0, 2.0), Param("cuff", 0.3, 1.1),  # cuff: over the armhole
             Param("angle_r", 0.0, 2.0),  # sleeve_r's (x < 0; angle is sleeve_l's): a pose, not the pattern
+            Param("hem_rise", 0.0, 0.3),  # a curved hem (shirt tails, a flared skirt laid flat): the sides' rise
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -101,14 +107,21 @@ class BodiceShape(Pattern):
     def _points(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
         """The landmarks as plain pairs (the search draws tens of thousands of outlines)."""
         (chest, armhole, shoulder, shoulder_y, neck, neck_y, neck_drop, waist, waist_at, hem, hem_y,
-         sleeve, angle, cuff, angle_r) = x.tolist()
+         sleeve, angle, cuff, angle_r, hem_rise) = x.tolist()
         # Without sleeves the shoulder ends inside the armhole: wider, and the "shoulder" would be
-        # a sleeve. It slopes down from the neck, gently: steeper, and it would be a sleeve too.
-        shoulder_x = chest * min(shoulder, 1.0 if sleeve <= 0 else SHOULDER_OVER_ARMPIT)
-        neck_x = neck * shoulder_x
+        # a sleeve. A sleeve is set in near the body's side (straps are narrower, but have no
+        # sleeve, nor a neck out to the shoulder point). The shoulder slopes down from the neck,
+        # gently: steeper, it would be a sleeve.
+        if sleeve > 0:
+            shoulder_x = chest * min(max(shoulder, SET_IN), SHOULDER_OVER_ARMPIT)
+            neck_x = min(neck, SLEEVED_NECK) * shoulder_x
+        else:
+            shoulder_x = chest * min(shoulder, 1.0)
+            neck_x = neck * shoulder_x
         shoulder_y = min(max(shoulder_y, neck_y), neck_y + SHOULDER_SLOPE * (shoulder_x - neck_x))
         armpit_y = shoulder_y + armhole * chest  # an armhole's depth is in proportion to the chest
         hem_y = max(hem_y, armpit_y + 0.05)
+        side_y = max(hem_y - hem_rise, armpit_y + 0.05)  # the hem's side corner
         waist_x = waist * chest
         # The sleeve: its axis from the armhole's middle, `angle` from straight down, `sleeve`
         # long, to a cuff across it that is a share of the armhole (a sleeve tapers from its root).
@@ -127,24 +140,32 @@ class BodiceShape(Pattern):
                 "cuff_top": top, "cuff_bottom": bottom,
                 "cuff_top_r": top_r, "cuff_bottom_r": bottom_r,  # sleeve_r's, mirrored as the others
                 "armpit": (chest, armpit_y),
-                "waist": (waist_x, armpit_y + waist_at * (hem_y - armpit_y)),
-                "hem": (hem * waist_x, hem_y)}
+                "waist": (waist_x, armpit_y + waist_at * (side_y - armpit_y)),
+                "hem": (hem * waist_x, side_y), "hem_mid": (hem * waist_x / 2, (3 * hem_y + side_y) / 4),
+                "hem_centre": (0.0, hem_y)}
 
     def parts(self, x: np.ndarray) -> dict[str, Polygon]:
         q = self._points(x)
-        armhole = _armhole(q["shoulder"], q["armpit"])
-        torso = mirror(np.array([q["neck_front"], q["neck"], q["shoulder"], *armhole, q["armpit"], q["waist"],
-                                 (0.0, q["waist"][1])]))
-        skirt = mirror(np.array([(0.0, q["waist"][1]), q["waist"], q["hem"], (0.0, q["hem"][1])]))
-        return {"torso": torso, "skirt": skirt} | self._sleeves(x, q, armhole)
+        top = self._top(q)
+        torso = mirror(np.array([*top, q["armpit"], q["waist"], (0.0, q["waist"][1])]))
+        skirt = mirror(np.array([(0.0, q["waist"][1]), q["waist"], q["hem"], q["hem_mid"], q["hem_centre"]]))
+        return {"torso": torso, "skirt": skirt} | self._sleeves(x, q, top[-len(ARMHOLE_STEPS):])
 
     def pieces(self, x: np.ndarray) -> list[Polygon]:
         """The body in one piece (no seam across it at the waist), and the sleeves."""
         q = self._points(x)
-        armhole = _armhole(q["shoulder"], q["armpit"])
-        body = mirror(np.array([q["neck_front"], q["neck"], q["shoulder"], *armhole, q["armpit"], q["waist"],
-                                q["hem"], (0.0, q["hem"][1])]))
-        return [body, *self._sleeves(x, q, armhole).values()]
+        top = self._top(q)
+        body = mirror(np.array([*top, q["armpit"], q["waist"], q["hem"], q["hem_mid"], q["hem_centre"]]))
+        return [body, *self._sleeves(x, q, top[-len(ARMHOLE_STEPS):]).values()]
+
+    @staticmethod
+    def _top(q: dict[str, tuple[float, float]]) -> list[tuple[float, float]]:
+        """The outline from the front of the neck round to the armhole's last inner point: the
+        neckline (bowed towards the corner below the neck point: a scoop, not a V), the shoulder
+        seam and the armhole."""
+        neck = _curve(q["neck_front"], q["neck"], (q["neck"][0], q["neck_front"][1]), NECK_CURVE)
+        armhole = _curve(q["shoulder"], q["armpit"], (q["shoulder"][0], q["armpit"][1]), ARMHOLE_CURVE)
+        return [q["neck_front"], *neck, q["neck"], q["shoulder"], *armhole]
 
     def _sleeves(self, x: np.ndarray, q: dict[str, tuple[float, float]],
                  armhole: list[tuple[float, float]]) -> dict[str, Polygon]:
@@ -157,7 +178,14 @@ class BodiceShape(Pattern):
 
 
 SLEEVE = 11  # the bodice's sleeve length, among its parameters
+HIP_SLOPE = 0.5  # the most the sides widen, per unit down, from a waistband to the hips (~27 degrees)
 CROTCH_CURVE = 0.1  # share of the inseam over which the crotch curve opens the gap between the legs
+
+
+def _hip_x(waist_x: float, hip: float, hip_y: float) -> float:
+    """The hips' half-width: `hip` of the waistband's, but no further out than HIP_SLOPE of their
+    drop below it (a waistband's sides fall steeply to the hips; a top's shoulders do not)."""
+    return min(hip * waist_x, waist_x + HIP_SLOPE * hip_y)
 
 
 class LegsShape(Pattern):
@@ -169,17 +197,19 @@ class LegsShape(Pattern):
 
     def __init__(self) -> None:
         super().__init__("legs", (
-            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.6),
+            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.12, 0.6),
             Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.9),
-            Param("hem_in_y", 0.6, 1.0),  # legs laid spread apart have slanted hems, their inner corner higher
-            Param("fork", 0.0, 1.0),
+            # legs laid spread apart, or flared, have slanted hems: each corner's height
+            Param("hem_out_y", 0.7, 1.0), Param("hem_in_y", 0.6, 1.0), Param("fork", 0.0, 1.0),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        waist_x, hip, hip_y, crotch_y, hem_out, hem_in, hem_in_y, fork = x.tolist()
+        waist_x, hip, hip_y, crotch_y, hem_out, hem_in, hem_out_y, hem_in_y, fork = x.tolist()
         hem_in_x, hem_in_y = hem_in * hem_out, max(hem_in_y, crotch_y + 0.02)
-        return {"waist": np.array([waist_x, 0.0]), "hip": np.array([hip * waist_x, min(hip_y, crotch_y)]),
-                "hem_out": np.array([hem_out, 1.0]), "hem_in": np.array([hem_in_x, hem_in_y]),
+        hem_out_y = max(hem_out_y, hip_y + 0.02)
+        hip_y = min(hip_y, crotch_y)
+        return {"waist": np.array([waist_x, 0.0]), "hip": np.array([_hip_x(waist_x, hip, hip_y), hip_y]),
+                "hem_out": np.array([hem_out, hem_out_y]), "hem_in": np.array([hem_in_x, hem_in_y]),
                 "fork": np.array([fork * hem_in_x, crotch_y + CROTCH_CURVE * (hem_in_y - crotch_y)]),
                 "crotch": np.array([0.0, crotch_y])}
 
@@ -205,13 +235,13 @@ class SkirtShape(Pattern):
 
     def __init__(self) -> None:
         super().__init__("skirt", (
-            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.02, 0.4), Param("hem", 0.8, 3.0),
+            Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.15, 0.5), Param("hem", 0.8, 3.0),
             Param("hem_rise", 0.0, 0.3),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         waist_x, hip, hip_y, hem, hem_rise = x.tolist()
-        hip_x = hip * waist_x
+        hip_x = _hip_x(waist_x, hip, hip_y)
         hem_y = max(1.0 - hem_rise, hip_y + 0.02)
         return {"waist": np.array([waist_x, 0.0]), "hip": np.array([hip_x, hip_y]),
                 "hem": np.array([hem * hip_x, hem_y]), "hem_mid": np.array([hem * hip_x / 2, (hem_y + 3.0) / 4])}

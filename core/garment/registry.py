@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.garment.fitting import Fitted
-from core.garment.patterns import BODICE, LEGS
+from core.garment.patterns import BODICE, LEGS, SLEEVE
 
 PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
 PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
@@ -22,39 +22,40 @@ RISE = (0.2, 0.8)
 def _outside(value: float, low: float, high: float) -> float:
     """Squared log-distance of a ratio from a range (0 inside it)."""
     value = max(value, 1e-6)
-    return float(max(np.log(low / value), 0.0, np.log(value / high)) ** 2)
+    return float(max(np.log(max(low, 1e-6) / value), 0.0, np.log(value / high)) ** 2)
 
 
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
-    """Scale-free proportions of a fitted bodice, over the flat chest's width: its length (neck
-    point to hem) and its sleeve's underarm seam (armpit to cuff), the sleeve's least ambiguous
-    length: the shoulder point's place on a flat silhouette is not."""
+    """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
+    to hem) and its sleeve's (along its axis, from the armhole's middle to the cuff's)."""
     q = BODICE.points(fitted.x)
     chest = 2 * q["armpit"][0]
-    sleeved = fitted.x[BODICE.index("sleeve")] > 0
-    underarm = float(np.linalg.norm(q["cuff_bottom"] - q["armpit"])) if sleeved else 0.0
-    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "underarm": underarm / chest}
+    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": float(fitted.x[SLEEVE]) / chest}
 
 
 def sleeve_kind(fitted: Fitted) -> str:
-    """By the underarm seam against the chest's flat width (size M, ~50 cm: a cap sleeve has
-    next to none, a short one ~10 cm, three-quarter ~30, long ~45): cut between them."""
-    if fitted.pattern is not BODICE or fitted.x[BODICE.index("sleeve")] <= 0:
+    """By the sleeve's length against the chest's width. On a size-M top (chest ~50 cm flat) a
+    cap sleeve is under ~7 cm along its axis, a short one ~15, three-quarter ~38, long ~55;
+    photographed on a form, or resized to a try-on frame, the chest reads up to a third
+    narrower. The cuts fall between the kinds' ranges."""
+    if fitted.pattern is not BODICE or fitted.x[SLEEVE] <= 0:
         return "none"
-    ratio = bodice_ratios(fitted)["underarm"]
-    for kind, below in (("cap", 0.11), ("short", 0.35), ("three_quarter", 0.73)):
+    ratio = bodice_ratios(fitted)["sleeve"]
+    for kind, below in (("cap", 0.15), ("short", 0.6), ("three_quarter", 1.0)):
         if ratio < below:
             return kind
     return "long"
 
 
 def leg_kind(fitted: Fitted) -> str:
-    """Trousers by their inseam against the whole length: shorts' is under half."""
+    """Shorts have an inseam under half their length, and are about as long as their waistband
+    is wide (trousers over twice). Legs laid together hide the crotch, so that the gap between
+    them starts lower: a garment twice as long as its waistband is trousers, whatever it shows."""
     if fitted.pattern is not LEGS:
         return "none"  # a skirt
     q = LEGS.points(fitted.x)
     inseam = q["hem_in"][1] - q["crotch"][1]
-    return "long" if inseam >= 0.5 else "short"
+    return "long" if inseam >= 0.5 or 1.0 / (2 * q["waist"][0]) >= 2.0 else "short"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class Category:
     def penalty(self, fitted: Fitted) -> float:
         """IoU-units of implausibility: a shape outside this category's proportions."""
         if fitted.pattern is BODICE:
-            return PRIOR_WEIGHT * _outside(bodice_ratios(fitted)["length"], *self.length_range)
+            r = bodice_ratios(fitted)
+            # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo.
+            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["sleeve"], 0.0, 2.2))
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
@@ -87,6 +90,6 @@ REGISTRY: dict[str, Category] = {c.name: c for c in (
     Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind),
     Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), sleeve_kind),
     Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.7, 6.0), sleeve_kind),
-    Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 3.6), leg_kind),
+    Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind),
 )}
 AUTO_CATEGORIES = ("top", "bottom", "dress")  # outerwear looks like a top: the user says so
