@@ -101,6 +101,11 @@ class BodiceShape(Pattern):
             Param("hem_rise", 0.0, 0.3),  # a curved hem (shirt tails, a flared skirt laid flat): the sides' rise
         ))
 
+    @staticmethod
+    def sleeved(x: np.ndarray) -> bool:
+        """Whether the bodice has sleeves: a shorter "sleeve" is the armhole's own edge."""
+        return bool(x[SLEEVE] >= MIN_SLEEVE)
+
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {k: np.array(v) for k, v in self._points(x).items()}
 
@@ -112,7 +117,7 @@ class BodiceShape(Pattern):
         # a sleeve. A sleeve is set in near the body's side (straps are narrower, but have no
         # sleeve, nor a neck out to the shoulder point). The shoulder slopes down from the neck,
         # gently: steeper, it would be a sleeve.
-        if sleeve > 0:
+        if sleeve >= MIN_SLEEVE:
             shoulder_x = chest * min(max(shoulder, SET_IN), SHOULDER_OVER_ARMPIT)
             neck_x = min(neck, SLEEVED_NECK) * shoulder_x
         else:
@@ -170,7 +175,7 @@ class BodiceShape(Pattern):
     def _sleeves(self, x: np.ndarray, q: dict[str, tuple[float, float]],
                  armhole: list[tuple[float, float]]) -> dict[str, Polygon]:
         """Each sleeve's region, its root the armhole (none when the sleeve's length is 0)."""
-        if x[SLEEVE] <= 0:
+        if not self.sleeved(x):
             return {}
         right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], *armhole[::-1]])
         other = np.array([q["shoulder"], q["cuff_top_r"], q["cuff_bottom_r"], q["armpit"], *armhole[::-1]])
@@ -178,6 +183,7 @@ class BodiceShape(Pattern):
 
 
 SLEEVE = 11  # the bodice's sleeve length, among its parameters
+MIN_SLEEVE = 0.02  # the shortest sleeve, in heights (a cap sleeve is a few centimetres)
 HIP_SLOPE = 0.5  # the most the sides widen, per unit down, from a waistband to the hips (~27 degrees)
 CROTCH_CURVE = 0.1  # share of the inseam over which the crotch curve opens the gap between the legs
 

@@ -30,7 +30,8 @@ def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     to hem) and its sleeve's (along its axis, from the armhole's middle to the cuff's)."""
     q = BODICE.points(fitted.x)
     chest = 2 * q["armpit"][0]
-    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": float(fitted.x[SLEEVE]) / chest}
+    sleeve = float(fitted.x[SLEEVE]) if BODICE.sleeved(fitted.x) else 0.0
+    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": sleeve / chest}
 
 
 def sleeve_kind(fitted: Fitted) -> str:
@@ -38,7 +39,7 @@ def sleeve_kind(fitted: Fitted) -> str:
     cap sleeve is under ~7 cm along its axis, a short one ~15, three-quarter ~38, long ~55;
     photographed on a form, or resized to a try-on frame, the chest reads up to a third
     narrower. The cuts fall between the kinds' ranges."""
-    if fitted.pattern is not BODICE or fitted.x[SLEEVE] <= 0:
+    if fitted.pattern is not BODICE or not BODICE.sleeved(fitted.x):
         return "none"
     ratio = bodice_ratios(fitted)["sleeve"]
     for kind, below in (("cap", 0.15), ("short", 0.6), ("three_quarter", 1.0)):
