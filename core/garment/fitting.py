@@ -15,6 +15,7 @@ from core.garment.patterns import Pattern
 
 SIDE = 64  # the parse raster's height in pixels
 MAX_EVALS = 500  # per start
+SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
 
 
@@ -67,9 +68,8 @@ class Frame:
         """The polygons' union filled (with anti-aliased edges, 0-255, when `smooth`). One at a
         time: filled together, OpenCV would leave their overlaps (a sleeve over the body) empty."""
         canvas = np.zeros(shape or self.mask.shape, np.uint8)
-        scale, offset = np.array([SIDE * 16.0, SIDE * 16.0]), np.array([self.centre * 16 + 0.5, 0.5 * 16 + 0.5])
         for poly in polygons:
-            cv2.fillPoly(canvas, [(poly * scale + offset).astype(np.int32)], 255 if smooth else value,
+            cv2.fillPoly(canvas, [(poly * SUBPIXEL + self.offset).astype(np.int32)], 255 if smooth else value,
                          lineType=cv2.LINE_AA if smooth else cv2.LINE_8, shift=4)
         return canvas
 
@@ -77,12 +77,17 @@ class Frame:
         """Soft IoU: edge pixels count by the share of them the polygons cover, so that the overlap
         changes smoothly as a point moves and the search can follow it below a pixel."""
         drawn = self.draw(polygons, smooth=True)
-        inter = cv2.mean(drawn, self.mask8)[0] * self.area
+        inter = cv2.sumElems(cv2.bitwise_and(drawn, self.mask255))[0]
         return inter / max(self.area * 255.0 + cv2.sumElems(drawn)[0] - inter, 1.0)
 
     @cached_property
-    def mask8(self) -> np.ndarray:
-        return self.mask.astype(np.uint8)
+    def offset(self) -> np.ndarray:
+        """Where the pattern frame's origin falls, in OpenCV's fixed-point pixels (rounded)."""
+        return np.array([self.centre * 16 + 0.5, 0.5 * 16 + 0.5])
+
+    @cached_property
+    def mask255(self) -> np.ndarray:
+        return self.mask.astype(np.uint8) * 255
 
 
 def _without_specks(mask: np.ndarray) -> np.ndarray:
@@ -108,26 +113,26 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
     parameters (all by default; the others keep each start's values)."""
     low, high = np.array(pattern.bounds).T
     starts = np.clip(np.atleast_2d(starts), low, high)
-    free = list(range(len(low))) if free is None else free
+    free = np.arange(len(low)) if free is None else np.asarray(free)
+    free_low, free_high = low[free], high[free]
+
+    def full(base: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """`base` with its free parameters set to `y`, clipped to their bounds here (scipy's
+        bounded Powell can end worse than it began)."""
+        x = base.copy()
+        x[free] = np.minimum(np.maximum(y, free_low), free_high)
+        return x
 
     def loss(y: np.ndarray, base: np.ndarray) -> float:
-        return 1.0 - frame.iou(pattern.pieces(_with(base, free, y, low, high)))
+        return 1.0 - frame.iou(pattern.pieces(full(base, y)))
 
     scores = np.array([loss(x[free], x) for x in starts])
     best: Fitted | None = None
     for k in np.argsort(scores)[:polish]:
         result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
                           options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
-        candidate = Fitted(pattern, _with(starts[k], free, result.x, low, high), 1.0 - float(result.fun))
+        candidate = Fitted(pattern, full(starts[k], result.x), 1.0 - float(result.fun))
         if best is None or candidate.iou > best.iou:
             best = candidate
     assert best is not None
     return best
-
-
-def _with(base: np.ndarray, free: list[int], y: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """`base` with its free parameters set to `y`, clipped to their bounds here (scipy's bounded
-    Powell can end worse than it began)."""
-    x = base.copy()
-    x[free] = np.clip(y, low[free], high[free])
-    return x

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Polygon = np.ndarray  # (n, 2) points, x across, y down
+FLIP = np.array([-1.0, 1.0])  # the mirror across the centre line
 SHOULDER_OVER_ARMPIT = 1.1  # the widest a sleeved bodice's shoulder point is, for its armpit (dropped shoulders)
 SET_IN = 0.7  # the narrowest a sleeved bodice's shoulder point is, for its armpit
 SLEEVED_NECK = 0.7  # the widest a sleeved bodice's neck is, for its shoulder (a boat neck)
@@ -28,8 +29,7 @@ ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along them curved seams have their
 def mirror(half: Polygon) -> Polygon:
     """The right half's outline (from the centre line at the top round to the centre line at the
     bottom) with its mirror image: the whole closed outline."""
-    left = half[::-1] * [-1.0, 1.0]
-    return np.concatenate([half, left])
+    return np.concatenate([half, half[::-1] * FLIP])
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class BodiceShape(Pattern):
             return {}
         right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], *armhole[::-1]])
         other = np.array([q["shoulder"], q["cuff_top_r"], q["cuff_bottom_r"], q["armpit"], *armhole[::-1]])
-        return {"sleeve_l": right, "sleeve_r": other * [-1.0, 1.0]}
+        return {"sleeve_l": right, "sleeve_r": other * FLIP}
 
 
 SLEEVE = 11  # the bodice's sleeve length, among its parameters
@@ -232,7 +232,7 @@ class LegsShape(Pattern):
         side = q["hip"] + t * (q["hem_out"] - q["hip"]) if crotch_y > q["hip"][1] else q["hip"]
         seat = mirror(np.array([[0.0, 0.0], q["waist"], q["hip"], side, [0.0, crotch_y]]))
         leg = np.array([[0.0, crotch_y], side, q["hem_out"], q["hem_in"], q["fork"]])
-        return {"seat": seat, "leg_l": leg, "leg_r": leg * [-1.0, 1.0]}
+        return {"seat": seat, "leg_l": leg, "leg_r": leg * FLIP}
 
 
 class SkirtShape(Pattern):
