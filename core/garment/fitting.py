@@ -90,13 +90,19 @@ class Frame:
         return self.mask.astype(np.uint8) * 255
 
 
+def blobs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask's separate blobs: each pixel's blob (0: none) and each blob's share of the area."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(float)
+    areas[0] = 0.0
+    return labels, areas / max(areas.sum(), 1.0)
+
+
 def _without_specks(mask: np.ndarray) -> np.ndarray:
     """The mask less its specks (blobs under SPECK of its area: a cut-out's leftovers), which
     would stretch the frame past the garment."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= SPECK * stats[1:, cv2.CC_STAT_AREA].sum()
-    keep[0] = False
-    return keep[labels] if count > 1 else mask.astype(bool)
+    labels, shares = blobs(mask)
+    return (shares >= SPECK)[labels]
 
 
 @dataclass(frozen=True)

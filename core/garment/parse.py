@@ -15,12 +15,14 @@ import numpy as np
 from scipy import ndimage
 
 from core.errors import InputError
-from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern
+from core.garment.fitting import SIDE, Fitted, Frame, blobs, fit_pattern
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
 
 UNEXPLAINED_IOU = 0.7  # below this, no pattern explains the shape: not one garment
-COMPLEXITY = 0.002  # IoU a pattern must gain per parameter it adds to be believed (Occam: sleeves, a bodice)
+PIECE = 0.1  # share of the area from which a separate blob is a piece of its own: one garment is one piece
+COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
+SLEEVE_GAIN = 0.01  # and sleeves over none: their freedom alone gains this much on sleeveless shapes
 LABEL_SIDE = 128  # raster on which vertices look up their part
 SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
 # The sleeves with what they hang from: the armhole's depth, the shoulder point.
@@ -88,9 +90,11 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     # Below the sleeves, the cloth through the centre line is the torso (sleeves laid along it are in it too).
     torso = float(np.median(run[_row(0.55): _row(0.85) + 1])) or 0.2
     hem = float(run[max(0, _row(hem_y) - 2)]) / torso or 1.0
+    drop = centre_rows[0] / SIDE if len(centre_rows) else 0.05  # the cloth at the centre starts below the neckline
     torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
-    starts = np.array([[torso * k, ay, sh, 0.05, 0.5, 0.0, 0.05, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
-                       for k, ay, sh in itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95))])
+    guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
+    starts = np.array([[torso * k, ay, sh, 0.05, neck, 0.0, drop, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
+                       for k, ay, sh, neck in guesses])
     none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
     within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
@@ -130,14 +134,17 @@ def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
 
 
 def _free(key: str) -> int:
-    """How many parameters a fit was free to set: the sleeveless bodice's sleeve was held."""
-    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) if key.endswith("_none") else 0)
+    """How many parameters a fit was free to set, but for the sleeves (which SLEEVE_GAIN prices)."""
+    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) if key.startswith("bodice") else 0)
 
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
     """Fit every pattern and choose; with `category` given, only that category's patterns."""
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
+    if (blobs(mask)[1] >= PIECE).sum() > 1:
+        raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
+                         "upload a photo of a single garment, laid flat or on a hanger.")
     frame = Frame.of(mask)
     outer, run = _profile(frame)
     fits: dict[str, Fitted] = {}
@@ -151,7 +158,8 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
         for shape in entry.shapes:
             for key in ((shape, "bodice_none") if shape == "bodice" else (shape,)):
                 fitted = fits[key]
-                score = fitted.iou - entry.penalty(fitted) - COMPLEXITY * _free(key)
+                sleeves = SLEEVE_GAIN if key == "bodice" else 0.0
+                score = fitted.iou - entry.penalty(fitted) - COMPLEXITY * _free(key) - sleeves
                 candidates.append((score, name, fitted))
     candidates.sort(key=lambda c: -c[0])
     score, name, fitted = candidates[0]

@@ -3,10 +3,9 @@ Adding a category is one entry here and its tests."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
 
 from core.garment.fitting import Fitted
 from core.garment.patterns import BODICE, LEGS, SLEEVE
@@ -20,18 +19,24 @@ RISE = (0.2, 0.8)
 
 
 def _outside(value: float, low: float, high: float) -> float:
-    """Squared log-distance of a ratio from a range (0 inside it)."""
+    """Squared log-distance of a ratio from a range (0 inside it; `low` may be 0, `high` inf)."""
     value = max(value, 1e-6)
-    return float(max(np.log(max(low, 1e-6) / value), 0.0, np.log(value / high)) ** 2)
+    if value < low:
+        return math.log(low / value) ** 2
+    return math.log(value / high) ** 2 if value > high else 0.0
 
 
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
-    to hem) and its sleeve's (along its axis, from the armhole's middle to the cuff's)."""
+    to hem) and its sleeve's (along its axis, from the armhole's middle to the cuff's); and how
+    far out the sleeves' cuffs reach, over the body's side (under 1: a "sleeve" lying within the
+    body, which no silhouette shows)."""
     q = BODICE.points(fitted.x)
     chest = 2 * q["armpit"][0]
-    sleeve = float(fitted.x[SLEEVE]) if BODICE.sleeved(fitted.x) else 0.0
-    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": sleeve / chest}
+    sleeved = BODICE.sleeved(fitted.x)
+    sleeve = float(fitted.x[SLEEVE]) if sleeved else 0.0
+    reach = min(q["cuff_top"][0], q["cuff_top_r"][0]) / q["armpit"][0] if sleeved else 1.0
+    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": sleeve / chest, "reach": reach}
 
 
 def sleeve_kind(fitted: Fitted) -> str:
@@ -75,8 +80,10 @@ class Category:
         """IoU-units of implausibility: a shape outside this category's proportions."""
         if fitted.pattern is BODICE:
             r = bodice_ratios(fitted)
-            # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo.
-            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["sleeve"], 0.0, 2.2))
+            # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo,
+            # and each reaches past the body's side.
+            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["sleeve"], 0.0, 2.2)
+                                   + _outside(r["reach"], 1.0, math.inf))
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
