@@ -1,0 +1,159 @@
+"""The garment parser recovers what drew a silhouette: patterns with known parameters, drawn by
+their own outlines, parse back to their category, shape, sleeve or leg kind and measurements;
+shapes no garment makes are refused; the parts label the points they cover."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import InputError
+from core.garment.parse import GarmentParse, parse_mask, part_labels
+from core.garment.patterns import BODICE, LEGS, SKIRT, Pattern
+from core.garment.registry import PARTS
+
+HEIGHT = 256  # the drawn silhouette's height in pixels
+SIMPLE = {"cap": "short", "short": "short", "three_quarter": "long", "long": "long", "none": "none"}
+FEW = settings(max_examples=6, deadline=None, derandomize=True)
+
+
+def render(pattern: Pattern, x: np.ndarray) -> np.ndarray:
+    """The pattern's silhouette: its pieces filled, the frame's height HEIGHT pixels."""
+    pieces = pattern.pieces(x)
+    pad = 8
+    width = int(np.ceil(2 * max(np.abs(p[:, 0]).max() for p in pieces) * HEIGHT)) + 2 * pad
+    canvas = np.zeros((HEIGHT + 2 * pad, width), np.uint8)
+    for piece in pieces:
+        pixels = np.stack([piece[:, 0] * HEIGHT + width / 2, piece[:, 1] * HEIGHT + pad], axis=1)
+        cv2.fillPoly(canvas, [np.round(pixels * 16).astype(np.int32)], 1, shift=4)
+    return canvas.astype(bool)
+
+
+def bodice(**values: float) -> np.ndarray:
+    """A bodice's parameters: a plain top's, with `values` changed."""
+    plain = {"chest": 0.3, "armhole": 1.0, "shoulder": 0.9, "shoulder_y": 0.05, "neck": 0.45, "neck_y": 0.0,
+             "neck_drop": 0.05, "waist": 0.97, "waist_at": 0.5, "hem": 1.0, "hem_y": 1.0, "sleeve": 0.0,
+             "angle": 1.0, "cuff": 0.8, "angle_r": 1.0, "hem_rise": 0.0}
+    plain.update(values)
+    return np.array([plain[p.name] for p in BODICE.params])
+
+
+def params(pattern: Pattern, **values: float) -> np.ndarray:
+    return np.array([values[p.name] for p in pattern.params])
+
+
+def t_shirt(chest: float = 0.3, sleeve: float = 0.16, angle: float = 0.8) -> np.ndarray:
+    return bodice(chest=chest, sleeve=sleeve, angle=angle, angle_r=angle, shoulder=0.95, cuff=0.8)
+
+
+def close(found: float, true: float, rel: float) -> bool:
+    return abs(found - true) <= rel * abs(true)
+
+
+@FEW
+@given(chest=st.floats(0.26, 0.38), sleeve=st.floats(0.12, 0.2), angle=st.floats(0.6, 1.1))
+def test_a_t_shirt_parses_as_a_top_with_short_sleeves(chest: float, sleeve: float, angle: float) -> None:
+    parse = parse_mask(render(BODICE, t_shirt(chest, sleeve, angle)))
+    assert (parse.category, parse.shape, SIMPLE[parse.kind]) == ("top", "bodice", "short")
+    assert parse.iou > 0.9
+    assert close(parse.params["chest"], chest, 0.15)
+    assert close(parse.params["sleeve"] / parse.params["chest"], sleeve / chest, 0.35)
+
+
+@FEW
+@given(chest=st.floats(0.28, 0.38), sleeve=st.floats(0.55, 0.7), angle=st.floats(0.45, 0.8))
+def test_a_long_sleeved_top_parses_with_long_sleeves(chest: float, sleeve: float, angle: float) -> None:
+    parse = parse_mask(render(BODICE, t_shirt(chest, sleeve, angle)))
+    assert (parse.category, SIMPLE[parse.kind]) == ("top", "long")
+    assert close(parse.params["chest"], chest, 0.15)
+
+
+@FEW
+@given(chest=st.floats(0.26, 0.36), shoulder=st.floats(0.55, 0.75), drop=st.floats(0.08, 0.2))
+def test_a_tank_top_parses_as_a_top_without_sleeves(chest: float, shoulder: float, drop: float) -> None:
+    # Straps well inside the armholes: a tank's shoulders as wide as its chest look like a top
+    # with its sleeves laid along the body.
+    x = bodice(chest=chest, armhole=1.3, shoulder=shoulder, shoulder_y=0.0, neck=0.6, neck_drop=drop)
+    parse = parse_mask(render(BODICE, x))
+    assert (parse.category, parse.kind) == ("top", "none")
+    assert close(parse.params["chest"], chest, 0.15)
+
+
+@FEW
+@given(chest=st.floats(0.14, 0.17), hem=st.floats(1.1, 1.5))
+def test_a_long_narrow_bodice_parses_as_a_dress(chest: float, hem: float) -> None:
+    # Armholes cut well in: a dress's straps as wide as its chest would make it a skirt's shape.
+    x = bodice(chest=chest, armhole=1.2, shoulder=0.65, shoulder_y=0.0, neck=0.6, neck_drop=0.04, waist=0.9,
+               waist_at=0.25, hem=hem)
+    parse = parse_mask(render(BODICE, x))
+    assert (parse.category, parse.kind) == ("dress", "none")
+
+
+@FEW
+@given(waist=st.floats(0.15, 0.22), crotch=st.floats(0.3, 0.4), gap=st.floats(0.3, 0.5))
+def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) -> None:
+    x = params(LEGS, waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.1, hem_in=gap,
+               hem_out_y=1.0, hem_in_y=1.0, fork=0.8)
+    parse = parse_mask(render(LEGS, x))
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
+    assert close(parse.params["waist_x"], waist, 0.15)
+    assert abs(parse.params["crotch_y"] - crotch) < 0.1
+
+
+@FEW
+@given(waist=st.floats(0.38, 0.48), crotch=st.floats(0.6, 0.72), gap=st.floats(0.15, 0.3))
+def test_shorts_parse_as_short_legs(waist: float, crotch: float, gap: float) -> None:
+    x = params(LEGS, waist_x=waist, hip=1.1, hip_y=0.3, crotch_y=crotch, hem_out=waist * 1.2, hem_in=gap,
+               hem_out_y=1.0, hem_in_y=1.0, fork=0.9)
+    parse = parse_mask(render(LEGS, x))
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "short")
+    assert abs(parse.params["crotch_y"] - crotch) < 0.1
+
+
+@FEW
+@given(waist=st.floats(0.16, 0.24), hem=st.floats(1.1, 1.6))
+def test_a_skirt_parses_as_a_bottom_without_legs(waist: float, hem: float) -> None:
+    x = params(SKIRT, waist_x=waist, hip=1.2, hip_y=0.25, hem=hem, hem_rise=0.02)
+    parse = parse_mask(render(SKIRT, x))
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "skirt", "none")
+    assert close(parse.params["waist_x"], waist, 0.15)
+
+
+def test_a_category_given_is_the_one_fitted() -> None:
+    parse = parse_mask(render(BODICE, t_shirt()), category="outer")
+    assert (parse.category, parse.shape, SIMPLE[parse.kind]) == ("outer", "bodice", "short")
+    assert list(parse.scores) == ["outer"]
+
+
+def test_separate_shapes_are_refused() -> None:
+    mask = np.zeros((300, 400), bool)
+    cv2.circle(mask.view(np.uint8), (100, 150), 80, 1, -1)
+    mask[100:200, 250:350] = True  # a square beside the circle, apart from it
+    with pytest.raises(InputError, match="more than one piece"):
+        parse_mask(mask)
+
+
+def test_a_shape_no_garment_makes_is_refused() -> None:
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.circle(mask, (150, 150), 120, 1, 30)  # a ring: one piece, but no pattern has a hole
+    with pytest.raises(InputError, match="does not look like one garment"):
+        parse_mask(mask.astype(bool))
+
+
+def test_parts_label_sleeves_and_torso_and_the_parse_round_trips() -> None:
+    x = t_shirt(chest=0.3, sleeve=0.18, angle=0.9)
+    parse = parse_mask(render(BODICE, x))
+    assert GarmentParse.from_json(parse.to_json()) == parse
+    q = BODICE.points(x)
+    cuffs = [(q["cuff_top"] + q["cuff_bottom"]) / 2, (q["cuff_top_r"] + q["cuff_bottom_r"]) / 2]
+    # Points in the garment frame (metres, y up; the silhouette 1 m tall): each sleeve's middle,
+    # between its root and its cuff, then the chest's centre (at the armpits' level).
+    roots = (q["shoulder"] + q["armpit"]) / 2
+    left, right = (roots + cuffs[0]) / 2, ((roots + cuffs[1]) / 2) * [-1.0, 1.0]
+    centre = np.array([0.0, q["armpit"][1]])
+    xy = np.array([left, right, centre]) * [1.0, -1.0]
+    labels = [PARTS[i] for i in part_labels(parse, xy, height=1.0)]
+    assert labels == ["sleeve_l", "sleeve_r", "torso"]
