@@ -28,7 +28,8 @@ def _outside(value: float, low: float, high: float) -> float:
 
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
-    to hem) and its sleeve's (along its axis, from the armhole's middle to the cuff's); and how
+    to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
+    the cuff's); and how
     far out the sleeves' cuffs reach, over the body's side (under 1: a "sleeve" lying within the
     body, which no silhouette shows)."""
     q = BODICE.points(fitted.x)
@@ -36,7 +37,8 @@ def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     sleeved = BODICE.sleeved(fitted.x)
     sleeve = float(fitted.x[SLEEVE]) if sleeved else 0.0
     reach = min(q["cuff_top"][0], q["cuff_top_r"][0]) / q["armpit"][0] if sleeved else 1.0
-    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "sleeve": sleeve / chest, "reach": reach}
+    return {"length": (q["hem"][1] - q["neck"][1]) / chest, "flare": q["hem"][0] / q["armpit"][0],
+            "sleeve": sleeve / chest, "reach": reach}
 
 
 def sleeve_kind(fitted: Fitted) -> str:
@@ -75,6 +77,7 @@ class Category:
     openings: tuple[str, ...]
     length_range: tuple[float, float]  # length over chest width (bodice) or waist width (bottoms)
     kind: Callable[[Fitted], str]
+    flare: tuple[float, float] = (0.0, math.inf)  # a bodice's hem width over its chest width
 
     def penalty(self, fitted: Fitted) -> float:
         """IoU-units of implausibility: a shape outside this category's proportions."""
@@ -82,8 +85,8 @@ class Category:
             r = bodice_ratios(fitted)
             # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo,
             # and each reaches past the body's side.
-            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["sleeve"], 0.0, 2.2)
-                                   + _outside(r["reach"], 1.0, math.inf))
+            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
+                                   + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
@@ -95,7 +98,10 @@ class Category:
 
 
 REGISTRY: dict[str, Category] = {c.name: c for c in (
-    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind),
+    # A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's
+    # skirt may flare to any width. Lengths: see REGISTRY's note.
+    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind,
+             flare=(0.0, 1.35)),
     Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), sleeve_kind),
     Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.7, 6.0), sleeve_kind),
     Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind),
