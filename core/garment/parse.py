@@ -19,7 +19,7 @@ from core.garment.fitting import SIDE, Fitted, Frame, blobs, fit_pattern
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
 
-UNEXPLAINED_IOU = 0.7  # below this, no pattern explains the shape: not one garment
+UNEXPLAINED_IOU = 0.65  # below this, no pattern explains the shape (a ring: 0.4, a star: 0.6): not one garment
 PIECE = 0.1  # share of the area from which a separate blob is a piece of its own: one garment is one piece
 COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
 SLEEVE_GAIN = 0.01  # and sleeves over none: their freedom alone gains this much on sleeveless shapes
