@@ -4,6 +4,7 @@ pixels, so no gradient; a small raster keeps each evaluation to tens of microsec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -16,6 +17,7 @@ from core.garment.patterns import Pattern
 SIDE = 64  # the parse raster's height in pixels
 MAX_EVALS = 500  # per start
 SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
+CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
 
 
@@ -26,6 +28,10 @@ class Frame:
     mask: np.ndarray  # bool (SIDE, width)
     centre: float  # column of the centre line
     area: int
+    # The share of the height open at the centre line from the bottom up (between two legs), at
+    # the photo's resolution: the legs of trousers laid together part by a gap the parse raster
+    # is too coarse to show.
+    centre_gap: float = 0.0
 
     @classmethod
     def of(cls, mask: np.ndarray) -> Frame:
@@ -46,7 +52,10 @@ class Frame:
         first = rows.argmax(axis=1)
         last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
         centre = float(np.median(((first + last) / 2)[have])) if have.any() else small.shape[1] / 2
-        return cls(small, centre, int(small.sum()))
+        near = np.abs(np.arange(crop.shape[1]) - (centre - pad) / scale) <= CENTRE_BAND * crop.shape[0]
+        below = crop[::-1, near] > 0
+        open_run = np.where(below.any(axis=0), below.argmax(axis=0), crop.shape[0])
+        return cls(small, centre, int(small.sum()), float(open_run.max(initial=0)) / crop.shape[0])
 
     def central_run(self) -> np.ndarray:
         """Per row, the run of cloth through the centre line, as wide on both sides as on its
@@ -61,7 +70,7 @@ class Frame:
 
     def only(self, mask: np.ndarray) -> Frame:
         """This frame with another mask (the same centre line)."""
-        return Frame(mask, self.centre, int(mask.sum()))
+        return Frame(mask, self.centre, int(mask.sum()), self.centre_gap)
 
     def draw(self, polygons: list[np.ndarray], shape: tuple[int, int] | None = None, value: int = 1,
              smooth: bool = False) -> np.ndarray:
@@ -110,13 +119,17 @@ class Fitted:
     pattern: Pattern
     x: np.ndarray
     iou: float
+    centre_gap: float = 0.0  # the frame's (see Frame): evidence the priors weigh beside the fit
 
 
 def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[int] | None = None,
-                polish: int = 2, evals: int = MAX_EVALS) -> Fitted:
+                polish: int = 2, evals: int = MAX_EVALS,
+                prior: Callable[[Fitted], float] | None = None) -> Fitted:
     """Score every start (a coarse grid over the parameters that decide the shape, around the
     measured ones), then refine the best `polish` of them by Powell's method over the `free`
-    parameters (all by default; the others keep each start's values)."""
+    parameters (all by default; the others keep each start's values). With a `prior` (IoU-units
+    of implausibility) the search maximises the overlap less it: the most plausible fit, not a
+    better-overlapping one the prior would then refuse."""
     low, high = np.array(pattern.bounds).T
     starts = np.clip(np.atleast_2d(starts), low, high)
     free = np.arange(len(low)) if free is None else np.asarray(free)
@@ -130,15 +143,19 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
         return x
 
     def loss(y: np.ndarray, base: np.ndarray) -> float:
-        return 1.0 - frame.iou(pattern.pieces(full(base, y)))
+        x = full(base, y)
+        cost = prior(Fitted(pattern, x, 0.0, frame.centre_gap)) if prior else 0.0
+        return 1.0 - frame.iou(pattern.pieces(x)) + cost
 
     scores = np.array([loss(x[free], x) for x in starts])
     best: Fitted | None = None
+    best_loss = np.inf
     for k in np.argsort(scores)[:polish]:
         result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
                           options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
-        candidate = Fitted(pattern, full(starts[k], result.x), 1.0 - float(result.fun))
-        if best is None or candidate.iou > best.iou:
-            best = candidate
+        x = full(starts[k], result.x)
+        candidate = Fitted(pattern, x, frame.iou(pattern.pieces(x)), frame.centre_gap)
+        if best is None or result.fun < best_loss:
+            best, best_loss = candidate, float(result.fun)
     assert best is not None
     return best

@@ -121,16 +121,17 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    starts = [[waist, hip, 0.2, crotch, outer[_row(0.97)], inner, 1.0, 1.0, 0.7]
-              for crotch, inner in itertools.product((0.3, 0.5, 0.7, 0.85), (0.05, 0.3))]
-    return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400)
+    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.centre_gap)  # the last where the photo shows the legs part
+    starts = [[waist, hip, 0.2, crotch, float(outer[_row(0.8):].max()), inner, 1.0, 1.0, 0.7]
+              for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
+    return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
 
 
 def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3), rise]
               for hip, rise in itertools.product((0.1, 0.25, 0.4), (0.0, 0.1))]
-    return fit_pattern(frame, SKIRT, np.array(starts), polish=1, evals=300)
+    return fit_pattern(frame, SKIRT, np.array(starts), polish=1, evals=300, prior=REGISTRY["bottom"].penalty)
 
 
 def _free(key: str) -> int:

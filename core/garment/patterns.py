@@ -197,14 +197,15 @@ def _hip_x(waist_x: float, hip: float, hip_y: float) -> float:
 class LegsShape(Pattern):
     """Trousers and shorts: waistband, hips, crotch, two legs to their hems. The hips are as wide
     as the waistband or wider (a waistband is cut to the hips, a top's neck or straps are not),
-    each leg's inner hem is a share of its outer one, and the gap between the legs opens from the
+    each leg's inner hem is a share of its outer one (the legs apart by at most ~1.5 legs' width
+    at their hems), and the gap between the legs opens from the
     crotch within CROTCH_CURVE of the inseam to `fork` of its width at the hems (1: parallel legs,
     0: legs spread in a V)."""
 
     def __init__(self) -> None:
         super().__init__("legs", (
             Param("waist_x", 0.04, 1.0), Param("hip", 0.9, 1.6), Param("hip_y", 0.12, 0.6),
-            Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.9),
+            Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.6),
             # legs laid spread apart, or flared, have slanted hems: each corner's height
             Param("hem_out_y", 0.7, 1.0), Param("hem_in_y", 0.6, 1.0), Param("fork", 0.0, 1.0),
         ))

@@ -12,7 +12,7 @@ from core.garment.patterns import BODICE, LEGS, SLEEVE
 
 PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
 PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
-LEG_GAP = 0.01  # the least gap (in heights) between two trouser legs at their hems
+MEASURED = 10.0  # how much more a range from the photo's own measurement weighs than a proportion's
 # The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
 # (~28 cm of 100-110), most of shorts' (of 35-50).
 RISE = (0.2, 0.8)
@@ -57,12 +57,13 @@ def sleeve_kind(fitted: Fitted) -> str:
 
 def leg_kind(fitted: Fitted) -> str:
     """Shorts have an inseam under half their length, and are about as long as their waistband
-    is wide (trousers over twice). Legs laid together hide the crotch, so that the gap between
-    them starts lower: a garment twice as long as its waistband is trousers, whatever it shows."""
+    is wide (trousers over twice). The inseam is the fitted one or the photo's open centre line,
+    whichever is longer; legs laid together hide the crotch, so that the gap between them starts
+    lower: a garment twice as long as its waistband is trousers, whatever it shows."""
     if fitted.pattern is not LEGS:
         return "none"  # a skirt
     q = LEGS.points(fitted.x)
-    inseam = q["hem_in"][1] - q["crotch"][1]
+    inseam = max(q["hem_in"][1] - q["crotch"][1], fitted.centre_gap)
     return "long" if inseam >= 0.5 or 1.0 / (2 * q["waist"][0]) >= 2.0 else "short"
 
 
@@ -90,10 +91,18 @@ class Category:
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
+        # The photo shows the centre line open from the hem up to the crotch between two legs; a
+        # skirt's is closed to its hem (but for a tenth: a hem's dip, a slit).
+        opening = 1.0 - fitted.centre_gap
         if fitted.pattern is LEGS:
-            cost += _outside(p["crotch_y"], *RISE)
-            if LEGS.points(fitted.x)["hem_in"][0] < LEG_GAP:
-                cost += 1.0  # no gap between the legs: not a pair of legs
+            q = LEGS.points(fitted.x)
+            # The inseam: a tenth of shorts' length at least (~5 cm of 40).
+            cost += _outside(p["crotch_y"], *RISE) + _outside(q["hem_in"][1] - q["crotch"][1], 0.1, 1.0)
+            # Where the photo shows them part: measured, so held closely (legs laid together may
+            # part a little lower than the crotch, their gap a hair's width there).
+            cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
+        else:
+            cost += _outside(opening, 0.9, 1.0)
         return PRIOR_WEIGHT * cost
 
 
