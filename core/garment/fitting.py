@@ -5,11 +5,12 @@ pixels, so no gradient; a small raster keeps each evaluation to tens of microsec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.optimize import minimize
 
 from core.garment.patterns import Pattern
@@ -18,7 +19,29 @@ SIDE = 64  # the parse raster's height in pixels
 MAX_EVALS = 500  # per start
 SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
 CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
+SLIT_REACH = 0.12  # how far either side of a slit, in heights, the cloth it parts is looked for
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
+
+
+@dataclass(frozen=True)
+class Openings:
+    """Where the silhouette is open from its bottom edge up, at the photo's resolution (the parse
+    raster is too coarse to show a gap between legs or sleeves laid together), in heights."""
+
+    centre_gap: float  # at the centre line: between two legs, up to the crotch
+    side_slit: float  # the deepest slit off it, between cloth on both sides: a sleeve laid apart from the body
+
+    @classmethod
+    def of(cls, crop: np.ndarray, centre: float) -> Openings:
+        height, width = crop.shape
+        below = crop[::-1]
+        run = np.where(below.any(axis=0), below.argmax(axis=0), height) / height  # per column
+        near = np.abs(np.arange(width) - centre) <= CENTRE_BAND * height
+        # A slit: open deeper than the cloth on either side of it, within SLIT_REACH.
+        reach = max(2, round(SLIT_REACH * height))
+        windows = sliding_window_view(np.pad(run, reach, constant_values=1.0), reach).min(axis=1)
+        sides = np.maximum(windows[:width], windows[reach + 1: reach + 1 + width])
+        return cls(float(run[near].max(initial=0.0)), float((run - sides)[~near].max(initial=0.0)))
 
 
 @dataclass(frozen=True)
@@ -28,10 +51,7 @@ class Frame:
     mask: np.ndarray  # bool (SIDE, width)
     centre: float  # column of the centre line
     area: int
-    # The share of the height open at the centre line from the bottom up (between two legs), at
-    # the photo's resolution: the legs of trousers laid together part by a gap the parse raster
-    # is too coarse to show.
-    centre_gap: float = 0.0
+    openings: Openings = field(default_factory=lambda: Openings(0.0, 0.0))
 
     @classmethod
     def of(cls, mask: np.ndarray) -> Frame:
@@ -52,10 +72,7 @@ class Frame:
         first = rows.argmax(axis=1)
         last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
         centre = float(np.median(((first + last) / 2)[have])) if have.any() else small.shape[1] / 2
-        near = np.abs(np.arange(crop.shape[1]) - (centre - pad) / scale) <= CENTRE_BAND * crop.shape[0]
-        below = crop[::-1, near] > 0
-        open_run = np.where(below.any(axis=0), below.argmax(axis=0), crop.shape[0])
-        return cls(small, centre, int(small.sum()), float(open_run.max(initial=0)) / crop.shape[0])
+        return cls(small, centre, int(small.sum()), Openings.of(crop > 0, (centre - pad) / scale))
 
     def central_run(self) -> np.ndarray:
         """Per row, the run of cloth through the centre line, as wide on both sides as on its
@@ -70,7 +87,7 @@ class Frame:
 
     def only(self, mask: np.ndarray) -> Frame:
         """This frame with another mask (the same centre line)."""
-        return Frame(mask, self.centre, int(mask.sum()), self.centre_gap)
+        return Frame(mask, self.centre, int(mask.sum()), self.openings)
 
     def draw(self, polygons: list[np.ndarray], shape: tuple[int, int] | None = None, value: int = 1,
              smooth: bool = False) -> np.ndarray:
@@ -119,7 +136,7 @@ class Fitted:
     pattern: Pattern
     x: np.ndarray
     iou: float
-    centre_gap: float = 0.0  # the frame's (see Frame): evidence the priors weigh beside the fit
+    openings: Openings = field(default_factory=lambda: Openings(0.0, 0.0))  # the frame's: evidence for the priors
 
 
 def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[int] | None = None,
@@ -144,7 +161,7 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
 
     def loss(y: np.ndarray, base: np.ndarray) -> float:
         x = full(base, y)
-        cost = prior(Fitted(pattern, x, 0.0, frame.centre_gap)) if prior else 0.0
+        cost = prior(Fitted(pattern, x, 0.0, frame.openings)) if prior else 0.0
         return 1.0 - frame.iou(pattern.pieces(x)) + cost
 
     scores = np.array([loss(x[free], x) for x in starts])
@@ -154,7 +171,7 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
         result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
                           options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
         x = full(starts[k], result.x)
-        candidate = Fitted(pattern, x, frame.iou(pattern.pieces(x)), frame.centre_gap)
+        candidate = Fitted(pattern, x, frame.iou(pattern.pieces(x)), frame.openings)
         if best is None or result.fun < best_loss:
             best, best_loss = candidate, float(result.fun)
     assert best is not None

@@ -121,7 +121,7 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.centre_gap)  # the last where the photo shows the legs part
+    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.openings.centre_gap)  # the last where the photo shows the legs part
     starts = [[waist, hip, 0.2, crotch, float(outer[_row(0.8):].max()), inner, 1.0, 1.0, 0.7]
               for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
