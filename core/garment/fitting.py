@@ -17,6 +17,8 @@ from core.garment.patterns import Pattern
 
 SIDE = 64  # the parse raster's height in pixels
 MAX_EVALS = 500  # per start
+INSET = 0.02  # share of a parameter's range its starts keep from its bounds
+STEP = 0.1  # share of a parameter's range a search's first steps take
 SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
 CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
 SLIT_REACH = 0.12  # how far either side of a slit, in heights, the cloth it parts is looked for
@@ -148,9 +150,14 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
     of implausibility) the search maximises the overlap less it: the most plausible fit, not a
     better-overlapping one the prior would then refuse."""
     low, high = np.array(pattern.bounds).T
-    starts = np.clip(np.atleast_2d(starts), low, high)
+    # Starts just inside the bounds, and first steps a tenth of each range: from a bound, the
+    # clipped loss is flat outwards and Powell's line search would never step back in.
     free = np.arange(len(low)) if free is None else np.asarray(free)
     free_low, free_high = low[free], high[free]
+    inset = INSET * (free_high - free_low)
+    starts = np.clip(np.atleast_2d(starts), low, high)
+    starts[:, free] = np.clip(starts[:, free], free_low + inset, free_high - inset)
+    steps = np.diag(STEP * (free_high - free_low))
 
     def full(base: np.ndarray, y: np.ndarray) -> np.ndarray:
         """`base` with its free parameters set to `y`, clipped to their bounds here (scipy's
@@ -169,7 +176,7 @@ def fit_pattern(frame: Frame, pattern: Pattern, starts: np.ndarray, free: list[i
     best_loss = np.inf
     for k in np.argsort(scores)[:polish]:
         result = minimize(loss, starts[k][free], args=(starts[k],), method="Powell",
-                          options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4})
+                          options={"maxfev": evals, "xtol": 1e-3, "ftol": 1e-4, "direc": steps})
         x = full(starts[k], result.x)
         candidate = Fitted(pattern, x, frame.iou(pattern.pieces(x)), frame.openings)
         if best is None or result.fun < best_loss:

@@ -18,10 +18,10 @@ import numpy as np
 Polygon = np.ndarray  # (n, 2) points, x across, y down
 FLIP = np.array([-1.0, 1.0])  # the mirror across the centre line
 SHOULDER_OVER_ARMPIT = 1.1  # the widest a sleeved bodice's shoulder point is, for its armpit (dropped shoulders)
-SET_IN = 0.7  # the narrowest a sleeved bodice's shoulder point is, for its armpit
+SET_IN = 0.6  # the narrowest a sleeved bodice's shoulder point is, for its armpit
 SLEEVED_NECK = 0.7  # the widest a sleeved bodice's neck is, for its shoulder (a boat neck)
 NECK_CURVE = 0.5  # how far the neckline bows towards the corner below the neck point (0: a V)
-SHOULDER_SLOPE = 1.0  # the steepest a shoulder seam falls from the neck (drop over run)
+SHOULDER_SLOPE = 0.6  # the steepest a shoulder seam falls from the neck (drop over run)
 ARMHOLE_CURVE = 0.5  # how far the armhole bows in towards the corner below the shoulder point (0: straight)
 ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along them curved seams have their inner points
 

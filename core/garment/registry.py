@@ -124,7 +124,7 @@ class Category:
             # part a little lower than the crotch, their gap a hair's width there).
             cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
         else:
-            cost += _outside(opening, 0.9, 1.0)
+            cost += MEASURED * _outside(opening, 0.9, 1.0)
         return PRIOR_WEIGHT * cost
 
 
