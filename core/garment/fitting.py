@@ -23,6 +23,7 @@ SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels
 CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
 SLIT_REACH = 0.12  # how far either side of a slit, in heights, the cloth it parts is looked for
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
+PIECE = 0.1  # share of the area from which a separate blob is a piece of its own
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Frame:
 
     @classmethod
     def of(cls, mask: np.ndarray) -> Frame:
-        mask = _without_specks(mask)
+        """The frame of a mask (its specks dropped first: see pieces_of)."""
         ys, xs = np.nonzero(mask)
         if not len(ys):
             raise ValueError("empty mask")
@@ -118,19 +119,14 @@ class Frame:
         return self.mask.astype(np.uint8) * 255
 
 
-def blobs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mask's separate blobs: each pixel's blob (0: none) and each blob's share of the area."""
+def pieces_of(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The mask less its specks (blobs under SPECK of its area: a cut-out's leftovers, which would
+    stretch the frame past the garment), and how many pieces of PIECE of its area or more it has."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA].astype(float)
     areas[0] = 0.0
-    return labels, areas / max(areas.sum(), 1.0)
-
-
-def _without_specks(mask: np.ndarray) -> np.ndarray:
-    """The mask less its specks (blobs under SPECK of its area: a cut-out's leftovers), which
-    would stretch the frame past the garment."""
-    labels, shares = blobs(mask)
-    return (shares >= SPECK)[labels]
+    shares = areas / max(areas.sum(), 1.0)
+    return (shares >= SPECK)[labels], int((shares >= PIECE).sum())
 
 
 @dataclass(frozen=True)

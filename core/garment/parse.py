@@ -15,12 +15,11 @@ import numpy as np
 from scipy import ndimage
 
 from core.errors import InputError
-from core.garment.fitting import SIDE, Fitted, Frame, blobs, fit_pattern
+from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern, pieces_of
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
 
 UNEXPLAINED_IOU = 0.65  # below this, no pattern explains the shape (a ring: 0.4, a star: 0.6): not one garment
-PIECE = 0.1  # share of the area from which a separate blob is a piece of its own: one garment is one piece
 COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
 SLEEVE_GAIN = 0.01  # and sleeves over none: their freedom alone gains this much on sleeveless shapes
 LABEL_SIDE = 128  # raster on which vertices look up their part
@@ -95,7 +94,7 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
     starts = np.array([[torso * k, ay, sh, 0.05, neck, 0.0, drop, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
                        for k, ay, sh, neck in guesses])
-    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
+    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2, evals=350)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
     within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
     bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
@@ -114,7 +113,7 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     # Then the torso and the sleeves by turns: each a small search, which converges where one
     # over every parameter at once would not in as many evaluations.
     for free in (torso_free, SLEEVE_BLOCK):
-        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=250)
+        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=200)
     return none, sleeved
 
 
@@ -143,7 +142,8 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
     """Fit every pattern and choose; with `category` given, only that category's patterns."""
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
-    if (blobs(mask)[1] >= PIECE).sum() > 1:
+    mask, pieces = pieces_of(mask)
+    if pieces > 1:  # one garment is one piece of cloth
         raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
                          "upload a photo of a single garment, laid flat or on a hanger.")
     frame = Frame.of(mask)
