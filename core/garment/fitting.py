@@ -1,6 +1,9 @@
-"""Fit a pattern's parameters to a silhouette: maximise the overlap (IoU) of the pattern's drawn
-outline with the mask, by Powell's method from the best of a grid of starts (the overlap is piecewise constant in
-pixels, so no gradient; a small raster keeps each evaluation to tens of microseconds)."""
+"""Fit a pattern's parameters to a silhouette: maximise the soft overlap (IoU) of the pattern's
+drawn pieces with the mask, less a prior's implausibility where one is given, by Powell's method
+from the best of a grid of starts (the overlap has no useful gradient; a small raster keeps each
+evaluation to tens of microseconds). The frame also measures, at the photo's resolution, what
+the raster is too coarse to show: where the silhouette opens from its bottom edge up (between
+legs, or between a sleeve and the body)."""
 
 from __future__ import annotations
 
@@ -92,13 +95,12 @@ class Frame:
         """This frame with another mask (the same centre line)."""
         return Frame(mask, self.centre, int(mask.sum()), self.openings)
 
-    def draw(self, polygons: list[np.ndarray], shape: tuple[int, int] | None = None, value: int = 1,
-             smooth: bool = False) -> np.ndarray:
-        """The polygons' union filled (with anti-aliased edges, 0-255, when `smooth`). One at a
+    def draw(self, polygons: list[np.ndarray], smooth: bool = False) -> np.ndarray:
+        """The polygons' union filled (1, or 0-255 with anti-aliased edges when `smooth`). One at a
         time: filled together, OpenCV would leave their overlaps (a sleeve over the body) empty."""
-        canvas = np.zeros(shape or self.mask.shape, np.uint8)
+        canvas = np.zeros(self.mask.shape, np.uint8)
         for poly in polygons:
-            cv2.fillPoly(canvas, [(poly * SUBPIXEL + self.offset).astype(np.int32)], 255 if smooth else value,
+            cv2.fillPoly(canvas, [(poly * SUBPIXEL + self.offset).astype(np.int32)], 255 if smooth else 1,
                          lineType=cv2.LINE_AA if smooth else cv2.LINE_8, shift=4)
         return canvas
 

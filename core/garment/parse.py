@@ -92,22 +92,27 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     drop = centre_rows[0] / SIDE if len(centre_rows) else 0.05  # the cloth at the centre starts below the neckline
     torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
     guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
-    starts = np.array([[torso * k, ay, sh, 0.05, neck, 0.0, drop, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
-                       for k, ay, sh, neck in guesses])
+    starts = np.array([BODICE.vector(chest=torso * k, armhole=armhole, shoulder=shoulder, shoulder_y=0.05, neck=neck,
+                                     neck_y=0.0, neck_drop=drop, waist=1.0, waist_at=0.5, hem=hem / k, hem_y=hem_y,
+                                     sleeve=0.0, angle=1.0, cuff=0.7, angle_r=1.0, hem_rise=0.0)
+                       for k, armhole, shoulder, neck in guesses])
     none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2, evals=350)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
     within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
     bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
               fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
-    bodies.append(bodies[0] * np.where(np.arange(len(bodies[0])) == 0, 0.8, 1.0))  # sleeves laid over the body
+    laid_over = bodies[0].copy()  # sleeves laid over the body: a narrower torso under them
+    laid_over[BODICE.index("chest")] *= 0.8
+    bodies.append(laid_over)
     # Each torso's best sleeves, refined with its armhole and shoulder: the torsos are rival
     # explanations (sleeves apart from the body, or laid over it), and the first grid's scores
     # favour the widest, which covers the sleeves itself.
+    sleeve = [BODICE.index(p) for p in SLEEVE_PARAMS]
     staged = []
     for base in bodies:
         grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
-        grid[:, 2] = np.maximum(grid[:, 2], 0.9)
-        grid[:, 11:15] = SLEEVE_GRID
+        grid[:, BODICE.index("shoulder")] = np.maximum(grid[:, BODICE.index("shoulder")], 0.9)
+        grid[:, sleeve] = SLEEVE_GRID
         staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250))
     sleeved = max(staged, key=lambda f: f.iou)
     # Then the torso and the sleeves by turns: each a small search, which converges where one
@@ -121,15 +126,17 @@ def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
     crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.openings.centre_gap)  # the last where the photo shows the legs part
-    starts = [[waist, hip, 0.2, crotch, float(outer[_row(0.8):].max()), inner, 1.0, 1.0, 0.7]
+    starts = [LEGS.vector(waist_x=waist, hip=hip, hip_y=0.2, crotch_y=crotch, hem_out=float(outer[_row(0.8):].max()),
+                          hem_in=inner, hem_out_y=1.0, hem_in_y=1.0, fork=0.7)
               for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
 
 
 def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
-    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3), rise]
-              for hip, rise in itertools.product((0.1, 0.25, 0.4), (0.0, 0.1))]
+    starts = [SKIRT.vector(waist_x=waist, hip=outer[_row(hip_y)] / max(waist, 1e-3), hip_y=hip_y,
+                           hem=outer[_row(0.97)] / max(outer[_row(hip_y)], 1e-3), hem_rise=rise)
+              for hip_y, rise in itertools.product((0.15, 0.25, 0.4), (0.0, 0.1))]
     return fit_pattern(frame, SKIRT, np.array(starts), polish=1, evals=300, prior=REGISTRY["bottom"].penalty)
 
 

@@ -56,6 +56,10 @@ class Pattern:
     def named(self, x: np.ndarray) -> dict[str, float]:
         return {p.name: float(v) for p, v in zip(self.params, x, strict=True)}
 
+    def vector(self, **values: float) -> np.ndarray:
+        """The parameter vector of named values."""
+        return np.array([values[p.name] for p in self.params])
+
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """The outline's landmarks (right side; the left mirrors them), as drawn: the parameters
         after the pattern's constraints."""
