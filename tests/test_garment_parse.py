@@ -94,8 +94,8 @@ def test_a_tank_top_parses_as_a_top_without_sleeves(chest: float, shoulder: floa
 @FEW
 @given(chest=st.floats(0.14, 0.17), hem=st.floats(1.1, 1.5))
 def test_a_long_narrow_bodice_parses_as_a_dress(chest: float, hem: float) -> None:
-    # Armholes cut well in: a dress's straps as wide as its chest would make it a skirt's shape.
-    x = bodice(chest=chest, armhole=1.2, shoulder=0.65, shoulder_y=0.0, neck=0.6, neck_drop=0.04, waist=0.9,
+    # Armholes cut well in, and a neckline: without them a dress has a skirt's shape.
+    x = bodice(chest=chest, armhole=1.2, shoulder=0.65, shoulder_y=0.0, neck=0.6, neck_drop=0.08, waist=0.9,
                waist_at=0.25, hem=hem)
     parse = parse_mask(render(BODICE, x))
     assert (parse.category, parse.kind) == ("dress", "none")
