@@ -1,6 +1,9 @@
 """Parse a garment's front silhouette: fit each category's pattern (core/garment/registry.py) to
-the mask, take the one that explains it best under its proportion priors, and read off the
-sleeve or leg type, the landmarks and the parts.
+the mask, take the one that explains it best under its proportion priors and a price per
+parameter (a simpler pattern that explains it as well is the likelier), and read off the sleeve
+or leg type, the landmarks and the parts. The bodice is fitted twice, without sleeves and with
+them (staged: rival torsos first, then sleeves on each, then both by turns); sleeves must gain
+more than their freedom alone gains on a sleeveless shape.
 
 The parse is small (category, pattern parameters, confidence) and is stored with the garment, so
 that a re-fit labels the mesh's vertices from it (`part_labels`) without fitting again."""

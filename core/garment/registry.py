@@ -13,7 +13,7 @@ from core.garment.patterns import BODICE, LEGS, SLEEVE
 PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
 PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
 SLIT = 0.15  # share of the height: deeper slits from the hem are between a sleeve and the body
-MEASURED = 10.0  # how much more a range from the photo's own measurement weighs than a proportion's
+MEASURED = 10.0  # how much more a range about the photo's own measurement weighs than a proportion's
 # The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
 # (~28 cm of 100-110), most of shorts' (of 35-50).
 RISE = (0.2, 0.8)
@@ -30,9 +30,8 @@ def _outside(value: float, low: float, high: float) -> float:
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
     to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
-    the cuff's); and how
-    far out the sleeves' cuffs reach, over the body's side (under 1: a "sleeve" lying within the
-    body, which no silhouette shows)."""
+    the cuff's); and how far out the sleeves' cuffs reach, over the body's side (under 1: a
+    "sleeve" lying within the body, which no silhouette shows)."""
     q = BODICE.points(fitted.x)
     chest = 2 * q["armpit"][0]
     sleeved = BODICE.sleeved(fitted.x)
@@ -128,9 +127,13 @@ class Category:
         return PRIOR_WEIGHT * cost
 
 
+# Lengths over the visible chest (bodices) or waistband (bottoms). Laid flat, a top is 0.5 (cropped)
+# to ~1.9 (a long tank) chests long, a dress from ~1.9 (a mini) to over 3; on a form, or resized into
+# a try-on photo's 3:4 frame, widths read up to a third narrower, so that a top reaches 2.7, where
+# the dresses begin. Trousers are 2.5-3.2 waistbands long flat (to 5.5 narrowed), shorts about one.
+# A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's skirt
+# may flare to any width.
 REGISTRY: dict[str, Category] = {c.name: c for c in (
-    # A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's
-    # skirt may flare to any width. Lengths: see REGISTRY's note.
     Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), top_sleeve_kind,
              flare=(0.0, 1.35)),
     Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), top_sleeve_kind),
