@@ -27,6 +27,12 @@ def _outside(value: float, low: float, high: float) -> float:
     return math.log(value / high) ** 2 if value > high else 0.0
 
 
+def _no_slit(fitted: Fitted) -> float:
+    """A slit from the hem up off the centre line is a sleeve laid apart from the body: a garment
+    without sleeves (or a skirt) has none deeper than a side vent's (SLIT)."""
+    return MEASURED * _outside(1.0 - fitted.openings.side_slit, 1.0 - SLIT, 1.0)
+
+
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
     to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
@@ -105,9 +111,7 @@ class Category:
             cost = (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
                     + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
             if not BODICE.sleeved(fitted.x):
-                # A slit from the hem up off the centre: a sleeve laid apart from the body. A
-                # sleeveless top has none deeper than a side vent's (SLIT).
-                cost += MEASURED * _outside(1.0 - fitted.openings.side_slit, 1.0 - SLIT, 1.0)
+                cost += _no_slit(fitted)
             return PRIOR_WEIGHT * cost
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
@@ -123,7 +127,7 @@ class Category:
             # part a little lower than the crotch, their gap a hair's width there).
             cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
         else:
-            cost += MEASURED * _outside(opening, 0.9, 1.0)
+            cost += MEASURED * _outside(opening, 0.9, 1.0) + _no_slit(fitted)
         return PRIOR_WEIGHT * cost
 
 
