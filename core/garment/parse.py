@@ -20,7 +20,7 @@ from scipy import ndimage
 from core.errors import InputError
 from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern, pieces_of
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
-from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
+from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY, sleeves_prior
 
 UNEXPLAINED_IOU = 0.65  # below this, no pattern explains the shape (a ring: 0.4, a star: 0.6): not one garment
 COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
@@ -30,8 +30,8 @@ SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
 # The sleeves with what they hang from: the armhole's depth, the shoulder point.
 SLEEVE_BLOCK = [BODICE.index(p) for p in ("armhole", "shoulder", "shoulder_y", *SLEEVE_PARAMS)]
 # The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
-SLEEVE_GRID = np.array([(s, a, c, a) for s, a, c in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
-                                                                       (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8))])
+SLEEVE_GRID = np.array([(s, a, 0.65, a) for s, a in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
+                                                                      (0.05, 0.3, 0.6, 0.9, 1.2, 1.5))])
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
               fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
     laid_over = bodies[0].copy()  # sleeves laid over the body: a narrower torso under them
     laid_over[BODICE.index("chest")] *= 0.8
-    bodies.append(laid_over)
+    bodies += [laid_over, none.x]  # and the sleeveless fit's own torso: sleeves must only add to it
     # Each torso's best sleeves, refined with its armhole and shoulder: the torsos are rival
     # explanations (sleeves apart from the body, or laid over it), and the first grid's scores
     # favour the widest, which covers the sleeves itself.
@@ -116,12 +116,12 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
         grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
         grid[:, BODICE.index("shoulder")] = np.maximum(grid[:, BODICE.index("shoulder")], 0.9)
         grid[:, sleeve] = SLEEVE_GRID
-        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250))
-    sleeved = max(staged, key=lambda f: f.iou)
+        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250, prior=sleeves_prior))
+    sleeved = max(staged, key=lambda f: f.iou - sleeves_prior(f))
     # Then the torso and the sleeves by turns: each a small search, which converges where one
     # over every parameter at once would not in as many evaluations.
     for free in (torso_free, SLEEVE_BLOCK):
-        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=200)
+        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=200, prior=sleeves_prior)
     return none, sleeved
 
 

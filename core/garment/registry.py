@@ -33,6 +33,12 @@ def _no_slit(fitted: Fitted) -> float:
     return MEASURED * _outside(1.0 - fitted.openings.side_slit, 1.0 - SLIT, 1.0)
 
 
+def sleeves_prior(fitted: Fitted) -> float:
+    """IoU-units of implausibility any bodice shares whatever its category: no sleeves where the
+    photo shows one apart from the body (cheap enough to weigh in the sleeved search itself)."""
+    return 0.0 if BODICE.sleeved(fitted.x) else PRIOR_WEIGHT * _no_slit(fitted)
+
+
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
     to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
@@ -110,9 +116,7 @@ class Category:
             # and each reaches past the body's side.
             cost = (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
                     + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
-            if not BODICE.sleeved(fitted.x):
-                cost += _no_slit(fitted)
-            return PRIOR_WEIGHT * cost
+            return PRIOR_WEIGHT * cost + sleeves_prior(fitted)
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
