@@ -83,8 +83,10 @@ def _curve(start: tuple[float, float], end: tuple[float, float], corner: tuple[f
     (sx, sy), (ex, ey) = start, end
     cx = (1 - bow) * (sx + ex) / 2 + bow * corner[0]
     cy = (1 - bow) * (sy + ey) / 2 + bow * corner[1]
-    return [((1 - t) ** 2 * sx + 2 * t * (1 - t) * cx + t**2 * ex, (1 - t) ** 2 * sy + 2 * t * (1 - t) * cy + t**2 * ey)
-            for t in ARMHOLE_STEPS]
+    return [(a * sx + b * cx + c * ex, a * sy + b * cy + c * ey) for a, b, c in _BERNSTEIN]
+
+
+_BERNSTEIN = [((1 - t) ** 2, 2 * t * (1 - t), t**2) for t in ARMHOLE_STEPS]  # a quadratic curve's weights there
 
 
 class BodiceShape(Pattern):
