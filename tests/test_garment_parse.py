@@ -81,6 +81,15 @@ def test_a_long_sleeved_top_parses_with_long_sleeves(chest: float, sleeve: float
 
 
 @FEW
+@given(chest=st.floats(0.24, 0.3), angle=st.floats(0.2, 0.35))
+def test_long_sleeves_hanging_by_the_body_parse_as_long(chest: float, angle: float) -> None:
+    # Laid down beside the body, apart from it by a slit from the hem up: not a wide torso.
+    x = bodice(chest=chest, sleeve=0.65, angle=angle, angle_r=angle, shoulder=1.0, cuff=0.6, armhole=0.9)
+    parse = parse_mask(render(BODICE, x))
+    assert (parse.category, SIMPLE[parse.kind]) == ("top", "long")
+
+
+@FEW
 @given(chest=st.floats(0.26, 0.36), shoulder=st.floats(0.55, 0.75), drop=st.floats(0.08, 0.2))
 def test_a_tank_top_parses_as_a_top_without_sleeves(chest: float, shoulder: float, drop: float) -> None:
     # Straps well inside the armholes: a tank's shoulders as wide as its chest look like a top
@@ -110,6 +119,17 @@ def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) ->
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
     assert close(parse.params["waist_x"], waist, 0.15)
     assert abs(parse.params["crotch_y"] - crotch) < 0.1
+
+
+@FEW
+@given(waist=st.floats(0.14, 0.22), crotch=st.floats(0.28, 0.4))
+def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) -> None:
+    # Legs apart by a hairline: the parse raster cannot see it, the photo's resolution can.
+    x = params(LEGS, waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.05, hem_in=0.03,
+               hem_out_y=1.0, hem_in_y=1.0, fork=1.0)
+    parse = parse_mask(render(LEGS, x))
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
+    assert abs(parse.params["crotch_y"] - crotch) < 0.12
 
 
 @FEW
