@@ -155,6 +155,8 @@ def test_a_category_given_is_the_one_fitted() -> None:
     parse = parse_mask(render(BODICE, t_shirt()), category="outer")
     assert (parse.category, parse.shape, SIMPLE[parse.kind]) == ("outer", "bodice", "short")
     assert list(parse.scores) == ["outer"]
+    with pytest.raises(InputError, match="Unknown category"):
+        parse_mask(render(BODICE, t_shirt()), category="hat")
 
 
 def test_separate_shapes_are_refused() -> None:

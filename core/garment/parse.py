@@ -150,6 +150,8 @@ def _free(key: str) -> int:
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
     """Fit every pattern and choose; with `category` given, only that category's patterns."""
+    if category is not None and category not in REGISTRY:
+        raise InputError(f"Unknown category {category!r}: one of {', '.join(REGISTRY)}.")
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
     mask, pieces = pieces_of(mask)
@@ -158,14 +160,18 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
                          "upload a photo of a single garment, laid flat or on a hanger.")
     frame = Frame.of(mask)
     outer, run = _profile(frame)
+    entries = {name: entry for name, entry in REGISTRY.items()
+               if name == category or (category is None and name in AUTO_CATEGORIES)}
+    shapes = {shape for entry in entries.values() for shape in entry.shapes}
     fits: dict[str, Fitted] = {}
-    none, sleeved = _bodice(frame, outer, run)
-    fits["bodice_none"], fits["bodice"] = none, sleeved
-    fits["legs"], fits["skirt"] = _legs(frame, outer), _skirt(frame, outer)
+    if "bodice" in shapes:
+        fits["bodice_none"], fits["bodice"] = _bodice(frame, outer, run)
+    if "legs" in shapes:
+        fits["legs"] = _legs(frame, outer)
+    if "skirt" in shapes:
+        fits["skirt"] = _skirt(frame, outer)
     candidates = []
-    for name, entry in REGISTRY.items():
-        if (category or "auto") != name and (category is not None or name not in AUTO_CATEGORIES):
-            continue
+    for name, entry in entries.items():
         for shape in entry.shapes:
             for key in ((shape, "bodice_none") if shape == "bodice" else (shape,)):
                 fitted = fits[key]
