@@ -151,6 +151,18 @@ def test_a_skirt_parses_as_a_bottom_without_legs(waist: float, hem: float) -> No
     assert close(parse.params["waist_x"], waist, 0.15)
 
 
+@pytest.mark.parametrize("degrees", [-5.0, 4.0])
+def test_a_tilted_photo_parses_as_an_upright_one(degrees: float) -> None:
+    mask = render(BODICE, t_shirt()).astype(np.uint8)
+    height, width = mask.shape
+    mask = np.pad(mask, 40)  # room to turn
+    turn = cv2.getRotationMatrix2D((width / 2 + 40, height / 2 + 40), degrees, 1.0)
+    tilted = cv2.warpAffine(mask, turn, mask.shape[::-1], flags=cv2.INTER_NEAREST).astype(bool)
+    parse = parse_mask(tilted)
+    assert (parse.category, SIMPLE[parse.kind]) == ("top", "short")
+    assert parse.iou > 0.9
+
+
 def test_a_category_given_is_the_one_fitted() -> None:
     parse = parse_mask(render(BODICE, t_shirt()), category="outer")
     assert (parse.category, parse.shape, SIMPLE[parse.kind]) == ("outer", "bodice", "short")

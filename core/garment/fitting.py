@@ -27,6 +27,9 @@ CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line 
 SLIT_REACH = 0.12  # how far either side of a slit, in heights, the cloth it parts is looked for
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
 PIECE = 0.1  # share of the area from which a separate blob is a piece of its own
+THUMB = 96  # rows of the thumbnail on which the photo's tilt is found
+MAX_TILT = 6.0  # degrees: the most a photo is turned upright
+MIN_TILT = 2.0  # degrees: the least
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,37 @@ class Frame:
     @cached_property
     def mask255(self) -> np.ndarray:
         return self.mask.astype(np.uint8) * 255
+
+
+def upright(mask: np.ndarray) -> np.ndarray:
+    """The mask turned upright: a garment is mirror-symmetric about its centre line, so the tilt
+    (within MAX_TILT) about which a thumbnail of it is most nearly its own mirror image is the
+    photo's. Tilts under MIN_TILT are left alone (the search's own step)."""
+    left, top, across, down = cv2.boundingRect(mask.astype(np.uint8))
+    crop = mask[top: top + down, left: left + across].astype(np.uint8)
+    scale = THUMB / down
+    thumb = np.pad(cv2.resize(crop, (max(4, round(across * scale)), THUMB), interpolation=cv2.INTER_AREA),
+                   THUMB // 4)
+    height, width = thumb.shape
+    best, tilt = -1.0, 0.0
+    for degrees in np.arange(-MAX_TILT, MAX_TILT + 1e-6, MIN_TILT / 2):
+        turned = cv2.warpAffine(thumb, cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0),
+                                (width, height), flags=cv2.INTER_LINEAR) > 0
+        columns = np.flatnonzero(turned.any(axis=0))
+        mirrored = turned[:, ::-1]
+        for shift in range(-THUMB // 32, THUMB // 32 + 1):  # the centre line near the middle of the extent
+            image = np.roll(mirrored, columns[0] + columns[-1] + shift - (width - 1), axis=1)
+            score = (turned & image).sum() / max((turned | image).sum(), 1)
+            if score > best:
+                best, tilt = score, float(degrees)
+    if abs(tilt) < MIN_TILT:
+        return mask
+    height, width = mask.shape
+    turn = cv2.getRotationMatrix2D((left + across / 2, top + down / 2), tilt, 1.0)
+    grow = int(np.ceil(0.5 * max(height, width) * np.sin(np.radians(abs(tilt))))) + 1
+    turn[:, 2] += grow
+    return cv2.warpAffine(mask.astype(np.uint8), turn, (width + 2 * grow, height + 2 * grow),
+                          flags=cv2.INTER_NEAREST) > 0
 
 
 def pieces_of(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from core.errors import InputError
-from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern, pieces_of
+from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern, pieces_of, upright
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
 from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY, sleeves_prior
 
@@ -154,7 +154,7 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
         raise InputError(f"Unknown category {category!r}: one of {', '.join(REGISTRY)}.")
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
-    mask, pieces = pieces_of(mask)
+    mask, pieces = pieces_of(upright(mask))
     if pieces > 1:  # one garment is one piece of cloth
         raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
                          "upload a photo of a single garment, laid flat or on a hanger.")
