@@ -37,12 +37,7 @@ def bodice(**values: float) -> np.ndarray:
     plain = {"chest": 0.3, "armhole": 1.0, "shoulder": 0.9, "shoulder_y": 0.05, "neck": 0.45, "neck_y": 0.0,
              "neck_drop": 0.05, "waist": 0.97, "waist_at": 0.5, "hem": 1.0, "hem_y": 1.0, "sleeve": 0.0,
              "angle": 1.0, "cuff": 0.8, "angle_r": 1.0, "hem_rise": 0.0}
-    plain.update(values)
-    return np.array([plain[p.name] for p in BODICE.params])
-
-
-def params(pattern: Pattern, **values: float) -> np.ndarray:
-    return np.array([values[p.name] for p in pattern.params])
+    return BODICE.vector(**(plain | values))
 
 
 def t_shirt(chest: float = 0.3, sleeve: float = 0.16, angle: float = 0.8) -> np.ndarray:
@@ -113,7 +108,7 @@ def test_a_long_narrow_bodice_parses_as_a_dress(chest: float, hem: float) -> Non
 @FEW
 @given(waist=st.floats(0.15, 0.22), crotch=st.floats(0.3, 0.4), gap=st.floats(0.3, 0.5))
 def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) -> None:
-    x = params(LEGS, waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.1, hem_in=gap,
+    x = LEGS.vector(waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.1, hem_in=gap,
                hem_out_y=1.0, hem_in_y=1.0, fork=0.8)
     parse = parse_mask(render(LEGS, x))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
@@ -125,7 +120,7 @@ def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) ->
 @given(waist=st.floats(0.14, 0.22), crotch=st.floats(0.28, 0.4))
 def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) -> None:
     # Legs apart by a hairline: the parse raster cannot see it, the photo's resolution can.
-    x = params(LEGS, waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.05, hem_in=0.03,
+    x = LEGS.vector(waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.05, hem_in=0.03,
                hem_out_y=1.0, hem_in_y=1.0, fork=1.0)
     parse = parse_mask(render(LEGS, x))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
@@ -135,7 +130,7 @@ def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) 
 @FEW
 @given(waist=st.floats(0.38, 0.48), crotch=st.floats(0.6, 0.72), gap=st.floats(0.15, 0.3))
 def test_shorts_parse_as_short_legs(waist: float, crotch: float, gap: float) -> None:
-    x = params(LEGS, waist_x=waist, hip=1.1, hip_y=0.3, crotch_y=crotch, hem_out=waist * 1.2, hem_in=gap,
+    x = LEGS.vector(waist_x=waist, hip=1.1, hip_y=0.3, crotch_y=crotch, hem_out=waist * 1.2, hem_in=gap,
                hem_out_y=1.0, hem_in_y=1.0, fork=0.9)
     parse = parse_mask(render(LEGS, x))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "short")
@@ -145,7 +140,7 @@ def test_shorts_parse_as_short_legs(waist: float, crotch: float, gap: float) -> 
 @FEW
 @given(waist=st.floats(0.16, 0.24), hem=st.floats(1.1, 1.6))
 def test_a_skirt_parses_as_a_bottom_without_legs(waist: float, hem: float) -> None:
-    x = params(SKIRT, waist_x=waist, hip=1.2, hip_y=0.25, hem=hem, hem_rise=0.02)
+    x = SKIRT.vector(waist_x=waist, hip=1.2, hip_y=0.25, hem=hem, hem_rise=0.02)
     parse = parse_mask(render(SKIRT, x))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "skirt", "none")
     assert close(parse.params["waist_x"], waist, 0.15)
