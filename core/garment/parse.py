@@ -1,6 +1,9 @@
 """Parse a garment's front silhouette: fit each category's pattern (core/garment/registry.py) to
-the mask, take the one that explains it best under its proportion priors, and read off the
-sleeve or leg type, the landmarks and the parts.
+the mask, take the one that explains it best under its proportion priors and a price per
+parameter (a simpler pattern that explains it as well is the likelier), and read off the sleeve
+or leg type, the landmarks and the parts. The bodice is fitted twice, without sleeves and with
+them (staged: rival torsos first, then sleeves on each, then both by turns); sleeves must gain
+more than their freedom alone gains on a sleeveless shape.
 
 The parse is small (category, pattern parameters, confidence) and is stored with the garment, so
 that a re-fit labels the mesh's vertices from it (`part_labels`) without fitting again."""
@@ -15,12 +18,11 @@ import numpy as np
 from scipy import ndimage
 
 from core.errors import InputError
-from core.garment.fitting import SIDE, Fitted, Frame, blobs, fit_pattern
+from core.garment.fitting import SIDE, Fitted, Frame, fit_pattern, pieces_of, upright
 from core.garment.patterns import BODICE, LEGS, SHAPES, SKIRT
-from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY
+from core.garment.registry import AUTO_CATEGORIES, PARTS, REGISTRY, sleeves_prior
 
 UNEXPLAINED_IOU = 0.65  # below this, no pattern explains the shape (a ring: 0.4, a star: 0.6): not one garment
-PIECE = 0.1  # share of the area from which a separate blob is a piece of its own: one garment is one piece
 COMPLEXITY = 0.0015  # IoU a pattern must gain per parameter it adds to be believed (Occam: a bodice over a skirt)
 SLEEVE_GAIN = 0.01  # and sleeves over none: their freedom alone gains this much on sleeveless shapes
 LABEL_SIDE = 128  # raster on which vertices look up their part
@@ -28,8 +30,8 @@ SLEEVE_PARAMS = ("sleeve", "angle", "cuff", "angle_r")
 # The sleeves with what they hang from: the armhole's depth, the shoulder point.
 SLEEVE_BLOCK = [BODICE.index(p) for p in ("armhole", "shoulder", "shoulder_y", *SLEEVE_PARAMS)]
 # The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
-SLEEVE_GRID = np.array([(s, a, c, a) for s, a, c in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
-                                                                       (0.05, 0.3, 0.6, 0.9, 1.2, 1.5), (0.5, 0.8))])
+SLEEVE_GRID = np.array([(s, a, 0.65, a) for s, a in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
+                                                                      (0.05, 0.3, 0.6, 0.9, 1.2, 1.5))])
 
 
 @dataclass(frozen=True)
@@ -93,44 +95,51 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     drop = centre_rows[0] / SIDE if len(centre_rows) else 0.05  # the cloth at the centre starts below the neckline
     torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
     guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
-    starts = np.array([[torso * k, ay, sh, 0.05, neck, 0.0, drop, 1.0, 0.5, hem / k, hem_y, 0.0, 1.0, 0.7, 1.0, 0.0]
-                       for k, ay, sh, neck in guesses])
-    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2)
+    starts = np.array([BODICE.vector(chest=torso * k, armhole=armhole, shoulder=shoulder, shoulder_y=0.05, neck=neck,
+                                     neck_y=0.0, neck_drop=drop, waist=1.0, waist_at=0.5, hem=hem / k, hem_y=hem_y,
+                                     sleeve=0.0, angle=1.0, cuff=0.7, angle_r=1.0, hem_rise=0.0)
+                       for k, armhole, shoulder, neck in guesses])
+    none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2, evals=350)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
     within = frame.only(frame.mask & (cols <= torso * SIDE * 1.05 + 1)[None, :])
     bodies = [fit_pattern(within, BODICE, starts, free=torso_free, polish=1, evals=300).x,
               fit_pattern(frame.only(frame.central_run()), BODICE, starts, free=torso_free, polish=1, evals=300).x]
-    bodies.append(bodies[0] * np.where(np.arange(len(bodies[0])) == 0, 0.8, 1.0))  # sleeves laid over the body
+    laid_over = bodies[0].copy()  # sleeves laid over the body: a narrower torso under them
+    laid_over[BODICE.index("chest")] *= 0.8
+    bodies += [laid_over, none.x]  # and the sleeveless fit's own torso: sleeves must only add to it
     # Each torso's best sleeves, refined with its armhole and shoulder: the torsos are rival
     # explanations (sleeves apart from the body, or laid over it), and the first grid's scores
     # favour the widest, which covers the sleeves itself.
+    sleeve = [BODICE.index(p) for p in SLEEVE_PARAMS]
     staged = []
     for base in bodies:
         grid = np.repeat(base[None, :], len(SLEEVE_GRID), axis=0)
-        grid[:, 2] = np.maximum(grid[:, 2], 0.9)
-        grid[:, 11:15] = SLEEVE_GRID
-        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250))
-    sleeved = max(staged, key=lambda f: f.iou)
+        grid[:, BODICE.index("shoulder")] = np.maximum(grid[:, BODICE.index("shoulder")], 0.9)
+        grid[:, sleeve] = SLEEVE_GRID
+        staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250, prior=sleeves_prior))
+    sleeved = max(staged, key=lambda f: f.iou - sleeves_prior(f))
     # Then the torso and the sleeves by turns: each a small search, which converges where one
     # over every parameter at once would not in as many evaluations.
     for free in (torso_free, SLEEVE_BLOCK):
-        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=250)
+        sleeved = fit_pattern(frame, BODICE, sleeved.x, free=free, polish=1, evals=200, prior=sleeves_prior)
     return none, sleeved
 
 
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.centre_gap)  # the last where the photo shows the legs part
-    starts = [[waist, hip, 0.2, crotch, float(outer[_row(0.8):].max()), inner, 1.0, 1.0, 0.7]
+    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.openings.centre_gap)  # the last where the photo shows the legs part
+    starts = [LEGS.vector(waist_x=waist, hip=hip, hip_y=0.2, crotch_y=crotch, hem_out=float(outer[_row(0.8):].max()),
+                          hem_in=inner, hem_out_y=1.0, hem_in_y=1.0, fork=0.7)
               for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
     return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
 
 
 def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
-    starts = [[waist, outer[_row(hip)] / max(waist, 1e-3), hip, outer[_row(0.97)] / max(outer[_row(hip)], 1e-3), rise]
-              for hip, rise in itertools.product((0.1, 0.25, 0.4), (0.0, 0.1))]
+    starts = [SKIRT.vector(waist_x=waist, hip=outer[_row(hip_y)] / max(waist, 1e-3), hip_y=hip_y,
+                           hem=outer[_row(0.97)] / max(outer[_row(hip_y)], 1e-3), hem_rise=rise)
+              for hip_y, rise in itertools.product((0.15, 0.25, 0.4), (0.0, 0.1))]
     return fit_pattern(frame, SKIRT, np.array(starts), polish=1, evals=300, prior=REGISTRY["bottom"].penalty)
 
 
@@ -141,21 +150,28 @@ def _free(key: str) -> int:
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
     """Fit every pattern and choose; with `category` given, only that category's patterns."""
+    if category is not None and category not in REGISTRY:
+        raise InputError(f"Unknown category {category!r}: one of {', '.join(REGISTRY)}.")
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
-    if (blobs(mask)[1] >= PIECE).sum() > 1:
+    mask, pieces = pieces_of(upright(mask))
+    if pieces > 1:  # one garment is one piece of cloth
         raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
                          "upload a photo of a single garment, laid flat or on a hanger.")
     frame = Frame.of(mask)
     outer, run = _profile(frame)
+    entries = {name: entry for name, entry in REGISTRY.items()
+               if name == category or (category is None and name in AUTO_CATEGORIES)}
+    shapes = {shape for entry in entries.values() for shape in entry.shapes}
     fits: dict[str, Fitted] = {}
-    none, sleeved = _bodice(frame, outer, run)
-    fits["bodice_none"], fits["bodice"] = none, sleeved
-    fits["legs"], fits["skirt"] = _legs(frame, outer), _skirt(frame, outer)
+    if "bodice" in shapes:
+        fits["bodice_none"], fits["bodice"] = _bodice(frame, outer, run)
+    if "legs" in shapes:
+        fits["legs"] = _legs(frame, outer)
+    if "skirt" in shapes:
+        fits["skirt"] = _skirt(frame, outer)
     candidates = []
-    for name, entry in REGISTRY.items():
-        if (category or "auto") != name and (category is not None or name not in AUTO_CATEGORIES):
-            continue
+    for name, entry in entries.items():
         for shape in entry.shapes:
             for key in ((shape, "bodice_none") if shape == "bodice" else (shape,)):
                 fitted = fits[key]

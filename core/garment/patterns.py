@@ -3,9 +3,13 @@
 Patterns are symmetric: each draws its right half (x >= 0) and mirrors it.
 
 A pattern is what a garment is cut from, so its parameters are what a person would measure on the
-flat garment: neck, shoulder, armpit, waist and hem points, sleeve length, angle and cuff; waist,
-hips, crotch and leg hems. Fitting them to a mask (parse.py) is an optimisation, not a reading of
-pixel runs, and the parts (torso, sleeves, skirt, legs) come with the fitted outline.
+flat garment: neck, shoulder, armpit, waist and hem points, sleeve length and cuff; waist, hips,
+crotch and leg hems. What holds for every real garment is built into how they draw (widths as
+shares of the width below them, sleeves set in near the body's side, a sleeveless shoulder inside
+its armhole, a sleeve's root its armhole, hips no narrower than the waistband and falling from it
+as a body's do), so that no search reaches a shape no garment has. Each sleeve's angle is pose,
+not pattern: the two may differ. Fitting them to a mask (parse.py) is an optimisation, not a
+reading of pixel runs, and the parts (torso, sleeves, skirt, legs) come with the fitted outline.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ import numpy as np
 Polygon = np.ndarray  # (n, 2) points, x across, y down
 FLIP = np.array([-1.0, 1.0])  # the mirror across the centre line
 SHOULDER_OVER_ARMPIT = 1.1  # the widest a sleeved bodice's shoulder point is, for its armpit (dropped shoulders)
-SET_IN = 0.7  # the narrowest a sleeved bodice's shoulder point is, for its armpit
+SET_IN = 0.6  # the narrowest a sleeved bodice's shoulder point is, for its armpit
 SLEEVED_NECK = 0.7  # the widest a sleeved bodice's neck is, for its shoulder (a boat neck)
 NECK_CURVE = 0.5  # how far the neckline bows towards the corner below the neck point (0: a V)
 SHOULDER_SLOPE = 0.6  # the steepest a shoulder seam falls from the neck (drop over run)
 ARMHOLE_CURVE = 0.5  # how far the armhole bows in towards the corner below the shoulder point (0: straight)
 ARMHOLE_STEPS = (0.2, 0.4, 0.6, 0.8)  # where along them curved seams have their inner points
+_BERNSTEIN = [((1 - t) ** 2, 2 * t * (1 - t), t**2) for t in ARMHOLE_STEPS]  # a quadratic curve's weights there
+MIN_SLEEVE = 0.02  # the shortest sleeve, in heights (a cap sleeve is a few centimetres)
+HIP_SLOPE = 0.5  # the most the sides widen, per unit down, from a waistband to the hips (~27 degrees)
+CROTCH_CURVE = 0.1  # share of the inseam over which the crotch curve opens the gap between the legs
 
 
 def mirror(half: Polygon) -> Polygon:
@@ -56,6 +64,10 @@ class Pattern:
     def named(self, x: np.ndarray) -> dict[str, float]:
         return {p.name: float(v) for p, v in zip(self.params, x, strict=True)}
 
+    def vector(self, **values: float) -> np.ndarray:
+        """The parameter vector of named values."""
+        return np.array([values[p.name] for p in self.params])
+
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """The outline's landmarks (right side; the left mirrors them), as drawn: the parameters
         after the pattern's constraints."""
@@ -79,8 +91,7 @@ def _curve(start: tuple[float, float], end: tuple[float, float], corner: tuple[f
     (sx, sy), (ex, ey) = start, end
     cx = (1 - bow) * (sx + ex) / 2 + bow * corner[0]
     cy = (1 - bow) * (sy + ey) / 2 + bow * corner[1]
-    return [((1 - t) ** 2 * sx + 2 * t * (1 - t) * cx + t**2 * ex, (1 - t) ** 2 * sy + 2 * t * (1 - t) * cy + t**2 * ey)
-            for t in ARMHOLE_STEPS]
+    return [(a * sx + b * cx + c * ex, a * sy + b * cy + c * ey) for a, b, c in _BERNSTEIN]
 
 
 class BodiceShape(Pattern):
@@ -174,18 +185,12 @@ class BodiceShape(Pattern):
 
     def _sleeves(self, x: np.ndarray, q: dict[str, tuple[float, float]],
                  armhole: list[tuple[float, float]]) -> dict[str, Polygon]:
-        """Each sleeve's region, its root the armhole (none when the sleeve's length is 0)."""
+        """Each sleeve's region, its root the armhole (none under MIN_SLEEVE)."""
         if not self.sleeved(x):
             return {}
         right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], *armhole[::-1]])
         other = np.array([q["shoulder"], q["cuff_top_r"], q["cuff_bottom_r"], q["armpit"], *armhole[::-1]])
         return {"sleeve_l": right, "sleeve_r": other * FLIP}
-
-
-SLEEVE = 11  # the bodice's sleeve length, among its parameters
-MIN_SLEEVE = 0.02  # the shortest sleeve, in heights (a cap sleeve is a few centimetres)
-HIP_SLOPE = 0.5  # the most the sides widen, per unit down, from a waistband to the hips (~27 degrees)
-CROTCH_CURVE = 0.1  # share of the inseam over which the crotch curve opens the gap between the legs
 
 
 def _hip_x(waist_x: float, hip: float, hip_y: float) -> float:
@@ -259,4 +264,5 @@ class SkirtShape(Pattern):
 
 
 BODICE, LEGS, SKIRT = BodiceShape(), LegsShape(), SkirtShape()
+SLEEVE = BODICE.index("sleeve")  # where the sleeve's length is among the bodice's parameters
 SHAPES = {s.name: s for s in (BODICE, LEGS, SKIRT)}

@@ -12,7 +12,8 @@ from core.garment.patterns import BODICE, LEGS, SLEEVE
 
 PARTS = ("torso", "skirt", "sleeve_l", "sleeve_r", "seat", "leg_l", "leg_r")
 PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's range
-MEASURED = 10.0  # how much more a range from the photo's own measurement weighs than a proportion's
+SLIT = 0.15  # share of the height: deeper slits from the hem are between a sleeve and the body
+MEASURED = 10.0  # how much more a range about the photo's own measurement weighs than a proportion's
 # The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
 # (~28 cm of 100-110), most of shorts' (of 35-50).
 RISE = (0.2, 0.8)
@@ -26,12 +27,23 @@ def _outside(value: float, low: float, high: float) -> float:
     return math.log(value / high) ** 2 if value > high else 0.0
 
 
+def _no_slit(fitted: Fitted) -> float:
+    """A slit from the hem up off the centre line is a sleeve laid apart from the body: a garment
+    without sleeves (or a skirt) has none deeper than a side vent's (SLIT)."""
+    return MEASURED * _outside(1.0 - fitted.openings.side_slit, 1.0 - SLIT, 1.0)
+
+
+def sleeves_prior(fitted: Fitted) -> float:
+    """IoU-units of implausibility any bodice shares whatever its category: no sleeves where the
+    photo shows one apart from the body (cheap enough to weigh in the sleeved search itself)."""
+    return 0.0 if BODICE.sleeved(fitted.x) else PRIOR_WEIGHT * _no_slit(fitted)
+
+
 def bodice_ratios(fitted: Fitted) -> dict[str, float]:
     """Scale-free proportions of a fitted bodice, over the chest's width: its length (neck point
     to hem), its hem's width, its sleeve's length (along its axis, from the armhole's middle to
-    the cuff's); and how
-    far out the sleeves' cuffs reach, over the body's side (under 1: a "sleeve" lying within the
-    body, which no silhouette shows)."""
+    the cuff's); and how far out the sleeves' cuffs reach, over the body's side (under 1: a
+    "sleeve" lying within the body, which no silhouette shows)."""
     q = BODICE.points(fitted.x)
     chest = 2 * q["armpit"][0]
     sleeved = BODICE.sleeved(fitted.x)
@@ -41,18 +53,34 @@ def bodice_ratios(fitted: Fitted) -> dict[str, float]:
             "sleeve": sleeve / chest, "reach": reach}
 
 
-def sleeve_kind(fitted: Fitted) -> str:
-    """By the sleeve's length against the chest's width. On a size-M top (chest ~50 cm flat) a
-    cap sleeve is under ~7 cm along its axis, a short one ~15, three-quarter ~38, long ~55;
-    photographed on a form, or resized to a try-on frame, the chest reads up to a third
-    narrower. The cuts fall between the kinds' ranges."""
-    if fitted.pattern is not BODICE or not BODICE.sleeved(fitted.x):
-        return "none"
-    ratio = bodice_ratios(fitted)["sleeve"]
-    for kind, below in (("cap", 0.15), ("short", 0.6), ("three_quarter", 1.0)):
+def _kind_by(ratio: float, cuts: tuple[float, float, float]) -> str:
+    """The sleeve kind whose range holds `ratio`, given the cuts between cap, short, three-quarter
+    and long."""
+    for kind, below in zip(("cap", "short", "three_quarter"), cuts, strict=True):
         if ratio < below:
             return kind
     return "long"
+
+
+def top_sleeve_kind(fitted: Fitted) -> str:
+    """A top's sleeves by their length against the top's own (neck point to hem): both heights
+    in the photo, which neither a form nor a photo resized to a try-on frame skews. On a size-M
+    top (~70 cm long) a cap sleeve is ~5 cm along its axis, a short one ~15-18, three-quarter
+    ~38-40, long ~55; the cuts fall between them."""
+    if fitted.pattern is not BODICE or not BODICE.sleeved(fitted.x):
+        return "none"
+    r = bodice_ratios(fitted)
+    return _kind_by(r["sleeve"] / r["length"], (0.12, 0.36, 0.65))
+
+
+def dress_sleeve_kind(fitted: Fitted) -> str:
+    """A dress's sleeves by their length against its chest's width (its own length is its
+    style's). On a size-M chest (~50 cm flat) a cap sleeve is under ~7 cm along its axis, a
+    short one ~15, three-quarter ~38, long ~55; on a form, or resized to a try-on frame, the
+    chest reads up to a third narrower. The cuts fall between the kinds' ranges."""
+    if fitted.pattern is not BODICE or not BODICE.sleeved(fitted.x):
+        return "none"
+    return _kind_by(bodice_ratios(fitted)["sleeve"], (0.15, 0.6, 1.0))
 
 
 def leg_kind(fitted: Fitted) -> str:
@@ -63,7 +91,7 @@ def leg_kind(fitted: Fitted) -> str:
     if fitted.pattern is not LEGS:
         return "none"  # a skirt
     q = LEGS.points(fitted.x)
-    inseam = max(q["hem_in"][1] - q["crotch"][1], fitted.centre_gap)
+    inseam = max(q["hem_in"][1] - q["crotch"][1], fitted.openings.centre_gap)
     return "long" if inseam >= 0.5 or 1.0 / (2 * q["waist"][0]) >= 2.0 else "short"
 
 
@@ -86,14 +114,15 @@ class Category:
             r = bodice_ratios(fitted)
             # No sleeve is longer than ~1.5 chests (65 cm on 45), a third more in a narrowed photo,
             # and each reaches past the body's side.
-            return PRIOR_WEIGHT * (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
-                                   + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
+            cost = (_outside(r["length"], *self.length_range) + _outside(r["flare"], *self.flare)
+                    + _outside(r["sleeve"], 0.0, 2.2) + _outside(r["reach"], 1.0, math.inf))
+            return PRIOR_WEIGHT * cost + sleeves_prior(fitted)
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
         # The photo shows the centre line open from the hem up to the crotch between two legs; a
         # skirt's is closed to its hem (but for a tenth: a hem's dip, a slit).
-        opening = 1.0 - fitted.centre_gap
+        opening = 1.0 - fitted.openings.centre_gap
         if fitted.pattern is LEGS:
             q = LEGS.points(fitted.x)
             # The inseam: a tenth of shorts' length at least (~5 cm of 40).
@@ -102,17 +131,23 @@ class Category:
             # part a little lower than the crotch, their gap a hair's width there).
             cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
         else:
-            cost += _outside(opening, 0.9, 1.0)
+            cost += MEASURED * _outside(opening, 0.9, 1.0) + _no_slit(fitted)
         return PRIOR_WEIGHT * cost
 
 
+# Lengths over the visible chest (bodices) or waistband (bottoms). Laid flat, a top is 0.5 (cropped)
+# to ~1.9 (a long tank) chests long, a dress from ~1.9 (a mini) to over 3; on a form, or resized into
+# a try-on photo's 3:4 frame, widths read up to a third narrower, so that a top reaches 2.7. Dresses
+# begin at 2.3: between the two a garment's flare decides (a top's hem is about its chest's width, a
+# dress's skirt may flare), so a short flared dress is not taken for a top. Trousers are 2.5-3.2
+# waistbands long flat (to 5.5 narrowed), shorts about one.
+# A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's skirt
+# may flare to any width.
 REGISTRY: dict[str, Category] = {c.name: c for c in (
-    # A top ends at the hips, about as wide as its chest (a swing top a little wider); a dress's
-    # skirt may flare to any width. Lengths: see REGISTRY's note.
-    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), sleeve_kind,
+    Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), top_sleeve_kind,
              flare=(0.0, 1.35)),
-    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), sleeve_kind),
-    Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.7, 6.0), sleeve_kind),
+    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), top_sleeve_kind),
+    Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.3, 6.0), dress_sleeve_kind),
     Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind),
 )}
 AUTO_CATEGORIES = ("top", "bottom", "dress")  # outerwear looks like a top: the user says so
