@@ -23,8 +23,8 @@ ROOT_BLEND_M = 0.03  # from the garment's body into the tube over this far along
 class PartFrame:
     """A flat part's own frame, in the parse frame (x across, y down, in heights): from the middle
     of its root (armhole or crotch line) to the middle of its end (cuff or leg hem), and its width
-    at both ends. Points get how far along it (0 root, 1 end) and where across (-0.5 .. 0.5, +0.5
-    at the `top` side: a sleeve's upper edge, a leg's outer side)."""
+    at both ends. Points get how far along it (0 at the root's nearer end, 1 at the end) and where across
+    (-0.5 .. 0.5, +0.5 at the `top` side: a sleeve's upper edge, a leg's outer side)."""
 
     root: np.ndarray
     end: np.ndarray
@@ -44,8 +44,12 @@ class PartFrame:
         if (self.top - self.root) @ across_dir < 0:
             across_dir = -across_dir
         rel = uv - self.root
-        t = rel @ along_dir / length
         across = rel @ across_dir
+        # Along from the root's nearer end to the end: an armhole slants from the shoulder point
+        # down to the armpit, and a sleeve laid down beside the body begins at the shoulder, its
+        # armhole running down its side; measured from the armhole's middle, its top would fold.
+        start = -abs(float((self.top - self.root) @ along_dir))
+        t = (rel @ along_dir - start) / (length - start)
         # the extent per slice, interpolated between the slices' middles (read slice by slice,
         # the cloth would jump at each slice's edge and show as rings)
         edges = np.quantile(t, np.linspace(0, 1, bins + 1))
@@ -136,7 +140,10 @@ def wrap(part: PartFrame, uv: np.ndarray, depth: np.ndarray, chain: Chain, start
     < 0 the back; `outward` is the side the part's top edge goes to (up and out for a sleeve).
     With a `root` loop, the part starts on it and turns into the limb's sections over ROOT_BLEND_M."""
     t, across = part.coordinates(uv)
-    ell = start + np.clip(t, 0.0, None) * length
+    # The cloth's own end is its cuff: where the pattern's runs past the silhouette (a sleeve laid
+    # down beside the body to below the hem), the part's length is the cloth's.
+    t = t / min(max(float(np.quantile(t, 0.995)), 0.3), 1.0)
+    ell = start + np.clip(t, 0.0, 1.0) * length  # past its end (a slanted hem's corner): on its end ring
     centre, direction = chain.at(ell)
     side = outward - (direction @ outward)[:, None] * direction  # across the limb, toward `outward`
     side /= np.maximum(np.linalg.norm(side, axis=1, keepdims=True), 1e-9)
