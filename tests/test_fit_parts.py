@@ -198,3 +198,33 @@ def test_a_wrapped_sleeve_encloses_its_limb(body) -> None:
     off = np.linalg.norm(tube - centres, axis=1)
     assert (off >= limb_radius(body, centres) + ROOM_M - 1e-6).all()  # round the limb, clear of it
     assert not body.contains(tube[np.r_[t.ravel(), t.ravel()] > 0.5]).any()  # near the armpit it may touch the torso
+
+
+@pytest.mark.parametrize("degrees", [-4.0, 3.0])
+def test_a_tilted_garment_s_parts_are_read_in_the_parse_s_upright_frame(degrees: float) -> None:
+    """A parse of a tilted photo is of its silhouette turned upright (by the parse's tilt); the mesh
+    made from the photo is read turned the same way, so each part's cloth is that part's."""
+    from core.garment.frames import MeshFrame
+    from core.garment.parse import GarmentParse, part_labels
+    from tests.test_garment_parse import t_shirt
+
+    x = t_shirt(0.3, 0.18, 0.8)
+    parse = GarmentParse("top", "bodice", "short", BODICE.named(x), 1.0, 1.0, {}, tilt=-degrees)
+    mask = np.pad(render(BODICE, x).astype(np.uint8), 40)
+    h, w = mask.shape
+
+    def mesh_of(turn: float) -> trimesh.Trimesh:
+        turned = cv2.warpAffine(mask, cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0), (w, h),
+                                flags=cv2.INTER_NEAREST) > 0
+        image = np.where(turned[..., None], np.array([40, 90, 160], np.uint8), np.uint8(255))
+        return reconstruct(Cutout(image, turned, "t"), "top", "low").mesh  # the same cells, turned
+
+    tilted = mesh_of(degrees)
+    back = tilted.copy()  # the same vertices turned back upright: where each truly is on the pattern
+    a = np.radians(-degrees)
+    back.vertices[:, :2] = back.vertices[:, :2] @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    truth = part_labels(parse, MeshFrame.of(back).to_parse(back.vertices))
+    read = part_labels(parse, MeshFrame.of(tilted, None, parse.tilt).to_parse(tilted.vertices))
+    unturned = part_labels(parse, MeshFrame.of(tilted).to_parse(tilted.vertices))
+    assert (read == truth).mean() > 0.99
+    assert (unturned == truth).mean() < (read == truth).mean() - 0.01  # without the turn, parts slip

@@ -48,7 +48,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     sleeve and leg is wrapped round its limb, and a skirt opened clear of the legs."""
     mask = front_mask(garment)
     parse = parse or parse_mask(mask, category)
-    frame = MeshFrame.of(garment, mask)
+    frame = MeshFrame.of(garment, mask, parse.tilt)
     flat = np.asarray(garment.vertices)
     uv = frame.to_parse(flat)
     labels = part_labels(parse, uv)

@@ -130,10 +130,11 @@ class Frame:
         return self.mask.astype(np.uint8) * 255
 
 
-def upright(mask: np.ndarray) -> np.ndarray:
-    """The mask turned upright: a garment is mirror-symmetric about its centre line, so the tilt
-    (within MAX_TILT) about which a thumbnail of it is most nearly its own mirror image is the
-    photo's. Tilts under MIN_TILT are left alone (the search's own step)."""
+def upright(mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mask turned upright, and by how much (degrees, counter-clockwise as seen): a garment is
+    mirror-symmetric about its centre line, so the tilt (within MAX_TILT) about which a thumbnail
+    of it is most nearly its own mirror image is the photo's. Tilts under MIN_TILT are left alone
+    (the search's own step)."""
     left, top, across, down = cv2.boundingRect(mask.astype(np.uint8))
     crop = mask[top: top + down, left: left + across].astype(np.uint8)
     scale = THUMB / down
@@ -152,13 +153,13 @@ def upright(mask: np.ndarray) -> np.ndarray:
             if score > best:
                 best, tilt = score, float(degrees)
     if abs(tilt) < MIN_TILT:
-        return mask
+        return mask, 0.0
     height, width = mask.shape
     turn = cv2.getRotationMatrix2D((left + across / 2, top + down / 2), tilt, 1.0)
     grow = int(np.ceil(0.5 * max(height, width) * np.sin(np.radians(abs(tilt))))) + 1
     turn[:, 2] += grow
     return cv2.warpAffine(mask.astype(np.uint8), turn, (width + 2 * grow, height + 2 * grow),
-                          flags=cv2.INTER_NEAREST) > 0
+                          flags=cv2.INTER_NEAREST) > 0, tilt
 
 
 def pieces_of(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -43,6 +43,7 @@ class GarmentParse:
     iou: float
     confidence: float  # the chosen category's share of the evidence (0-1)
     scores: dict[str, float]  # per category
+    tilt: float = 0.0  # degrees the silhouette was turned (counter-clockwise) to stand upright
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -154,7 +155,8 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
         raise InputError(f"Unknown category {category!r}: one of {', '.join(REGISTRY)}.")
     if mask.sum() < 64:
         raise InputError("The garment's outline is too small to read.")
-    mask, pieces = pieces_of(upright(mask))
+    mask, tilt = upright(mask)
+    mask, pieces = pieces_of(mask)
     if pieces > 1:  # one garment is one piece of cloth
         raise InputError("This shows more than one piece (the outline falls apart in separate shapes): "
                          "upload a photo of a single garment, laid flat or on a hanger.")
@@ -194,7 +196,7 @@ def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
     return GarmentParse(category=name, shape=fitted.pattern.name, kind=entry.kind(fitted),
                         params={k: round(v, 5) for k, v in fitted.pattern.named(fitted.x).items()},
                         iou=round(fitted.iou, 4), confidence=round(confidence, 3),
-                        scores={k: round(v, 4) for k, v in per_category.items()})
+                        scores={k: round(v, 4) for k, v in per_category.items()}, tilt=tilt)
 
 
 def part_labels(parse: GarmentParse, uv: np.ndarray) -> np.ndarray:
