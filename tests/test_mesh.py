@@ -114,3 +114,19 @@ def test_glbs_carry_smooth_vertex_normals() -> None:
     assert np.einsum("ij,ij->i", normals, radial).min() > 0.98  # smooth: along the radius, not the faces'
     (draco,) = decode_draco_glb(draco_compress_glb(glb))
     assert draco.normals is not None and len(draco.normals) == len(draco.points)
+
+
+def test_every_exported_normal_is_a_unit_vector_even_where_cloth_folds_back(tmp_path) -> None:
+    """Two faces folded flat onto each other cancel their vertices' normals; glTF wants unit ones
+    (the validator's ACCESSOR_VECTOR3_NON_UNIT)."""
+    from core.mesh.export import scene_to_glb
+
+    fold = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]], [[0, 1, 2], [2, 1, 0], [1, 3, 2]],
+                           process=False)
+    assert (np.linalg.norm(fold.vertex_normals, axis=1) < 0.5).any()  # trimesh leaves a zero there
+    scene = trimesh.Scene()
+    scene.add_geometry(fold, node_name="garment_top", geom_name="garment_top")
+    path = tmp_path / "fold.glb"
+    path.write_bytes(scene_to_glb(scene))
+    (report,) = validate(path)
+    assert report["errors"] == 0, report["messages"]

@@ -74,11 +74,13 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         report = layer_report(garment, body, cloth, before, garment_node(layer.name))
         report["faces_cut_share"] = float(1 - keep.mean())  # faces across a part thinner than themselves
         report["openings_cut"] = openings  # caps a closed garment had across the neck, hands, legs
-        # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway).
+        # Vertices pushed onto the same spot leave zero-area faces: drop them (Draco would anyway);
+        # and the vertices of faces cut away above (kept until the report, whose edges index them),
+        # which would go out with no normal.
         keep = garment.nondegenerate_faces()
         if not keep.all():
             garment.update_faces(keep)
-            garment.remove_unreferenced_vertices()
+        garment.remove_unreferenced_vertices()
         name = garment_node(layer.name)
         garment.metadata["category"] = layer.category  # the mesh's glTF extras (three.js: its userData)
         scene.add_geometry(garment, node_name=name, geom_name=name)
