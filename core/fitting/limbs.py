@@ -12,7 +12,7 @@ import numpy as np
 
 from core.fitting.body import BodyModel
 
-ROOM_M = 0.012  # the least a tube clears its limb by, all round (before the clearance's offset)
+ROOM_M = 0.02  # the least a tube clears its limb by, all round (before the clearance's offset)
 BELL_M = 0.05  # the most a tube stands off its limb beyond that (a bell sleeve's cuff, wide trousers)
 LIMB_GIRTH = 1.35  # a limb's widest radius for its nearest-skin distance (arms and legs are not round)
 BEND_M = 0.12  # the tube turns from one bone to the next over this far round the joint

@@ -11,7 +11,7 @@ import numpy as np
 
 from core.fitting.body import BodyModel
 
-ROOM_M = 0.008  # the least the cloth clears the section by, before the clearance's offset
+ROOM_M = 0.02  # the least the cloth clears the section by, before the clearance's offset
 ROW_M = 0.02  # the flat garment's rows, this high, each measured for its half-width
 
 
