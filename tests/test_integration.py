@@ -104,6 +104,8 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category", "user_id"]
     assert [p["parameter_has_default"] for p in params] == [False, True, True, True, True]
     assert [p["parameter_default"] for p in params[1:3]] == ["auto", "low"]
+    fit_params = [p["parameter_name"] for p in api["/fit"]["parameters"]]
+    assert fit_params == ["cloth3d_id", "avatar_preset_id", "ease", "tuck_in", "user_id"]  # optional ones last
     cloth = client.predict(handle_file(str(photo)), api_name="/upload_image")
     job = client.predict(cloth["id"], "silhouette", "low", api_name="/generate_3d")
     deadline = time.monotonic() + 90
@@ -128,7 +130,7 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
     info = requests.get(live_app + "/gradio_api/info", timeout=30).json()["named_endpoints"]
     expected = {"/new_token": [], "/upload_image": ["file", "user_id"],
                 "/generate_3d": ["cloth_id", "model", "quality", "category", "user_id"],
-                "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "user_id", "ease", "tuck_in"],
+                "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "ease", "tuck_in", "user_id"],
                 "/get_result": ["job_id", "user_id"],
                 "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
                 "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"]}

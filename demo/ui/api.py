@@ -91,8 +91,8 @@ def public_api(service: FitroomService) -> None:
         credential = bearer((request.headers if request is not None else {}).get("authorization"))
         return service.list_presets(me(request) if credential else None)
 
-    def fit(cloth3d_id: str, avatar_preset_id: str, user_id: str | None = None, ease: str = "regular",
-            tuck_in: bool = False, request: gr.Request = None) -> dict:
+    def fit(cloth3d_id: str, avatar_preset_id: str, ease: str = "regular", tuck_in: bool = False,
+            user_id: str | None = None, request: gr.Request = None) -> dict:
         """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
         ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
         caller = me(request, user_id)
@@ -125,7 +125,7 @@ def public_api(service: FitroomService) -> None:
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
-    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, user_id, ease, tuck_in], out, api_name="fit")
+    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], out, api_name="fit")  # optional last
     b_result.click(_api(get_result), [job_id, user_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
     b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
