@@ -23,17 +23,20 @@ def photos(folder: Path | None, limit: int | None) -> Iterator[tuple[str, Image.
         for category in ("top", "bottom", "dress"):
             yield f"drawn-{category}", draw_garment(category)[0], category
         return
-    labels = {}
-    tsv = folder / "labels.tsv"
-    if tsv.is_file():
-        for line in tsv.read_text().splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 2:
-                labels[parts[0]] = parts[1]
+    labels = label_column(folder, 1)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_EXT)[:limit]
     for path in files:
         with Image.open(path) as im:
             yield path.name, im.convert("RGB"), labels.get(path.name)
+
+
+def label_column(folder: Path | None, column: int) -> dict[str, str]:
+    """One column of a folder's labels.tsv by file name (1: category, 2: sleeves or legs); {} without one."""
+    tsv = folder / "labels.tsv" if folder else None
+    if tsv is None or not tsv.is_file():
+        return {}
+    rows = [line.split("\t") for line in tsv.read_text().splitlines()]
+    return {r[0]: r[column] for r in rows if len(r) > column}
 
 
 def peak_rss_mb() -> float:

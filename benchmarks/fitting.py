@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
-from common import PHOTO_EXT, median, peak_rss_mb, photos, table
+from common import PHOTO_EXT, label_column, median, peak_rss_mb, photos, table
 
 from core.ai.reconstructors import REGISTRY
 from core.avatars.custom import Measurements, solve
@@ -47,12 +47,7 @@ def sleeve_types(dirs: list[Path]) -> dict[str, str]:
     """Each garment's sleeve (or leg) type: long, short or none."""
     types = dict(MESH_SLEEVES)
     for folder in dirs:
-        tsv = folder / "labels.tsv"
-        if tsv.is_file():
-            for line in tsv.read_text().splitlines():
-                parts = line.split("\t")
-                if len(parts) >= 3:
-                    types[parts[0]] = parts[2]
+        types |= label_column(folder, 2)
     return types
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import peak_rss_mb, photos, table
+from common import label_column, peak_rss_mb, photos, table
 
 from core.ai.reconstructors import REGISTRY
 from core.ai.segment import cut_out
@@ -24,20 +24,11 @@ from core.garment.parse import parse_mask
 SIMPLE = {"cap": "short", "short": "short", "three_quarter": "long", "long": "long", "none": "none"}
 
 
-def kinds(folder: Path | None) -> dict[str, str]:
-    """Each photo's sleeves (or legs) from labels.tsv's third column."""
-    tsv = folder / "labels.tsv" if folder else None
-    if not tsv or not tsv.is_file():
-        return {}
-    rows = [line.split("\t") for line in tsv.read_text().splitlines()]
-    return {r[0]: r[2] for r in rows if len(r) >= 3}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("folder", type=Path, nargs="?")
     args = ap.parse_args()
-    truth_kind = kinds(args.folder)
+    truth_kind = label_column(args.folder, 2)  # sleeves, or legs
     rows, parse_s, total_s = [], [], []
     for name, image, label in photos(args.folder, None):
         cutout = cut_out(image)

@@ -33,11 +33,6 @@ SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.
                "three_quarter": ((1.0, 0.4), (1.0, 0.8)), "long": ((1.0, 0.85), (1.0, 0.9))}
 
 
-def parse_garment(garment: trimesh.Trimesh, category: str) -> GarmentParse:
-    """The garment's parse as the given category (its silhouette seen from the front)."""
-    return parse_mask(front_mask(garment), category)
-
-
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular",
           parse: GarmentParse | None = None) -> trimesh.Trimesh:
     """Scale and move a garment (glTF frame, origin at its anchor = top centre) onto the body.
