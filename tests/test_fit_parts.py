@@ -138,8 +138,8 @@ def test_a_long_garment_ends_at_the_body_not_through_the_floor(body, category: s
     """A flat-lay photo's length, scaled with its width, is not the wearer's: a garment twice as
     long as the body still ends above the floor (trousers at the ankles)."""
     shape = LEGS if category == "bottom" else [(-0.2, 0.0), (0.2, 0.0), (0.3, -2.6), (-0.3, -2.6)]
-    placed = place(flat_garment([(x, 2.6 * y if category == "bottom" else y) for x, y in shape],
-                                category=category), category, body)
+    placed, _ = place(flat_garment([(x, 2.6 * y if category == "bottom" else y) for x, y in shape],
+                                   category=category), category, body)
     assert placed.vertices[:, 1].min() >= body.mesh.bounds[0, 1] + FLOOR_CLEAR_M - 0.02
 
 

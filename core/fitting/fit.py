@@ -11,7 +11,7 @@ import trimesh
 from core.fitting.body import BodyModel
 from core.fitting.clearance import clear_surface, hug, push_out, push_out_of_layer, settle
 from core.fitting.cloth import Cloth
-from core.fitting.openings import cut_openings, is_closed
+from core.fitting.openings import is_closed
 from core.fitting.placement import hug_weights, place
 from core.fitting.report import garment_report
 from core.fitting.surface import SurfaceSamples
@@ -58,9 +58,8 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
                 v = push_out_of_layer(v, shell, LAYER_GAP)
             return v
 
-        placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse), 0
-        if is_closed(layer.mesh):  # an open garment's openings are its own: a bone through its cloth is no cap
-            placed, openings = cut_openings(placed, body)
+        # an open garment's openings are its own: a bone through its cloth is no cap
+        placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse, is_closed(layer.mesh))
         cloth = Cloth.of(placed)  # the cloth keeps its faces: the same edges before and after
         before = cloth.lengths(placed.vertices)
         v = clear(placed.vertices, exact=False)

@@ -25,14 +25,18 @@ HAND_M = 0.2  # the arm's chain goes on past the wrist this far (the hand), the 
 EXITS = (("pelvis", "chest", "neck", "head"),
          ("shoulder_l", "elbow_l", "wrist_l"), ("shoulder_r", "elbow_r", "wrist_r"),
          ("hip_l", "knee_l", "ankle_l"), ("hip_r", "knee_r", "ankle_r"))
+# The exits whose caps a garment hung straight, before its sleeves and legs are wrapped round the
+# limbs, already lies across: its neck, its hem or waist (crossed by the legs going down). Wrapped,
+# a hem's cap is drawn up into the torso, where the legs no longer cross it.
+TRUNK_EXITS = (EXITS[0], *EXITS[3:])
 
 
-def _segments(body: BodyModel) -> list[tuple[np.ndarray, np.ndarray]]:
+def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS) -> list[tuple[np.ndarray, np.ndarray]]:
     """The bones (start, end) the body leaves a garment along, each chain carried on past its last
     joint: the head to its crown, the hands to their finger tips, the feet to the soles."""
     top = float(body.mesh.bounds[1, 1])
     out = []
-    for chain in EXITS:
+    for chain in exits:
         if not all(name in body.landmarks for name in chain):
             continue
         points = [body.point(name) for name in chain]
@@ -60,9 +64,23 @@ def is_closed(mesh: trimesh.Trimesh) -> bool:
 def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Trimesh, int]:
     """The placed garment (closed: see is_closed) with the caps across the body's exits cut away,
     and how many were cut."""
-    segments = _segments(body)
-    if not segments or not len(garment.faces):
+    caps, count = cap_faces(garment, body)
+    if not count:
         return garment, 0
+    out = garment.copy()
+    out.update_faces(~caps)
+    out.remove_unreferenced_vertices()
+    return out, count
+
+
+def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS,
+              found: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Which faces of the garment are caps across the body's `exits` (a face mask, with `found`'s
+    caps already in it), and how many caps were found besides those."""
+    cut = np.zeros(len(garment.faces), bool) if found is None else found.copy()
+    segments = _segments(body, exits)
+    if not segments or not len(garment.faces):
+        return cut, 0
     starts = np.array([s for s, _ in segments])
     ends = np.array([e for _, e in segments])
     axes = ends - starts
@@ -79,10 +97,9 @@ def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Tri
     along = np.einsum("ij,ij->i", locations - starts[ray], dirs[ray])
     hit = along <= lengths[ray]
     if not hit.any():
-        return garment, 0
+        return cut, 0
     normals, centres = garment.face_normals, garment.triangles_center
     adjacency = garment.face_adjacency
-    cut = np.zeros(len(garment.faces), bool)
     count = 0
     for point, k, face in zip(locations[hit], ray[hit], tri[hit], strict=True):  # a few crossings at most
         d = dirs[k]
@@ -99,9 +116,4 @@ def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Tri
             continue
         cut |= piece
         count += 1
-    if not count:
-        return garment, 0
-    out = garment.copy()
-    out.update_faces(~cut)
-    out.remove_unreferenced_vertices()
-    return out, count
+    return cut, count

@@ -11,6 +11,7 @@ import trimesh
 
 from core.fitting.body import BodyModel
 from core.fitting.limbs import Chain, PartFrame, armhole, root_blend, wrap
+from core.fitting.openings import TRUNK_EXITS, cap_faces
 from core.fitting.torso import wrap_body
 from core.garment.frames import MeshFrame
 from core.garment.parse import GarmentParse, parse_mask, part_labels
@@ -34,13 +35,16 @@ SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular",
-          parse: GarmentParse | None = None) -> trimesh.Trimesh:
-    """Scale and move a garment (glTF frame, origin at its anchor = top centre) onto the body.
+          parse: GarmentParse | None = None, closed: bool = False) -> tuple[trimesh.Trimesh, int]:
+    """Scale and move a garment (glTF frame, origin at its anchor = top centre) onto the body;
+    returns it and how many caps were cut from it.
 
     Tops, outerwear and dresses hang from the neck base and take the chest's width; bottoms hang
     from the waist and take the waist's width, widening below it where the hips need more. Depth
     is scaled so the body fits inside, the seat included where the garment reaches it. Then each
-    sleeve and leg is wrapped round its limb, and a skirt opened clear of the legs."""
+    sleeve and leg is wrapped round its limb, and a skirt opened clear of the legs. A `closed`
+    garment (openings.is_closed) loses its caps across the body's exits: those of the neck and the
+    hem or waist as it hangs straight, those of the cuffs and leg ends once wrapped."""
     mask = front_mask(garment)
     parse = parse or parse_mask(mask, category)
     frame = MeshFrame.of(garment, mask, parse.tilt)
@@ -75,6 +79,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     transform[:3, 3] = [centre[0] - frame.centre_x * s, anchor_y - frame.top_y * sy, (z0 + z1) / 2]
     g = garment.copy()
     g.apply_transform(transform)
+    caps, openings = cap_faces(g, body, TRUNK_EXITS) if closed else (None, 0)
     v = g.vertices.copy()
     if parse.shape == "bodice":
         v = _slope_shoulders(v, points, body, centre[0], (s * height, sy * height, anchor_y), parse.kind != "none")
@@ -111,7 +116,12 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
             tube = (1 - w) * v[chosen] + w * tube
         v[chosen] = tube
     g.vertices = v
-    return _tear(g, flat, s)
+    if closed:
+        caps, more = cap_faces(g, body, found=caps)
+        if more or openings:
+            g.update_faces(~caps)  # vertices kept: `flat` still indexes them
+            openings += more
+    return _tear(g, flat, s), openings
 
 
 def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh:
@@ -122,10 +132,9 @@ def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh
     placed = np.linalg.norm(g.vertices[tri] - g.vertices[np.roll(tri, 1, axis=1)], axis=2)
     before = np.linalg.norm(flat[tri] - flat[np.roll(tri, 1, axis=1)], axis=2) * scale
     torn = (placed > np.maximum(TEAR * before, TEAR_MIN_M)).any(axis=1)  # a sliver's short edge may grow
-    if not torn.any():
-        return g
-    g.update_faces(~torn)
-    g.remove_unreferenced_vertices()
+    if torn.any():
+        g.update_faces(~torn)
+    g.remove_unreferenced_vertices()  # and those of caps cut before
     return g
 
 
