@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pygltflib
 import pytest
 
 from core.avatars.presets import PRESET_SPECS, load_presets
@@ -16,6 +17,9 @@ def test_committed_presets_match_their_specs() -> None:
         m = files.meta["measurements"]
         assert 60 < m["waist_cm"] < m["chest_cm"] + 10 and 70 < m["hips_cm"] < 130
         assert files.glb.stat().st_size < 2_000_000
+        gltf = pygltflib.GLTF2.load(files.glb)
+        # built by the current exporter: with vertex normals (else every viewer shades it flat)
+        assert all(p.attributes.NORMAL is not None for m in gltf.meshes for p in m.primitives), files.glb.name
 
 
 def test_missing_preset_file_is_named(tmp_path) -> None:
