@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
+import pygltflib
 import pytest
+import trimesh
+from PIL import Image
 
+from core.mesh.export import DRACO_EXT, draco_compress_glb, mesh_to_glb
 from tests.conftest import ROOT, authed_session, photo_bytes
 from tests.test_browser import CHROMIUM, FLAGS
 from tests.test_integration import get, poll
@@ -109,3 +116,28 @@ def test_every_served_glb_reads_the_same_in_threejs(live_app: str, static_server
             assert top["uv"] and top["texture"] and min(top["texture"]) >= 256, (file, top)
             assert top["userData"].get("category") == "top", (file, top)
     assert out["warnings"] == [], out["warnings"]
+
+
+def test_draco_attributes_are_flagged_as_their_accessors(tmp_path: Path) -> None:
+    """Babylon warns when a Draco attribute's `normalized` flag differs from its accessor's: read
+    by Draco's own decoder, every attribute of a textured, coloured mesh agrees with the GLB."""
+    mesh = trimesh.creation.icosphere(3)
+    mesh.visual = trimesh.visual.TextureVisuals(uv=np.random.default_rng(0).random((len(mesh.vertices), 2)),
+                                                image=Image.new("RGB", (64, 64), (200, 40, 40)))
+    gltf = pygltflib.GLTF2.load_from_bytes(draco_compress_glb(mesh_to_glb(mesh)))
+    blob = gltf.binary_blob()
+    prim = gltf.meshes[0].primitives[0]
+    ext = prim.extensions[DRACO_EXT]
+    view = gltf.bufferViews[ext["bufferView"]]
+    stream = tmp_path / "mesh.drc"
+    stream.write_bytes(blob[view.byteOffset or 0:(view.byteOffset or 0) + view.byteLength])
+    decoder = tmp_path / "draco_decoder.cjs"
+    shutil.copy(ROOT / "node_modules/three/examples/jsm/libs/draco/draco_decoder.js", decoder)
+    out = subprocess.run(["node", str(ROOT / "tests/viewers/draco_flags.cjs"), str(decoder), str(stream)],
+                         capture_output=True, text=True, timeout=60, check=True)
+    (read,) = json.loads(out.stdout)
+    flags = {a["id"]: a["normalized"] for a in read["attributes"]}
+    accessors = {name: gltf.accessors[getattr(prim.attributes, name)] for name in ext["attributes"]}
+    assert set(ext["attributes"]) >= {"POSITION", "NORMAL", "TEXCOORD_0"}
+    for name, uid in ext["attributes"].items():
+        assert flags[uid] == bool(accessors[name].normalized), (name, flags[uid], accessors[name].normalized)

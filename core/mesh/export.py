@@ -148,6 +148,7 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
                                   quantization_bits=quantization_bits, compression_level=level,
                                   tex_coord_quantization_bits=12, normal_quantization_bits=8,
                                   **extra)
+            data = _float_attributes_not_normalized(bytes(data))
             decoded = DracoPy.decode(data)  # the accessors must describe what a decoder will see
             ids, new_attrs = {}, {}
             for att in decoded.attributes:
@@ -183,6 +184,32 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
     gltf.extensionsUsed = sorted(set(gltf.extensionsUsed or []) | {DRACO_EXT})
     gltf.extensionsRequired = sorted(set(gltf.extensionsRequired or []) | {DRACO_EXT})
     return b"".join(gltf.save_to_bytes())
+
+
+def _float_attributes_not_normalized(data: bytes) -> bytes:
+    """The Draco stream with its texture coordinates' `normalized` flag cleared. Draco's encoder
+    (through DracoPy, which has no option for it) marks float texture coordinates normalized, which
+    glTF forbids a float accessor to be: Babylon warned on every textured file that the two
+    disagree. In the attribute header each attribute is described as type, data type, components,
+    normalized, unique id (Draco bitstream 2.2): the one byte is found there and the stream is
+    decoded again to prove nothing else changed; if the description is not found exactly once,
+    the stream is left as it was."""
+    before = DracoPy.decode(data)
+    out = bytearray(data)
+    for att in before.attributes:
+        if att["attribute_type"] != 3 or att["data_type"] != 9 or att["unique_id"] > 127:  # TEX_COORD, float32
+            continue
+        described = bytes([3, 9, att["num_components"], 1, att["unique_id"]])
+        at = data.find(described)
+        if at < 0 or data.find(described, at + 1) >= 0:
+            return data
+        out[at + 3] = 0
+    if out == data:
+        return data
+    after = DracoPy.decode(bytes(out))
+    same = all(np.array_equal(getattr(before, k), getattr(after, k))
+               for k in ("points", "faces", "normals", "tex_coord", "colors"))
+    return bytes(out) if same else data
 
 
 def glb_geometry_bytes(glb: bytes) -> int:
