@@ -142,9 +142,7 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
     least that brings the sample out (the move split by the sample's barycentric weights); a corner
     takes the largest move asked of it; the moves are spread over the cloth round them (as in
     settle: a lone corner moved would stand out as a spike), and what moved is cleared again
-    (`clear`: a corner lifted off one finger may land in the next). A last look, twice as close,
-    sees the whole cloth; what it finds is lifted once more and only the cloth that moved is looked
-    at again (the rest was just seen clear). A face still reaching THIN_DEPTH
+    (`clear`: a corner lifted off one finger may land in the next). A face still reaching THIN_DEPTH
     in after the rounds with its corners clear spans a part thinner than itself (a cuff's long face
     across the fingers), which no move of its corners lifts it off: it is cut. Returns the vertices
     and which faces to keep."""
@@ -156,12 +154,11 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
     near = SURFACE_NEAR
     live, k = np.arange(len(faces)), 0  # the whole cloth first; then only the faces the last round moved
     retries = 2  # times the last look may send what it finds back to be lifted
-    looked = False  # whether the last look has seen the whole cloth: then only what moved since
     while True:
         last = k >= rounds
-        if last and not looked:  # the last look is at the whole cloth again
-            live, looked = np.flatnonzero(keep), True
-        whole = len(live) == int(keep.sum())
+        whole = last or len(live) == int(keep.sum())
+        if last:  # the last look is at the whole cloth again
+            live = np.flatnonzero(keep)
         area = float(trimesh.triangles.area(v[faces[live]]).sum())
         count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
         count *= 2 if last else 1  # the last look is the closest: what it misses stays
