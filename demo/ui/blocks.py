@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -27,13 +26,8 @@ from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
 from demo.ui.api import public_api
 from demo.ui.errors import refused
+from demo.ui.progress import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, wait, wait_extras
 
-POLL_S = 0.3
-# In the order a job goes through them; the GPU path's own stages come within "reconstruction".
-GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "weights", "loading models", "multi-view",
-                   "triplanes", "surface", "decimate", "colour", "cleanup", "export", "thumbnail"]
-FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
-AVATAR_STAGES = ["queued", "solving", "export"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
@@ -44,32 +38,6 @@ CSS = """
 #fit-report table { font-size: .8rem; }
 #fit-report th, #fit-report td { padding: 4px 6px; word-break: normal; overflow-wrap: normal; hyphens: none; }
 """
-
-
-def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
-          timeout_s: float, caller: Caller) -> dict:
-    """Poll a job, showing its stage and the elapsed time, until it ends."""
-    t0 = time.monotonic()
-    step = 0
-    while True:
-        job = service.get_result(job_id, caller=caller)
-        if job["status"] != "processing":
-            return job
-        stage = job.get("stage") or "queued"
-        # A stage outside the list (a weights download line) keeps the bar where it was.
-        step = stages.index(stage) if stage in stages else step
-        progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
-        if time.monotonic() - t0 > timeout_s:
-            raise refused("The job is taking longer than its time limit; check its status later.")
-        time.sleep(POLL_S)
-
-
-def _wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
-    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
-    deadline = time.monotonic() + timeout_s
-    while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
-        time.sleep(POLL_S)
-    return job
 
 
 def _verified(me: Caller | None) -> Caller:
@@ -180,7 +148,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller) -> tuple:
             """A finished garment in step 2, remembered in the history and put into the outfit."""
-            job = _wait_extras(service, job_id, caller)
+            job = wait_extras(service, job_id, caller)
             files = service.local_files(job_id, caller=caller)
             total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
             hist = view.remember(hist, "garment", job_id, view.garment_label(job), job["category"])
@@ -211,7 +179,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             with path.open("rb") as fh:
                 cloth = service.upload_image(fh, path.name, caller=caller)
             job = service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
-            job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
+            job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
                 raise refused(f"Generation failed: {job['log']}")
             return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
@@ -305,7 +273,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             caller = _verified(caller)
             try:
                 job = service.create_avatar(h, c, w, hp, g, caller=caller)
-                job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
+                job = wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise refused(exc) from None
             if job["status"] == "error":
@@ -326,7 +294,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 raise refused("Pick an avatar in step 3.")
             try:
                 job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v), caller=caller)
-                job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
+                job = wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise refused(exc) from None
             if job["status"] == "error":
