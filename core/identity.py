@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -37,10 +37,16 @@ HOW_TO = "Send 'Authorization: Bearer <token>'; POST /auth/token (or the Gradio 
 
 @dataclass(frozen=True)
 class Caller:
-    """A verified user, and the address the request came from (for per-address limits)."""
+    """A verified user, the address the request came from (for per-address limits), and the root URL
+    it reached the app at: the records it gets back carry URLs absolute against it."""
 
     user_id: str
     client: str | None = None
+    base_url: str = ""
+
+    def at(self, base_url: str) -> Caller:
+        """The same caller, as seen through the root URL its request came to."""
+        return replace(self, base_url=base_url.rstrip("/"))
 
     def claim(self, user_id: str | None) -> None:
         """A request's old `user_id` field is accepted only where it names the caller (deprecated)."""

@@ -169,7 +169,7 @@ class FitroomService:
         except Exception:
             self.ctx.storage.delete(cloth.image_key)  # no object without its row
             raise
-        return self.present(cloth)
+        return self.present(cloth, caller.base_url)
 
     def upload_garment_3d(self, stream: BinaryIO, filename: str | None = None, category: str | None = None,
                           units: str = "auto", up: str = "auto", *, caller: Caller) -> dict:
@@ -204,7 +204,7 @@ class FitroomService:
         while (row := self._row(Cloth3D, job.id)).status == PROCESSING and time.monotonic() < deadline:
             time.sleep(IMPORT_POLL_S)
         if row.status == DONE:
-            return self.present(row)
+            return self.present(row, caller.base_url)
         self._forget(row, source)
         if row.status == PROCESSING:  # still queued behind other work: the server's delay, not the file's
             raise Unavailable("The server is busy and the import did not start in time; please try again.")
@@ -253,16 +253,18 @@ class FitroomService:
             db.add(job)
             db.commit()
         self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=caller.user_id)
-        return self.present(job)
+        return self.present(job, caller.base_url)
 
-    def list_presets(self, caller: Caller | None = None) -> list[dict]:
-        """The seeded presets (public), then the caller's own custom avatars that are ready."""
+    def list_presets(self, caller: Caller | None = None, *, base_url: str = "") -> list[dict]:
+        """The seeded presets (public), then the caller's own custom avatars that are ready.
+        `base_url`: where a caller without a credential reached the app (a Caller carries its own)."""
+        base_url = caller.base_url if caller else base_url.rstrip("/")
         mine = (AvatarPreset.user_id == caller.user_id) if caller else false()
         with session_scope(self.ctx.engine) as db:
             rows = db.exec(select(AvatarPreset).where(AvatarPreset.status == DONE)
                            .where(or_(AvatarPreset.is_custom == False, mine))  # noqa: E712 - SQL
                            .order_by(AvatarPreset.is_custom, AvatarPreset.height_cm).limit(MAX_LIST)).all()
-        return [self.present(r) for r in rows]
+        return [self.present(r, base_url) for r in rows]
 
     def create_avatar(self, height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float,
                       gender: str, *, caller: Caller) -> dict:
@@ -283,9 +285,9 @@ class FitroomService:
                 db.add(row)
                 db.commit()
                 self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
-                return self.present(row)
+                return self.present(row, caller.base_url)
             if row is not None and row.status != ERROR:
-                return self.present(row)  # built, or being built: not again
+                return self.present(row, caller.base_url)  # built, or being built: not again
             self.quotas.check_job(user_id, caller.client)  # a new body is built: bounded per client
             self.quotas.check_avatar(user_id, caller.client)
             if row is not None:
@@ -300,9 +302,10 @@ class FitroomService:
                 db.commit()
             except IntegrityError:  # the same measurements asked at the same moment
                 db.rollback()
-                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one())
+                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one(),
+                                    caller.base_url)
         self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
-        return self.present(row)
+        return self.present(row, caller.base_url)
 
     def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, ease: str = "regular",
             tuck_in: bool = False, *, caller: Caller) -> dict:
@@ -336,7 +339,7 @@ class FitroomService:
             db.add(job)
             db.commit()
         self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s, owner=user_id)
-        return self.present(job)
+        return self.present(job, caller.base_url)
 
     def get_result(self, job_id: str, kind: type[SQLModel] | None = None, *, caller: Caller) -> dict:
         """Any job of the caller's by id: a 3D garment (generation), a fitting session or an avatar
@@ -346,7 +349,7 @@ class FitroomService:
             for table in (kind,) if kind else (Cloth3D, FittingSession, AvatarPreset):
                 row = db.get(table, job_id)
                 if row is not None and _visible(row, caller):
-                    return self.present(row)
+                    return self.present(row, caller.base_url)
         raise NotFound(f"No job with id {job_id}.")
 
     def list_garments(self, caller: Caller, limit: int = 50, after: str | None = None) -> list[dict]:
@@ -370,7 +373,7 @@ class FitroomService:
                 query = query.where(or_(table.created_at < last.created_at,
                                         and_(table.created_at == last.created_at, table.id > last.id)))
             rows = db.exec(query.order_by(table.created_at.desc(), table.id).limit(int(limit))).all()
-        return [self.present(r) for r in rows]
+        return [self.present(r, caller.base_url) for r in rows]
 
     def health(self) -> dict[str, str]:
         """Each dependency really exercised; a failure is named, not hidden."""
@@ -396,17 +399,23 @@ class FitroomService:
         raise NotFound(f"No job with id {job_id}.")
 
     # -- presentation ---------------------------------------------------------------------------
-    def _url(self, key: str | None) -> str | None:
+    def _url(self, key: str | None, base_url: str) -> str | None:
+        """An object's URL, absolute: presigned ones are; local storage's `/files/…` is joined to
+        the root URL the caller reached the app at."""
         if not key:
             return None
         try:
-            return self.ctx.storage.url(key)
+            url = self.ctx.storage.url(key)
         except Unavailable:
             return None
+        return base_url + url if url.startswith("/") else url
 
-    def present(self, row: SQLModel) -> dict:
-        """The JSON shape shared by REST and the Gradio API: ids, status and URLs, never keys."""
-        u = self._url
+    def present(self, row: SQLModel, base_url: str = "") -> dict:
+        """The JSON shape shared by REST and the Gradio API: ids, status and URLs (absolute against
+        `base_url`, the app's root as the caller reached it), never keys."""
+        def u(key: str | None) -> str | None:
+            return self._url(key, base_url)
+
         common = {"id": row.id, "created_at": row.created_at.isoformat(),
                   "status": getattr(row, "status", "done")}
         if isinstance(row, Cloth):
@@ -422,6 +431,7 @@ class FitroomService:
                              "obj_url": u(row.obj_key), "thumb_url": u(row.thumb_key),
                              "cutout_url": u(row.cutout_key), "turntable_url": u(row.turntable_key),
                              "extras": _extras(row),
+                             "page_url": f"{base_url}/?garment={row.id}",
                              "timings": row.timings,
                              "stats": row.stats, "updated_at": row.updated_at.isoformat()}
         if isinstance(row, FittingSession):
@@ -431,6 +441,7 @@ class FitroomService:
                              "fitted_gltf_url": u(row.fitted_gltf_key),
                              "fitted_glb_url": u(row.fitted_glb_key), "thumb_url": u(row.thumb_key),
                              "metrics": row.metrics, "timings": row.timings,
+                             "page_url": f"{base_url}/?fitting={row.id}",
                              "updated_at": row.updated_at.isoformat()}
         if isinstance(row, AvatarPreset):
             return common | {"kind": "avatar", "slug": row.slug, "name": row.name,

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import PayloadTooLarge
+from demo.errors import note_refusal
 
 
 class BodyLimit:
@@ -52,5 +53,6 @@ class BodyLimit:
 
 
 async def _refuse(exc: PayloadTooLarge, scope: Scope, receive: Receive, send: Send) -> None:
+    note_refusal(scope, str(exc))
     await JSONResponse({"detail": str(exc)}, status_code=exc.status_code,
                        headers={"connection": "close"})(scope, receive, send)

@@ -17,10 +17,12 @@ from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.service import FitroomService
 from core.storage import LocalStorage
+from demo.origin import base_url
 
 Category = Literal["auto", "top", "bottom", "dress", "outer"]
 TOKEN_COOKIE = "fitroom_token"
 DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
+PAGE_URL = "the page opened on this record (for its owner only, as every record)"
 
 
 class GenerateRequest(BaseModel):
@@ -42,9 +44,9 @@ class AvatarRequest(BaseModel):
 class FitRequest(BaseModel):
     cloth3d_id: str | list[str] = Field(description="one 3D garment id, or a list of layers")
     avatar_preset_id: str
-    user_id: str | None = Field(None, description=DEPRECATED_USER)
     ease: Literal["tight", "regular", "loose"] = "regular"
     tuck_in: bool = Field(False, description="tops under the waistband of bottoms, not over it")
+    user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
 class TokenOut(BaseModel):
@@ -97,6 +99,7 @@ class Cloth3DOut(_Job):
     turntable_url: str | None
     extras: Literal["pending", "done", "error"] | None = Field(
         description="a finished garment's OBJ zip and turntable: still coming, there, or not coming")
+    page_url: str = Field(description=PAGE_URL)
     stats: dict[str, Any]
 
 
@@ -110,6 +113,7 @@ class FittingOut(_Job):
     fitted_glb_url: str | None
     thumb_url: str | None
     metrics: dict[str, Any]
+    page_url: str = Field(description=PAGE_URL)
 
 
 class AvatarOut(_Row):
@@ -160,7 +164,7 @@ Cookie = Annotated[str | None, Depends(_COOKIE)]
 def caller(request: Request, auth: Bearer, cookie: Cookie) -> Caller:
     """The verified caller of a request: its Bearer token or API key, else its cookie (401 without)."""
     service: FitroomService = request.app.state.service
-    return service.caller(auth.credentials if auth else cookie, client_address(request))
+    return service.caller(auth.credentials if auth else cookie, client_address(request)).at(base_url(request))
 
 
 Me = Annotated[Caller, Depends(caller)]
@@ -214,7 +218,8 @@ def build_router(service: FitroomService) -> APIRouter:
     def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarOut]:
         """The presets, for anyone; with a token, the caller's own custom avatars after them."""
         credential = auth.credentials if auth else cookie
-        return service.list_presets(caller(request, auth, cookie) if credential else None)
+        return service.list_presets(caller(request, auth, cookie) if credential else None,
+                                    base_url=base_url(request))
 
     @router.post("/avatars", status_code=202, tags=["avatars"])
     def create_avatar(me: Me, body: AvatarRequest) -> AvatarOut:

@@ -19,7 +19,7 @@ from core.errors import FitroomError, TooManyRequests, Unauthorized
 from core.jobs import make_runner
 from core.metrics import Metrics
 from core.service import FitroomService
-from demo.errors import validation_error
+from demo.errors import REFUSAL, note_refusal, validation_error
 from demo.gradio_files import GradioFileGuard, use_upload_folder
 from demo.limits import BodyLimit
 from demo.rest import build_router
@@ -53,7 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(body, media_type=content_type)
 
     @app.exception_handler(FitroomError)
-    async def fitroom_error(_request: Request, exc: FitroomError) -> JSONResponse:
+    async def fitroom_error(request: Request, exc: FitroomError) -> JSONResponse:
+        note_refusal(request.scope, str(exc))
         headers = ({"retry-after": str(exc.retry_after_s)} if isinstance(exc, TooManyRequests)
                    else {"www-authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None)
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
@@ -84,9 +85,11 @@ def create_app(settings: Settings) -> FastAPI:
             response = JSONResponse({"detail": f"Internal error (request id {request_id})"}, status_code=500)
         response.headers["x-request-id"] = request_id
         seconds = time.perf_counter() - t0
-        log.info("request", extra={"request_id": request_id, "method": request.method,
-                                   "route": request.url.path, "status": response.status_code,
-                                   "duration_ms": round(seconds * 1000, 1)})
+        told = request.scope.get("state", {}).get(REFUSAL)  # a 4xx's message: its one line says why
+        log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "request",
+                extra={"request_id": request_id, "method": request.method, "route": request.url.path,
+                       "status": response.status_code, "duration_ms": round(seconds * 1000, 1)}
+                | ({"detail": told} if told else {}))
         # Labelled by the route's template (/clothes3d/{id}), never the raw path: bounded series.
         upload = request.url.path in UPLOAD_LIMITS
         route = request.url.path if upload else getattr(request.scope.get("route"), "path", None) or "other"

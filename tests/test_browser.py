@@ -147,6 +147,40 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
     assert overflow <= 390, f"the page is {overflow} px wide on a 390 px phone"
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_permalinks_open_a_record_for_its_owner_only(live_app: str) -> None:
+    """The link beside a garment and a fitting opens the page on it in its owner's browser; another
+    visitor's browser is told there is no such record and shows nothing of it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        owner = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = owner.new_page()
+        page.goto(live_app + "/", wait_until="domcontentloaded")
+        page.locator("img[src*='red-tshirt']").first.click(timeout=60_000)
+        _garment_done(page, "top")
+        garment_link = page.locator("#garment-link a").first.get_attribute("href")
+        page.get_by_role("button", name="Fit", exact=True).click()
+        expect(page.locator("#fit-report")).to_contain_text("inside body", timeout=90_000)
+        fit_link = page.locator("#fit-link a").first.get_attribute("href")
+        assert garment_link.startswith(f"{live_app}/?garment=") and fit_link.startswith(f"{live_app}/?fitting=")
+        again = owner.new_page()  # the same browser: the same visitor
+        again.goto(fit_link, wait_until="domcontentloaded")
+        expect(again.locator("#fit-report")).to_contain_text("inside body", timeout=60_000)
+        expect(again.locator("#fit-link")).to_contain_text(fit_link)
+        again.goto(garment_link, wait_until="domcontentloaded")
+        _garment_done(again, "opened from its link")
+        stranger = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()  # another visitor
+        stranger.goto(fit_link, wait_until="domcontentloaded")
+        expect(stranger.get_by_text("No job with id").first).to_be_visible(timeout=60_000)
+        expect(stranger.locator("#fit-report")).not_to_contain_text("inside body")
+        stranger.goto(garment_link, wait_until="domcontentloaded")
+        expect(stranger.get_by_text("No job with id").first).to_be_visible(timeout=60_000)
+        expect(stranger.locator("#gen-status")).not_to_contain_text("Done")
+        browser.close()
+
+
 def test_coverage_measure() -> None:
     flat = Image.new("RGB", (100, 100), (240, 240, 240))
     buf = io.BytesIO()

@@ -136,3 +136,16 @@ def test_processes_starting_together_share_one_secret(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         keys = set(pool.map(lambda _: _stored_secret.__wrapped__(path), range(32)))
     assert len(keys) == 1 and sorted(p.name for p in tmp_path.iterdir()) == [SECRET_FILE]
+
+
+def test_record_urls_are_absolute_against_the_request(client) -> None:
+    """Every URL a record carries opens as it is: built from the root URL the request came to."""
+    cloth = client.post("/clothes/upload-image", files={"file": ("t.jpg", photo_bytes())},
+                        headers={"host": "fitroom.example:8443"}).json()
+    assert cloth["image_url"].startswith(f"http://fitroom.example:8443/files/clothes/{cloth['id']}/photo.jpg?")
+    job = client.post(f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"}).json()
+    assert job["page_url"] == f"http://testserver/?garment={job['id']}"
+    anonymous = client.get("/avatar-presets", headers={"authorization": ""}).json()  # no caller: still absolute
+    assert all(p[k].startswith("http://testserver/files/presets/") for p in anonymous
+               for k in ("glb_url", "gltf_url", "thumbnail_url"))
+    assert client.get(anonymous[0]["glb_url"]).content[:4] == b"glTF"

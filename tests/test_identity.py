@@ -111,7 +111,7 @@ def test_public_operations_answer_without_a_credential(live_app: str) -> None:
     assert requests.get(live_app + "/healthz", timeout=10).status_code == 200
     presets = ok(requests.get(live_app + "/avatar-presets", timeout=10))
     assert len(presets) == 3 and not any(p["is_custom"] for p in presets)  # only the presets, nobody's avatar
-    assert requests.get(live_app + presets[0]["glb_url"], timeout=10).content[:4] == b"glTF"
+    assert requests.get(presets[0]["glb_url"], timeout=10).content[:4] == b"glTF"
 
 
 def tampered(token: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ with gradio_client. Photos are drawn by the test; every output file is opened an
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ import trimesh
 from gradio_client import Client, handle_file
 
 from core.mesh.export import decode_draco_glb
-from tests.conftest import auth_headers, authed_session, photo_bytes
+from demo.ui.progress import FIT_STAGES, GENERATE_STAGES
+from tests.conftest import ROOT, auth_headers, authed_session, photo_bytes
 from tests.gltf import validate
 
 pytestmark = pytest.mark.slow
@@ -99,7 +101,7 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
     client = Client(live_app, verbose=False, headers=auth_headers(live_app))
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert set(api) == {"/new_token", "/upload_image", "/generate_3d", "/list_presets", "/fit", "/get_result",
-                        "/upload_garment_3d", "/create_avatar"}
+                        "/upload_garment_3d", "/create_avatar", "/photo_to_3d", "/dress"}
     params = api["/generate_3d"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["cloth_id", "model", "quality", "category", "user_id"]
     assert [p["parameter_has_default"] for p in params] == [False, True, True, True, True]
@@ -113,7 +115,9 @@ def test_gradio_client_flow(live_app: str, tmp_path) -> None:
         time.sleep(0.3)
         job = client.predict(job["id"], api_name="/get_result")
     assert job["status"] == "done" and job["category"] == "dress"
+    assert job["glb_url"].startswith(live_app + "/files/") and job["page_url"] == f"{live_app}/?garment={job['id']}"
     presets = client.predict(api_name="/list_presets")
+    assert presets[2]["glb_url"].startswith(live_app + "/files/")
     session = client.predict(job["id"], presets[2]["id"], api_name="/fit")
     while session["status"] == "processing" and time.monotonic() < deadline:
         time.sleep(0.3)
@@ -133,13 +137,75 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
                 "/list_presets": [], "/fit": ["cloth3d_id", "avatar_preset_id", "ease", "tuck_in", "user_id"],
                 "/get_result": ["job_id", "user_id"],
                 "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
-                "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"]}
+                "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"],
+                "/photo_to_3d": ["photo", "model", "quality", "category", "user_id"],
+                "/dress": ["cloth3d_id", "avatar_preset_id", "ease", "tuck_in", "user_id"]}
     assert set(info) == set(expected)
     for name, params in expected.items():
         assert [p["parameter_name"] for p in info[name]["parameters"]] == params, name
         assert len(info[name]["description"]) > 30, name
     quality = info["/generate_3d"]["parameters"][2]
     assert quality["type"]["enum"] == ["low", "med"] and quality["parameter_default"] == "low"
+    for name in ("/photo_to_3d", "/dress"):  # a file, then the record
+        assert [r["component"] for r in info[name]["returns"]] == ["File", "Json"], info[name]["returns"]
+
+
+README_SCRIPT = "<!-- tests/test_integration.py runs this block against a live app -->\n```python\n"
+
+
+def test_readme_script_makes_a_local_fitted_glb(live_app: str, tmp_path, monkeypatch) -> None:
+    """The README's gradio_client script, as it is written there: a photo in, a local fitted GLB out,
+    in at most 10 lines, with no polling loop and no URL handling."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(README_SCRIPT) + len(README_SCRIPT)
+    code = text[start:text.index("```", start)]
+    assert len(code.strip().splitlines()) <= 10 and "while" not in code and "url" not in code.replace("URL", "")
+    (tmp_path / "tshirt.jpg").write_bytes(photo_bytes("top"))
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code.replace("http://127.0.0.1:7860", live_app), "README.md", "exec"), scope)
+    fitted, fitting, glb, garment = (scope[k] for k in ("fitted", "fitting", "glb", "garment"))
+    assert garment["status"] == fitting["status"] == "done" and garment["category"] == "top"
+    assert Path(glb).suffix == Path(fitted).suffix == ".glb"
+    assert Path(glb).read_bytes() == get(live_app, garment["glb_url"])  # the record's URLs are absolute
+    assert Path(fitted).read_bytes() == get(live_app, fitting["fitted_glb_url"])
+    scene = trimesh.load(fitted, force="scene")
+    assert set(scene.graph.nodes_geometry) == {"avatar", "garment_top"}
+    assert fitting["metrics"]["inside_share"] == 0.0
+
+
+def _stages(job) -> tuple[set[str], object]:
+    """The stages a submitted call's progress named while it ran, and its result."""
+    seen: set[str] = set()
+    while not job.done():
+        seen |= {u.desc.split(" · ")[0] for u in job.status().progress_data or [] if u.desc}
+        time.sleep(0.02)
+    return seen, job.result()
+
+
+def test_one_call_operations_stream_stages_and_refuse_with_messages(live_app: str, tmp_path) -> None:
+    photo = tmp_path / "trousers.png"
+    photo.write_bytes(photo_bytes("bottom", fmt="PNG"))
+    client = Client(live_app, verbose=False, headers=auth_headers(live_app))
+    seen, (glb, garment) = _stages(client.submit(handle_file(str(photo)), "silhouette", api_name="/photo_to_3d"))
+    assert seen and seen <= set(GENERATE_STAGES), seen
+    assert garment["category"] == "bottom" and garment["extras"] in ("pending", "done")
+    assert len(trimesh.load(glb, force="mesh").faces) == garment["stats"]["faces"]
+    avatar = client.predict(api_name="/list_presets")[0]["id"]
+    seen, (fitted, fitting) = _stages(client.submit(garment["id"], avatar, "loose", api_name="/dress"))
+    assert seen and seen <= set(FIT_STAGES), seen
+    assert fitting["layers"] == [garment["id"]] and fitting["metrics"]["ease"] == "loose"
+    assert Path(fitted).read_bytes() == get(live_app, fitting["fitted_glb_url"])
+    deadline = time.monotonic() + 15
+    while (job := client.predict(garment["id"], api_name="/get_result"))["extras"] == "pending":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert job["extras"] == "done" and job["obj_url"].startswith(live_app + "/files/")  # get_result has them
+    with pytest.raises(Exception, match="Unknown quality 'ultra'"):
+        client.predict(handle_file(str(photo)), "auto", "ultra", api_name="/photo_to_3d")
+    other = Client(live_app, verbose=False, headers=auth_headers(live_app))
+    with pytest.raises(Exception, match="No 3D garment"):  # another user's garment is not there for them
+        other.predict(garment["id"], avatar, api_name="/dress")
 
 
 def test_gradio_client_custom_avatar(live_app: str) -> None:

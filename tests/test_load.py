@@ -196,5 +196,5 @@ def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: 
     assert {c["user_id"] for c in cloths} == {c["user_id"] for c in (imports[0], imports[1])}
     assert len({c["id"] for c in cloths}) == UPLOADS and len(ended) == GENERATES + FITS
     for c in cloths[:: UPLOADS // 5]:  # a sample of the rows: each has its object
-        assert requests.get(base + c["image_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
+        assert requests.get(c["image_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
     assert requests.get(base + "/healthz", timeout=10).status_code == 200

@@ -1,5 +1,7 @@
 """The public Gradio API ("Use via API"): exactly the service's operations, each on hidden
-components so that its parameters carry clear names, defaults and descriptions.
+components so that its parameters carry clear names, defaults and descriptions; and two one-call
+operations for scripts, `photo_to_3d` and `dress`, which wait for their job (its stages streamed as
+progress) and return its GLB as a file (gradio_client downloads it) with the record.
 
 Every call but `new_token` and `list_presets` says who is calling with a Bearer header, which
 gradio_client sends: `Client(url, headers={"Authorization": f"Bearer {token}"})`, the token from the
@@ -8,6 +10,7 @@ gradio_client sends: `Client(url, headers={"Authorization": f"Bearer {token}"})`
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,18 +25,42 @@ from core.identity import Caller, bearer
 from core.mesh.importer import UNITS, UPS
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
+from demo.origin import base_url
 from demo.ui.errors import refused
+from demo.ui.progress import FIT_STAGES, GENERATE_STAGES, wait
+
+log = logging.getLogger("fitroom.api")
 
 
 def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Service errors become gr.Error: a readable message in the page and in gradio_client, one log line."""
+    """Service errors become gr.Error: a readable message in gradio_client, one log line. A bug is
+    one JSON log line with its traceback (Gradio would print it raw between the JSON lines), and
+    the caller reads that it is logged."""
     @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
     def wrapper(*args: Any) -> Any:
         try:
             return fn(*args)
         except FitroomError as exc:
             raise refused(exc) from None
+        except gr.Error:
+            raise
+        except Exception:
+            log.exception("api call failed", extra={"api": fn.__name__})
+            raise gr.Error(f"Internal error in {fn.__name__}; it is logged on the server.",
+                           print_exception=False) from None
     return wrapper
+
+
+def _layers(cloth3d_id: str | None) -> str | list[str]:
+    """One garment id, or the layers of "id, id, …"."""
+    ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
+    return ids[0] if len(ids) == 1 else ids
+
+
+def _choice(choices: list[str], value: str, label: str) -> gr.Dropdown:
+    """A dropdown whose choices the API page lists, and whose other values the service refuses with
+    its own message (Gradio's own refusal printed a traceback for a client's typo)."""
+    return gr.Dropdown(choices, value=value, label=label, allow_custom_value=True)
 
 
 def public_api(service: FitroomService) -> None:
@@ -45,39 +72,43 @@ def public_api(service: FitroomService) -> None:
         file_in = gr.File(label="file: the garment photo or 3D garment to upload", type="filepath")
         user_id = gr.Textbox(label="user_id: deprecated (the token says who you are); only your own is accepted")
         cloth_id = gr.Textbox(label="cloth_id: the id upload_image returned")
-        model = gr.Dropdown(list(MODELS), value="auto", label="model: auto uses the GPU path when it can run")
-        quality = gr.Dropdown(list(QUALITY), value="low", label="quality: low is fastest, med is finer")
-        category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="category: auto guesses it")
+        model = _choice(list(MODELS), "auto", "model: auto uses the GPU path when it can run")
+        quality = _choice(list(QUALITY), "low", "quality: low is fastest, med is finer")
+        category = _choice(["auto", *CATEGORIES], "auto", "category: auto guesses it")
         cloth3d_id = gr.Textbox(label="cloth3d_id: one 3D garment id, or several separated by commas")
         avatar_preset_id = gr.Textbox(label="avatar_preset_id: an id from list_presets or create_avatar")
         job_id = gr.Textbox(label="job_id: any id a job-starting call returned")
-        units = gr.Dropdown(["auto", *UNITS], value="auto", label="units of the 3D file")
-        up = gr.Dropdown(list(UPS), value="auto", label="up axis of the 3D file")
-        ease = gr.Dropdown(list(EASE), value="regular", label="ease: how loosely the garment fits")
+        units = _choice(["auto", *UNITS], "auto", "units of the 3D file")
+        up = _choice(list(UPS), "auto", "up axis of the 3D file")
+        ease = _choice(list(EASE), "regular", "ease: how loosely the garment fits")
         tuck_in = gr.Checkbox(label="tuck_in: the top goes under the waistband", value=False)
         numbers = [gr.Number(label=f"{n}: centimetres") for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
-        gender = gr.Dropdown(["female", "male"], value="female", label="gender")
+        gender = _choice(["female", "male"], "female", "gender")
         out = gr.JSON(label="result")
-        buttons = [gr.Button(visible=False) for _ in range(8)]
+        garment_glb = gr.File(label="the 3D garment: a plain GLB file")
+        fitted_glb = gr.File(label="the dressed avatar: a GLB file (nodes avatar, garment_<category>)")
+        buttons = [gr.Button(visible=False) for _ in range(10)]
 
     def me(request: gr.Request | None, user_id: str | None = None) -> Caller:
         headers = request.headers if request is not None else {}
         client = request.client.host if request is not None and request.client else None
         caller = service.caller(bearer(headers.get("authorization")), client)
         caller.claim(user_id)
-        return caller
+        return caller.at(base_url(request.request if request is not None else None))
 
     def new_token(request: gr.Request) -> dict:
         """A new anonymous user and its token: send it as 'Authorization: Bearer <token>' on every call
         (gradio_client: Client(url, headers={"Authorization": "Bearer " + token}))."""
         return service.new_token(request.client.host if request.client else None)
 
-    def upload_image(file: str, user_id: str | None = None, request: gr.Request = None) -> dict:
-        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
-        caller = me(request, user_id)
+    def upload(file: str, caller: Caller) -> dict:
         path = client_file(file, uploads, settings.max_upload_bytes)
         with path.open("rb") as fh:
             return service.upload_image(fh, path.name, caller=caller)
+
+    def upload_image(file: str, user_id: str | None = None, request: gr.Request = None) -> dict:
+        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
+        return upload(file, me(request, user_id))
 
     def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None,
                     user_id: str | None = None, request: gr.Request = None) -> dict:
@@ -89,16 +120,15 @@ def public_api(service: FitroomService) -> None:
         """The avatar presets with their heights, measurements and URLs (and, with a token, your own
         custom avatars)."""
         credential = bearer((request.headers if request is not None else {}).get("authorization"))
-        return service.list_presets(me(request) if credential else None)
+        return service.list_presets(me(request) if credential else None,
+                                    base_url=base_url(request.request if request is not None else None))
 
     def fit(cloth3d_id: str, avatar_preset_id: str, ease: str = "regular", tuck_in: bool = False,
             user_id: str | None = None, request: gr.Request = None) -> dict:
         """Start dressing an avatar; cloth3d_id is one id or several separated by commas (layers);
         ease is tight, regular or loose; tuck_in puts tops under the waistband of bottoms."""
-        caller = me(request, user_id)
-        ids = [i.strip() for i in (cloth3d_id or "").split(",") if i.strip()]
-        return service.fit(ids[0] if len(ids) == 1 else ids, avatar_preset_id, ease or "regular", bool(tuck_in),
-                           caller=caller)
+        return service.fit(_layers(cloth3d_id), avatar_preset_id, ease or "regular", bool(tuck_in),
+                           caller=me(request, user_id))
 
     def upload_garment_3d(file: str, category: str | None = None, units: str = "auto", up: str = "auto",
                           user_id: str | None = None, request: gr.Request = None) -> dict:
@@ -120,7 +150,31 @@ def public_api(service: FitroomService) -> None:
         """Any of your jobs (a 3D garment, a fitting session or an avatar) with its status and URLs."""
         return service.get_result(job_id, caller=me(request, user_id))
 
-    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar, b_token = buttons
+    def photo_to_3d(photo: str, model: str = "auto", quality: str = "low", category: str | None = None,
+                    user_id: str | None = None, request: gr.Request = None,
+                    progress: gr.Progress = gr.Progress()) -> tuple[str, dict]:
+        """One call from a garment photo to a finished 3D garment: uploads it, runs generate_3d (its
+        stages stream as progress) and returns the plain GLB as a file, with the record."""
+        caller = me(request, user_id)
+        cloth = upload(photo, caller)
+        job = service.generate_3d(cloth["id"], model or "auto", quality or "low", category or None, caller=caller)
+        job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller,
+                   failed="Generation failed")
+        return str(service.local_files(job["id"], caller=caller)["glb"]), job
+
+    def dress(cloth3d_id: str, avatar_preset_id: str, ease: str = "regular", tuck_in: bool = False,
+              user_id: str | None = None, request: gr.Request = None,
+              progress: gr.Progress = gr.Progress()) -> tuple[str, dict]:
+        """One call to a dressed avatar: runs fit (its stages stream as progress) and returns the
+        fitted GLB as a file, with the fitting session; cloth3d_id is one id or several separated
+        by commas (layers)."""
+        caller = me(request, user_id)
+        job = service.fit(_layers(cloth3d_id), avatar_preset_id, ease or "regular", bool(tuck_in), caller=caller)
+        job = wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller,
+                   failed="Fitting failed")
+        return str(service.local_files(job["id"], caller=caller)["fitted_glb"]), job
+
+    b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar, b_token, b_photo, b_dress = buttons
     b_token.click(_api(new_token), None, out, api_name="new_token")
     b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
@@ -129,3 +183,7 @@ def public_api(service: FitroomService) -> None:
     b_result.click(_api(get_result), [job_id, user_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
     b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
+    b_photo.click(_api(photo_to_3d), [file_in, model, quality, category, user_id], [garment_glb, out],
+                  api_name="photo_to_3d", concurrency_limit=4)
+    b_dress.click(_api(dress), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], [fitted_glb, out],
+                  api_name="dress", concurrency_limit=4)

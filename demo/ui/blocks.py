@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -22,18 +21,15 @@ from core.errors import FitroomError
 from core.fitting.placement import EASE
 from core.garment.registry import CATEGORIES, SURE
 from core.identity import Caller
+from core.models import Cloth3D, FittingSession
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
+from demo.origin import base_url
 from demo.ui import view
 from demo.ui.api import public_api
 from demo.ui.errors import refused
+from demo.ui.progress import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, wait, wait_extras
 
-POLL_S = 0.3
-# In the order a job goes through them; the GPU path's own stages come within "reconstruction".
-GENERATE_STAGES = ["queued", "cut-out", "category", "reconstruction", "weights", "loading models", "multi-view",
-                   "triplanes", "surface", "decimate", "colour", "cleanup", "export", "thumbnail"]
-FIT_STAGES = ["queued", "fitting", "export", "thumbnail"]
-AVATAR_STAGES = ["queued", "solving", "export"]
 EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
@@ -44,32 +40,6 @@ CSS = """
 #fit-report table { font-size: .8rem; }
 #fit-report th, #fit-report td { padding: 4px 6px; word-break: normal; overflow-wrap: normal; hyphens: none; }
 """
-
-
-def _wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
-          timeout_s: float, caller: Caller) -> dict:
-    """Poll a job, showing its stage and the elapsed time, until it ends."""
-    t0 = time.monotonic()
-    step = 0
-    while True:
-        job = service.get_result(job_id, caller=caller)
-        if job["status"] != "processing":
-            return job
-        stage = job.get("stage") or "queued"
-        # A stage outside the list (a weights download line) keeps the bar where it was.
-        step = stages.index(stage) if stage in stages else step
-        progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
-        if time.monotonic() - t0 > timeout_s:
-            raise refused("The job is taking longer than its time limit; check its status later.")
-        time.sleep(POLL_S)
-
-
-def _wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
-    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
-    deadline = time.monotonic() + timeout_s
-    while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
-        time.sleep(POLL_S)
-    return job
 
 
 def _verified(me: Caller | None) -> Caller:
@@ -125,6 +95,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             with gr.Column(min_width=280):
                 gr.Markdown("### 2 · 3D garment", elem_classes="step-title")
                 garment_view = gr.Model3D(label="3D garment", height=380, clear_color=VIEW_BG, elem_id="garment-view")
+                garment_link = gr.Markdown("", elem_id="garment-link")
                 with gr.Tabs():
                     with gr.Tab("Turntable"):
                         turntable = gr.Image(label="Turntable", interactive=False, height=200, show_label=False)
@@ -154,6 +125,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 gr.Markdown("### 4 · Dressed avatar", elem_classes="step-title")
                 fit_status = gr.Markdown("", elem_id="fit-status")
                 fitted_view = gr.Model3D(label="Dressed avatar", height=380, clear_color=VIEW_BG, elem_id="fitted-view")
+                fit_link = gr.Markdown("", elem_id="fit-link")
                 fit_report = gr.Markdown("", elem_id="fit-report")
                 fitted_files = gr.File(label="Fitted outfit (GLB, Draco GLB)", file_count="multiple",
                                        elem_id="fitted-files")
@@ -180,7 +152,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller) -> tuple:
             """A finished garment in step 2, remembered in the history and put into the outfit."""
-            job = _wait_extras(service, job_id, caller)
+            job = wait_extras(service, job_id, caller)
             files = service.local_files(job_id, caller=caller)
             total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
             hist = view.remember(hist, "garment", job_id, view.garment_label(job), job["category"])
@@ -190,18 +162,19 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
                     [str(files[k]) for k in ("glb", "gltf", "obj") if k in files],
                     str(files["turntable"]) if "turntable" in files else None, hist,
-                    thumbs(view.of_kind(hist, "garment"), caller), outfit_box(hist, chosen))
+                    thumbs(view.of_kind(hist, "garment"), caller), outfit_box(hist, chosen),
+                    view.link_line("garment", job["page_url"]))
 
         def show_fit(job: dict, hist: list[dict], caller: Caller) -> tuple:
             files = service.local_files(job["id"], caller=caller)
             hist = view.remember(hist, "fitting", job["id"], f"{len(job['layers'])} layer(s) · {job['id'][:8]}")
             return (str(files["fitted_glb"]), f"**Done** · {len(job['layers'])} garment(s)",
                     view.report_table(job["metrics"]), [str(files["fitted_glb"]), str(files["fitted_gltf"])],
-                    hist, thumbs(view.of_kind(hist, "fitting"), caller))
+                    hist, thumbs(view.of_kind(hist, "fitting"), caller), view.link_line("fitting", job["page_url"]))
 
         # -- step 1: photo → 3D garment ---------------------------------------------------------
         garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable, history,
-                           recent_garments, outfit]
+                           recent_garments, outfit, garment_link]
 
         def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
                      progress: gr.Progress, caller: Caller) -> tuple:
@@ -211,7 +184,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             with path.open("rb") as fh:
                 cloth = service.upload_image(fh, path.name, caller=caller)
             job = service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
-            job = _wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
+            job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
                 raise refused(f"Generation failed: {job['log']}")
             return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
@@ -305,7 +278,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             caller = _verified(caller)
             try:
                 job = service.create_avatar(h, c, w, hp, g, caller=caller)
-                job = _wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
+                job = wait(service, job["id"], AVATAR_STAGES, progress, settings.generate_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise refused(exc) from None
             if job["status"] == "error":
@@ -326,14 +299,14 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 raise refused("Pick an avatar in step 3.")
             try:
                 job = service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v), caller=caller)
-                job = _wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
+                job = wait(service, job["id"], FIT_STAGES, progress, settings.fit_timeout_s + 15, caller)
             except FitroomError as exc:
                 raise refused(exc) from None
             if job["status"] == "error":
                 raise refused(f"Fitting failed: {job['log']}")
             return show_fit(job, hist, caller)
 
-        fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits]
+        fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits, fit_link]
         fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history, me], fit_outputs,
                       api_visibility="private", concurrency_limit=4)
 
@@ -362,6 +335,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     token, caller = issued["token"], Caller(issued["user_id"], client)
             except FitroomError as exc:
                 raise refused(exc) from None
+            caller = caller.at(base_url(request.request))
             entries = [("garment", g["id"], view.garment_label(g), g["category"])
                        for g in service.list_garments(caller, view.MAX_HISTORY) if g["status"] == "done"]
             entries += [("fitting", f["id"], f"{len(f['layers'])} layer(s) · {f['id'][:8]}", None)
@@ -375,9 +349,38 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     thumbs(view.of_kind(hist, "fitting"), caller), outfit_box(hist), rows, first,
                     avatar_gallery(rows, first, caller), view.avatar_line(rows[0]) if rows else "No avatars yet.")
 
+        # -- a permalink (/?garment=<id>, /?fitting=<id>) opens its record, for its owner only ------
+        def linked(request: gr.Request, kind: type[Cloth3D] | type[FittingSession], caller) -> dict | None:
+            """The finished record a page's link names, if it names one (another user's is a 404)."""
+            job_id = request.query_params.get("garment" if kind is Cloth3D else "fitting") if request else None
+            if not job_id:
+                return None
+            job = service.get_result(job_id, kind, caller=_verified(caller))
+            if job["status"] != "done":
+                raise refused(f"This link's record is {job['status']}: {job['log'] or 'not finished yet'}.")
+            return job
+
+        def on_garment_link(hist, chosen, caller, request: gr.Request):
+            try:
+                if (job := linked(request, Cloth3D, caller)) is None:
+                    return tuple(gr.skip() for _ in garment_outputs)
+                return show_garment(job["id"], "opened from its link", hist, chosen, caller)
+            except FitroomError as exc:
+                raise refused(exc) from None
+
+        def on_fit_link(hist, caller, request: gr.Request):
+            try:
+                if (job := linked(request, FittingSession, caller)) is None:
+                    return tuple(gr.skip() for _ in fit_outputs)
+                return show_fit(job, hist, caller)
+            except FitroomError as exc:
+                raise refused(exc) from None
+
         blocks.load(on_load, token_box,
                     [token_box, me, history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery,
-                     avatar_status], api_visibility="private")
+                     avatar_status], api_visibility="private").then(
+            on_garment_link, [history, outfit, me], garment_outputs, api_visibility="private").then(
+            on_fit_link, [history, me], fit_outputs, api_visibility="private")
 
         public_api(service)
     return blocks

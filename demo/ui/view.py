@@ -58,6 +58,12 @@ def avatar_line(avatar: dict) -> str:
     return f"**{avatar['name']}** · {avatar.get('notes') or ''}"
 
 
+def link_line(kind: str, url: str) -> str:
+    """The permalink shown beside a result: it opens the page on this record, for its owner alone
+    (another user's browser is told there is no such record)."""
+    return f"Link to this {kind}: [{url}]({url}) (it opens for you only)"
+
+
 def garment_label(job: dict) -> str:
     return f"{job.get('category') or 'garment'} · {job.get('model_used') or '3D'} · {job['id'][:8]}"
 

@@ -1,0 +1,49 @@
+"""Waiting on a job inside one Gradio call, for the page and for the one-call API operations: its
+stages go out as gr.Progress (the page's bar; gradio_client's `job.status().progress_data`)."""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from core.identity import Caller
+from core.service import FitroomService
+from demo.ui.errors import refused
+
+POLL_S = 0.3
+# In the order a job goes through them ("started": a worker took it); the GPU path's own stages
+# come within "reconstruction".
+GENERATE_STAGES = ["queued", "started", "cut-out", "category", "reconstruction", "weights", "loading models",
+                   "multi-view", "triplanes", "surface", "decimate", "colour", "cleanup", "export", "thumbnail"]
+FIT_STAGES = ["queued", "started", "fitting", "export", "thumbnail"]
+AVATAR_STAGES = ["queued", "started", "solving", "export"]
+
+
+def wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
+         timeout_s: float, caller: Caller, failed: str | None = None) -> dict:
+    """Poll a job, showing its stage and the elapsed time, until it ends; with `failed`, a job that
+    ended in error is refused with that prefix and its message instead of returned."""
+    t0 = time.monotonic()
+    step = 0
+    while True:
+        job = service.get_result(job_id, caller=caller)
+        if job["status"] != "processing":
+            if failed and job["status"] == "error":
+                raise refused(f"{failed}: {job['log']}")
+            return job
+        stage = job.get("stage") or "queued"
+        # A stage outside the list (a weights download line) keeps the bar where it was.
+        step = stages.index(stage) if stage in stages else step
+        progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
+        if time.monotonic() - t0 > timeout_s:
+            raise refused("The job is taking longer than its time limit; check its status later.")
+        time.sleep(POLL_S)
+
+
+def wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
+    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
+    deadline = time.monotonic() + timeout_s
+    while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    return job
