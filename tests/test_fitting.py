@@ -141,9 +141,14 @@ def test_outfit_layers_and_tuck_in(body) -> None:
 
 
 def test_ease_widens_the_garment(body) -> None:
-    depth = {e: np.ptp(fit([FitLayer(garment("top"), "top", "top")], body, ease=e).garments[0].vertices[:, 0])
-             for e in ("tight", "loose")}
-    assert depth["loose"] > depth["tight"]
+    """Round the waist (the sleeves' tubes follow the arms whatever the ease)."""
+    waist = body.point("waist")[1]
+
+    def width(ease: str) -> float:
+        v = fit([FitLayer(garment("top"), "top", "top")], body, ease=ease).garments[0].vertices
+        return float(np.ptp(v[np.abs(v[:, 1] - waist) < 0.02, 0]))
+
+    assert width("loose") > width("tight") + 0.01
 
 
 def test_no_membrane_over_body_openings(body) -> None:

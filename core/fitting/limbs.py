@@ -139,10 +139,25 @@ def wrap(part: PartFrame, uv: np.ndarray, depth: np.ndarray, chain: Chain, start
     unit), or the limb's radius and ROOM_M, whichever is more. `depth` > 0 is the front sheet,
     < 0 the back; `outward` is the side the part's top edge goes to (up and out for a sleeve).
     With a `root` loop, the part starts on it and turns into the limb's sections over ROOT_BLEND_M."""
+    t, angle = tube_coordinates(part, uv, depth)
+    return tube(part, t, angle, chain, start, length, scale, height, outward, body, root)
+
+
+def tube_coordinates(part: PartFrame, uv: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of a flat part's points goes on its tube: how far along (t, 0 .. 1 over the
+    cloth's own length) and the angle round it (0 at the top edge, pi at the bottom edge, the
+    front sheet (`depth` > 0) through pi/2, the back through -pi/2)."""
     t, across = part.coordinates(uv)
     # The cloth's own end is its cuff: where the pattern's runs past the silhouette (a sleeve laid
     # down beside the body to below the hem), the part's length is the cloth's.
     t = t / min(max(float(np.quantile(t, 0.995)), 0.3), 1.0)
+    angle = np.arccos(np.clip(2 * across, -1.0, 1.0))
+    return t, np.where(depth >= 0, angle, -angle)
+
+
+def tube(part: PartFrame, t: np.ndarray, angle: np.ndarray, chain: Chain, start: float, length: float,
+         scale: float, height: float, outward: np.ndarray, body: BodyModel, root: Loop | None = None) -> np.ndarray:
+    """Points of a part's tube round the limb at (t, angle) (tube_coordinates; see wrap)."""
     ell = start + np.clip(t, 0.0, 1.0) * length  # past its end (a slanted hem's corner): on its end ring
     centre, direction = chain.at(ell)
     side = outward - (direction @ outward)[:, None] * direction  # across the limb, toward `outward`
@@ -152,13 +167,27 @@ def wrap(part: PartFrame, uv: np.ndarray, depth: np.ndarray, chain: Chain, start
     limb = limb_radius(body, centre)
     # The flat width doubled is the girth; a bell sleeve's may be wider, but within BELL_M of the limb.
     radius = np.clip(part.width(t) * height * scale / np.pi, limb + ROOM_M, limb + ROOM_M + BELL_M)
-    cos_angle = np.clip(2 * across, -1.0, 1.0)
-    sin_angle = np.sqrt(1 - cos_angle**2) * np.where(depth >= 0, 1.0, -1.0)
+    cos_angle, sin_angle = np.cos(angle), np.sin(angle)
     out = centre + radius[:, None] * (cos_angle[:, None] * side + sin_angle[:, None] * forward)
     if root is None:
         return out
     w = root_blend(t, length)[:, None]
     return (1 - w) * root.at(cos_angle, sin_angle) + w * out
+
+
+def tube_grid(rows: int, columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tube as two sheets, front (angles 0 .. pi) and back (0 .. -pi), each `rows` x `columns`
+    vertices: their (t, angle) and triangles. The sheets meet along the top and bottom edges
+    with vertices of their own, as the flat garment's front and back do, so that each takes its
+    own side's texture."""
+    t, a = np.meshgrid(np.linspace(0.0, 1.0, rows), np.linspace(0.0, np.pi, columns), indexing="ij")
+    t, a = np.concatenate([t.ravel(), t.ravel()]), np.concatenate([a.ravel(), -a.ravel()])
+    i, j = np.meshgrid(np.arange(rows - 1), np.arange(columns - 1), indexing="ij")
+    corner = (i * columns + j).ravel()
+    quads = np.stack([corner, corner + columns, corner + columns + 1, corner + 1], axis=1)
+    front = np.concatenate([quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]])
+    back = front[:, ::-1] + rows * columns  # the mirrored sheet turns the other way: outward too
+    return t, a, np.concatenate([front, back])
 
 
 def root_blend(t: np.ndarray, length: float) -> np.ndarray:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from core.fitting.body import BodyModel
-from core.fitting.limbs import Chain, PartFrame, armhole, root_blend, wrap
+from core.fitting.limbs import Chain, PartFrame, armhole, root_blend, tube, tube_coordinates, tube_grid, wrap
 from core.fitting.openings import TRUNK_EXITS, cap_faces
 from core.fitting.torso import wrap_body
 from core.garment.frames import MeshFrame
@@ -31,7 +32,7 @@ TEAR_MIN_M = 0.04  # ... when its edge ends longer than this
 FEET_CLEAR_M = 0.03  # ... and this far above the ankle joints, clear of the feet
 # Sleeve length on the arm by kind, as shares of the upper arm (u) and forearm (f): (from, to).
 SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.0)),
-               "three_quarter": ((1.0, 0.4), (1.0, 0.8)), "long": ((1.0, 0.85), (1.0, 0.9))}
+               "three_quarter": ((1.0, 0.4), (1.0, 0.9)), "long": ((1.0, 0.85), (1.0, 0.9))}
 
 
 def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = "regular",
@@ -79,15 +80,20 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     transform[:3, 3] = [centre[0] - frame.centre_x * s, anchor_y - frame.top_y * sy, (z0 + z1) / 2]
     g = garment.copy()
     g.apply_transform(transform)
+    texture = getattr(g.visual, "uv", None) if isinstance(g.visual, trimesh.visual.TextureVisuals) else None
+    edge = float(np.median(g.edges_unique_length)) if len(g.faces) else 0.01  # the cloth's own resolution
+    sleeves: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    resampled = np.zeros(len(g.vertices), bool)
     caps, openings = cap_faces(g, body, TRUNK_EXITS) if closed else (None, 0)
     v = g.vertices.copy()
     if parse.shape == "bodice":
         v = _slope_shoulders(v, points, body, centre[0], (s * height, sy * height, anchor_y), parse.kind != "none")
     hangs = (labels == PARTS.index("skirt")) | (parse.shape == "skirt")
-    # a sleeved bodice's shoulders go out to the armholes, where the sleeves are sewn on
-    fills = None
-    if parse.shape == "bodice" and parse.kind != "none":
-        fills = v[:, 1] > anchor_y - points["armpit"][1] * sy * height
+    # the garment's body is a tube below its armholes; a sleeved bodice's shoulders go out to the
+    # armholes, where the sleeves are sewn on; a sleeveless one's straps keep their own width
+    fills = np.ones(len(v), bool)
+    if parse.shape == "bodice" and parse.kind == "none":
+        fills = v[:, 1] <= anchor_y - points["armpit"][1] * sy * height
     v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
     for side, sign in (("l", 1.0), ("r", -1.0)):
         limb = "sleeve" if parse.shape == "bodice" else "leg"
@@ -115,13 +121,54 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
             w = root_blend(t, span)[:, None]
             tube = (1 - w) * v[chosen] + w * tube
         v[chosen] = tube
+        if limb == "sleeve" and texture is not None:
+            sleeves.append(_sleeve_tube(part, part_uv, depth, texture[chosen], (chain, span, s, height, outward, root),
+                                        body, edge))
+            resampled |= chosen
     g.vertices = v
     if closed:
         caps, more = cap_faces(g, body, found=caps)
         if more or openings:
             g.update_faces(~caps)  # vertices kept: `flat` still indexes them
             openings += more
-    return _tear(g, flat, s), openings
+    if resampled.any():  # the sleeves' own cloth gives way to their tubes
+        g.update_faces(~resampled[g.faces].any(axis=1))
+    g = _tear(g, flat, s)
+    return (_with_tubes(g, sleeves) if sleeves else g), openings
+
+
+def _sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, texture: np.ndarray, how: tuple,
+                 body: BodyModel, edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A sleeve as a tube of even cloth round the arm, (vertices, faces, texture coordinates): the
+    flat sleeve's own cloth wrapped round the arm stretched wherever the photo shows only part of
+    its width (a sleeve laid down beside the body lies half over it: the strip beside the torso,
+    narrow under the shoulder, was torn open there and left the upper arm bare). Each point of
+    the tube takes the texture of the flat sleeve's point nearest in (along, round) on its side."""
+    chain, span, scale, height, outward, root = how
+    t0, a0 = tube_coordinates(part, part_uv, depth)
+    radius = max(float(part.width(np.array([0.5]))[0]) * height * scale / np.pi, 0.03)
+    columns = int(np.clip(np.ceil(np.pi * radius / edge) + 1, 5, 40))
+    rows = int(np.clip(np.ceil(span / edge) + 1, 4, 160))
+    t, a, faces = tube_grid(rows, columns)
+    vertices = tube(part, t, a, chain, 0.0, span, scale, height, outward, body, root)
+    stretch = span / radius  # along in radii against round in radians: the same metres
+    _, nearest = cKDTree(np.column_stack([t0 * stretch, a0])).query(np.column_stack([t * stretch, a]))
+    return vertices, faces, texture[nearest]
+
+
+def _with_tubes(g: trimesh.Trimesh, tubes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> trimesh.Trimesh:
+    """The garment with the tubes added, its texture and metadata kept."""
+    vertices, faces, uv = [g.vertices], [g.faces], [g.visual.uv]
+    count = len(g.vertices)
+    for v, f, tex in tubes:
+        vertices.append(v)
+        faces.append(f + count)
+        uv.append(tex)
+        count += len(v)
+    visual = trimesh.visual.TextureVisuals(uv=np.concatenate(uv), material=g.visual.material)
+    out = trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), visual=visual, process=False)
+    out.metadata.update(g.metadata)
+    return out
 
 
 def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh:
@@ -177,9 +224,14 @@ def _depth_side(z: np.ndarray, uv: np.ndarray, bins: int = 6) -> np.ndarray:
 
 
 def _sleeve_span(kind: str, part: PartFrame, metres: float, chain: Chain) -> float:
-    """The sleeve's length on the arm: the pattern's, within its kind's span of the arm."""
+    """The sleeve's length on the arm: the pattern's, within its kind's span of the arm. The
+    pattern's is measured as the tube is laid, from the root's nearer end (PartFrame.coordinates):
+    from its armhole's middle, a sleeve laid down beside the body (its armhole running down its
+    side) would end half an armhole short of its cuff."""
     upper, fore = chain.lengths
-    own = float(np.linalg.norm(part.end - part.root)) * metres
+    axis = part.end - part.root
+    length = float(np.linalg.norm(axis))
+    own = (length + abs(float((part.top - part.root) @ axis)) / max(length, 1e-9)) * metres
     (u0, f0), (u1, f1) = SLEEVE_SPAN.get(kind, SLEEVE_SPAN["short"])
     return float(np.clip(own, u0 * upper + f0 * fore, u1 * upper + f1 * fore))
 

@@ -34,8 +34,10 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
     """The points of the garment's body (`part`; `hangs` marks a skirt's) wrapped round the body's
     sections at their heights. `v` holds the garment placed flat: scaled, at its height, its centre
     line on the body's middle (x = `centre_x`); depth > 0 of a row's middle is its front sheet.
-    Rows of `fills` reach the section's sides however narrow they are (a bodice's shoulders, sewn
-    to its sleeves' armholes)."""
+    Rows of `fills` reach the section's sides however narrow they are: a garment's body below its
+    armholes (a tube: its front and back are sewn together at the sides, and a fitted one
+    stretches round the body rather than gape open there), a bodice's shoulders sewn to its
+    sleeves' armholes. Other rows (straps, a neckline) keep their own width."""
     out = v.copy()
     idx = np.flatnonzero(part)
     if not len(idx):
