@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from core.avatars.custom import LIMITS
 from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
@@ -32,11 +33,17 @@ class GenerateRequest(BaseModel):
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
+def _measure(name: str) -> float:
+    """A measurement field bounded by the core's own limits (core/avatars/custom.py LIMITS)."""
+    low, high = LIMITS[name]
+    return Field(ge=low, le=high)
+
+
 class AvatarRequest(BaseModel):
-    height_cm: float = Field(ge=140, le=210)
-    chest_cm: float = Field(ge=65, le=150)
-    waist_cm: float = Field(ge=50, le=150)
-    hips_cm: float = Field(ge=70, le=160)
+    height_cm: float = _measure("height_cm")
+    chest_cm: float = _measure("chest_cm")
+    waist_cm: float = _measure("waist_cm")
+    hips_cm: float = _measure("hips_cm")
     gender: Literal["female", "male"]
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 

@@ -28,3 +28,14 @@ def test_checker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import gradio as gr\nfrom fastapi import FastAPI\n")
     assert imported_roots(probe) >= {"gradio", "fastapi"}
+
+
+def test_measurement_limits_have_one_source() -> None:
+    """REST's and the page's custom-avatar bounds are the core's LIMITS, not copies of them."""
+    from core.avatars.custom import LIMITS
+    from demo.rest import AvatarRequest
+
+    schema = AvatarRequest.model_json_schema()["properties"]
+    assert {name: (schema[name]["minimum"], schema[name]["maximum"]) for name in LIMITS} == LIMITS
+    source = (ROOT / "demo/ui/blocks.py").read_text()
+    assert "minimum=" not in source.replace("minimum=low", ""), "a bound written into the page"

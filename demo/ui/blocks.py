@@ -17,6 +17,7 @@ import gradio as gr
 
 from core.ai.reconstructors import MODELS, licence_note
 from core.ai.silhouette import QUALITY
+from core.avatars.custom import LIMITS
 from core.errors import FitroomError
 from core.fitting.placement import EASE
 from core.garment.registry import CATEGORIES, SURE
@@ -46,6 +47,12 @@ def _verified(me: Caller | None) -> Caller:
     if me is None:  # a page event sent without the page (by fn_index), or a session that expired
         raise refused("Please reload the page.")
     return me
+
+
+def _measure(name: str, label: str, value: float) -> gr.Number:
+    """A measurement field bounded by the core's own limits, as the service checks them."""
+    low, high = LIMITS[name]
+    return gr.Number(value, label=label, minimum=low, maximum=high, min_width=80)
 
 
 def _tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.Gallery:
@@ -108,11 +115,11 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 avatar_status = gr.Markdown("", elem_id="avatar-status")
                 with gr.Accordion("Custom avatar from measurements", open=False, elem_id="custom-avatar"):
                     with gr.Row():
-                        height_cm = gr.Number(170, label="Height (cm)", minimum=140, maximum=210, min_width=80)
-                        chest_cm = gr.Number(92, label="Chest (cm)", minimum=60, maximum=150, min_width=80)
+                        height_cm = _measure("height_cm", "Height (cm)", 170)
+                        chest_cm = _measure("chest_cm", "Chest (cm)", 92)
                     with gr.Row():
-                        waist_cm = gr.Number(76, label="Waist (cm)", minimum=50, maximum=150, min_width=80)
-                        hips_cm = gr.Number(100, label="Hips (cm)", minimum=60, maximum=160, min_width=80)
+                        waist_cm = _measure("waist_cm", "Waist (cm)", 76)
+                        hips_cm = _measure("hips_cm", "Hips (cm)", 100)
                     gender = gr.Radio(["female", "male"], value="female", label="Body")
                     build_btn = gr.Button("Build avatar", elem_id="build-avatar")
                 outfit = gr.CheckboxGroup([], label="Outfit", elem_id="outfit",
