@@ -1,16 +1,25 @@
-"""Job runners. `WORKER=inline` (default): a pool of worker processes inside the API process.
+"""Job runners. `WORKER=inline` (default): pools of worker processes inside the API process.
 `WORKER=celery`: Celery tasks on Redis, run by `celery -A core.celery_app worker` processes.
 
 Both call the same entry, `execute`, which claims the job row before running its job function, so
 statuses, results and the count of starts live in the DB whatever runs the job.
+
+GPU jobs have a lane of their own, so that CPU jobs never wait behind them: inline, a pool of
+GPU_CONCURRENCY processes that hold the models (CPU workers never load them); with Celery, the
+`GPU_QUEUE` queue for GPU workers. On a ZeroGPU Space the GPU lane runs each job in the serving
+process instead, in the context of the request that started it: ZeroGPU gives the GPU only to a
+call made there, and charges it to that visitor (core/gpu.py).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import multiprocessing
 import threading
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +28,7 @@ from pebble import ProcessExpired, ProcessPool
 from sqlalchemy import update
 from sqlmodel import SQLModel
 
+from core import gpu
 from core.config import Settings
 from core.context import context_for
 from core.db import INTERRUPTED, fail_stalled_jobs, session_scope
@@ -66,74 +76,147 @@ def _warm_up() -> None:
     import core.pipeline  # noqa: F401
 
 
+def _warm_up_gpu(settings: Settings) -> None:
+    """A GPU worker loads the models as it starts, once, for every job it will run (when the
+    weights are already on disk: a download is left to the first job, which announces it)."""
+    _warm_up()
+    try:
+        from core.ai.ml import gpu as ml_gpu
+        from core.ai.ml import weights
+
+        if not weights.missing(weights.expected(settings)):
+            log.info("GPU worker: %s", ml_gpu.preload(settings))
+    except Exception:  # a worker that cannot preload still serves; its job says why
+        log.exception("GPU worker: the models could not be loaded ahead")
+
+
+Queued = tuple[type[SQLModel], str, float, contextvars.Context | None]
+
+
 @dataclass
 class _Owner:
-    """One owner's place in the fair queue."""
+    """One owner's place in a lane's fair queue."""
 
-    queued: deque[tuple[type[SQLModel], str, float]] = field(default_factory=deque)
+    queued: deque[Queued] = field(default_factory=deque)
     scheduled: int = 0  # its jobs handed to the pool, not yet settled
     served: int = -1  # the turn its last job was handed to the pool; -1: none while it has been here
 
 
-class JobRunner:
-    """The in-process pool: worker processes, a time limit per job, crash handling, and a fair queue.
+@dataclass
+class _Lane:
+    """One kind of worker (CPU or GPU): how many jobs it runs at once, how it starts one, and its
+    fair queue."""
 
-    Jobs wait here, one queue per owner, and go to the pool one per free worker, the owner served
-    longest ago first (a newcomer before anyone already served): so one owner's backlog delays
-    another owner's first job by at most one job, where pebble's own FIFO would make it wait for the
-    whole backlog. At most `job_workers` jobs are in the pool at a time."""
+    capacity: int
+    start: Callable[[type[SQLModel], str, float, contextvars.Context | None], Future]
+    owners: dict[str | None, _Owner] = field(default_factory=dict)  # owners with jobs queued or running
+    scheduled: int = 0
+    turn: int = 0
+
+
+class JobRunner:
+    """The in-process pools: worker processes, a time limit per job, crash handling, fair queues.
+
+    Jobs wait here, one queue per owner in each lane, and go to the lane's workers one per free
+    worker, the owner served longest ago first (a newcomer before anyone already served): so one
+    owner's backlog delays another owner's first job by at most one job, where pebble's own FIFO
+    would make it wait for the whole backlog. At most `job_workers` CPU jobs and `gpu_concurrency`
+    GPU jobs run at a time, side by side."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # Processes rather than threads, so that a job past its time limit can really be stopped and
         # its memory given back (pebble kills that worker and starts a fresh one). forkserver:
-        # workers start from a clean, single-threaded process, never a fork of the server's threads.
-        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_up,
-                                context=multiprocessing.get_context("forkserver"))
+        # workers start from a clean, single-threaded process, never a fork of the server's threads;
+        # it preloads the pipeline, not the server's __main__ (app.py imports Gradio, and Gradio
+        # imports `spaces`, whose torch patch on ZeroGPU belongs to the serving process alone).
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["core.pipeline"])
+        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_up, context=self.context)
+        self.gpu_pool: ProcessPool | None = None  # started with the first GPU job
+        self.in_process: ThreadPoolExecutor | None = None  # ZeroGPU's lane, likewise
+        self.lanes = {"cpu": _Lane(settings.job_workers, self._start_cpu),
+                      "gpu": _Lane(settings.gpu_concurrency, self._start_gpu)}
         self.closing = False
         self.active: dict[str, type[SQLModel]] = {}  # submitted, not yet settled
-        self.owners: dict[str | None, _Owner] = {}  # owners with jobs queued or in the pool
-        self.scheduled = 0
-        self.turn = 0
         # Re-entrant: a future that is already done runs its callback at once, in the thread adding it.
         self.lock = threading.RLock()
 
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None) -> None:
-        """Queue a job for `owner` (the user id, else the client address; None shares one queue)."""
+    @property
+    def owners(self) -> dict[str | None, _Owner]:
+        """Owners with jobs queued or running, in any lane."""
+        return {owner: state for lane in self.lanes.values() for owner, state in lane.owners.items()}
+
+    @property
+    def scheduled(self) -> int:
+        return sum(lane.scheduled for lane in self.lanes.values())
+
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None,
+               gpu_job: bool = False) -> None:
+        """Queue a job for `owner` (the user id, else the client address; None shares one queue),
+        in the GPU lane when `gpu_job`. On ZeroGPU a GPU job keeps the caller's context (the request)."""
+        lane = self.lanes["gpu" if gpu_job else "cpu"]
+        context = contextvars.copy_context() if gpu_job and gpu.active() else None
         with self.lock:
             if not self.closing:
                 self.active[job_id] = table
-                self.owners.setdefault(owner, _Owner()).queued.append((table, job_id, timeout_s))
-                self._pump()
+                lane.owners.setdefault(owner, _Owner()).queued.append((table, job_id, timeout_s, context))
+                self._pump(lane)
                 return
         self._end(table, job_id, INTERRUPTED)
         raise Unavailable("The server is stopping; please start the job again in a moment.")
 
-    def _pump(self) -> None:
+    def _pump(self, lane: _Lane) -> None:
         """Hand queued jobs to free workers, the owner served longest ago first. Holds the lock."""
-        while not self.closing and self.scheduled < self.settings.job_workers:
-            waiting = [(o.served, owner) for owner, o in self.owners.items() if o.queued]
+        while not self.closing and lane.scheduled < lane.capacity:
+            waiting = [(o.served, owner) for owner, o in lane.owners.items() if o.queued]
             if not waiting:
                 return
             owner = min(waiting, key=lambda w: w[0])[1]  # ties: the first to arrive
-            state = self.owners[owner]
-            table, job_id, timeout_s = state.queued.popleft()
-            state.served, self.turn = self.turn, self.turn + 1
+            state = lane.owners[owner]
+            table, job_id, timeout_s, context = state.queued.popleft()
+            state.served, lane.turn = lane.turn, lane.turn + 1
             state.scheduled += 1
-            self.scheduled += 1
-            future = self.pool.schedule(execute, args=(self.settings, table.__tablename__, job_id),
-                                        timeout=timeout_s)
-            future.add_done_callback(partial(self._done, owner, table, job_id, timeout_s))
+            lane.scheduled += 1
+            future = lane.start(table, job_id, timeout_s, context)
+            future.add_done_callback(partial(self._done, lane, owner, table, job_id, timeout_s))
 
-    def _done(self, owner: str | None, table: type[SQLModel], job_id: str, timeout_s: float, f) -> None:
+    def _start_cpu(self, table: type[SQLModel], job_id: str, timeout_s: float, _context) -> Future:
+        return self.pool.schedule(execute, args=(self.settings, table.__tablename__, job_id), timeout=timeout_s)
+
+    def _start_gpu(self, table: type[SQLModel], job_id: str, timeout_s: float,
+                   context: contextvars.Context | None) -> Future:
+        if context is not None:
+            return self._start_in_process(table, job_id, timeout_s, context)
+        if self.gpu_pool is None:  # its own processes: the models live there, and only there
+            self.gpu_pool = ProcessPool(max_workers=self.settings.gpu_concurrency, initializer=_warm_up_gpu,
+                                        initargs=(self.settings,), context=self.context)
+        return self.gpu_pool.schedule(execute, args=(self.settings, table.__tablename__, job_id), timeout=timeout_s)
+
+    def _start_in_process(self, table: type[SQLModel], job_id: str, timeout_s: float,
+                          context: contextvars.Context) -> Future:
+        """ZeroGPU: the job in a thread of this process, in the submitting request's context. A
+        thread cannot be stopped: past its time limit the job is ended as an error here (ZeroGPU
+        stops the GPU call itself at its duration), and what it writes later is dropped."""
+        if self.in_process is None:
+            self.in_process = ThreadPoolExecutor(self.settings.gpu_concurrency, thread_name_prefix="zerogpu-job")
+        future = self.in_process.submit(context.run, execute, self.settings, table.__tablename__, job_id)
+        timer = threading.Timer(timeout_s, self._end, (table, job_id, f"timed out after {timeout_s:g} s"))
+        timer.daemon = True
+        timer.start()
+        future.add_done_callback(lambda _f: timer.cancel())
+        return future
+
+    def _done(self, lane: _Lane, owner: str | None, table: type[SQLModel], job_id: str, timeout_s: float,
+              f) -> None:
         with self.lock:
             self.active.pop(job_id, None)
-            self.scheduled -= 1
-            if (state := self.owners.get(owner)) is not None:  # None: close() let everything go
+            lane.scheduled -= 1
+            if (state := lane.owners.get(owner)) is not None:  # None: close() let everything go
                 state.scheduled -= 1
                 if not state.scheduled and not state.queued:
-                    del self.owners[owner]
-            self._pump()
+                    del lane.owners[owner]
+            self._pump(lane)
         try:
             f.result()
             return
@@ -154,12 +237,17 @@ class JobRunner:
     def close(self) -> None:
         """Stop now: running and queued jobs end as interrupted, none stays processing."""
         with self.lock:
-            self.closing = True  # nothing more goes to the pool
-        self.pool.stop()
-        self.pool.join()  # outside the lock: the pool's callbacks take it
+            self.closing = True  # nothing more goes to the pools
+        for pool in (self.pool, self.gpu_pool):
+            if pool is not None:
+                pool.stop()
+                pool.join()  # outside the lock: the pool's callbacks take it
+        if self.in_process is not None:
+            self.in_process.shutdown(wait=False, cancel_futures=True)
         with self.lock:
             left, self.active = self.active, {}
-            self.owners.clear()
+            for lane in self.lanes.values():
+                lane.owners.clear()
         for job_id, table in left.items():  # callbacks may not have run yet; the write is idempotent
             self._end(table, job_id, INTERRUPTED)
 
@@ -177,11 +265,14 @@ class CeleryRunner:
         self.sweeper = threading.Thread(target=self._sweep, name="stalled-job-sweep", daemon=True)
         self.sweeper.start()
 
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None) -> None:
-        """Send the job to the queue. `owner` is not used: Celery's queue is FIFO across all clients,
-        and what bounds one client there is its limit of jobs in flight (core/quotas.py)."""
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None,
+               gpu_job: bool = False) -> None:
+        """Send the job to its queue (GPU_QUEUE for a GPU job, else Celery's default). `owner` is not
+        used: Celery's queue is FIFO across all clients, and what bounds one client there is its
+        limit of jobs in flight (core/quotas.py)."""
         try:
-            self.app.send_task(TASK_NAME, args=[table.__tablename__, job_id], time_limit=timeout_s)
+            self.app.send_task(TASK_NAME, args=[table.__tablename__, job_id], time_limit=timeout_s,
+                               queue=self.settings.gpu_queue if gpu_job else None)
         except Exception as exc:  # any broker failure: the job cannot start
             update_job(context_for(self.settings), table, job_id, status=ERROR,
                        log="the job queue is unavailable; please try again")

@@ -86,7 +86,7 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
     files = finish_garment(garment.mesh, parse.category, timer)
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())
-    files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()}
+    files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()} | garment.stats
     files.log = parse_note(parse, asked=category)
     return files
 

@@ -242,7 +242,7 @@ class FitroomService:
         category = self._category(category)
         if model not in MODELS:
             raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
-        resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
+        chosen, _ = resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
         with session_scope(self.ctx.engine) as db:
             cloth = db.get(Cloth, cloth_id)
             if cloth is None or not _visible(cloth, caller):
@@ -252,7 +252,8 @@ class FitroomService:
                           quality=quality, category=category, stage="queued")
             db.add(job)
             db.commit()
-        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=caller.user_id)
+        self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=caller.user_id,
+                           gpu_job=chosen.gpu)
         return self.present(job, caller.base_url)
 
     def list_presets(self, caller: Caller | None = None, *, base_url: str = "") -> list[dict]:

@@ -32,6 +32,19 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the file
 
 
 def create_app(settings: Settings) -> FastAPI:
+    """The app that app.py serves with uvicorn: Gradio mounted at / on our FastAPI app."""
+    app, blocks, options = build_app(settings, FastAPI)
+    app = gr.mount_gradio_app(app, blocks, path="/", **options)
+    # Gradio checks that every file a client names is one it uploaded only once launch() has run,
+    # which a mounted app never calls: without this, a client names /etc/shadow or /dev/zero.
+    blocks.has_launched = True
+    return app
+
+
+def build_app(settings: Settings, app_class: type[FastAPI]) -> tuple[FastAPI, gr.Blocks, dict]:
+    """A new `app_class` app with the REST routes, /metrics, the middleware and the handlers; the
+    Blocks; and the options Gradio is served with (mounted by `create_app`, or through Gradio's
+    own launch() on ZeroGPU: demo/launch.py)."""
     ctx = context_for(settings)
     runner = make_runner(settings)
     service = FitroomService(ctx, runner)
@@ -43,7 +56,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         runner.close()
 
-    app = FastAPI(title="Fitroom 3D", version="0.1.0", lifespan=lifespan)
+    # Before the app and the Blocks are made (Gradio's own app reads it too): see demo/gradio_files.py
+    uploads = use_upload_folder(settings)
+    app = app_class(title="Fitroom 3D", version="0.1.0", lifespan=lifespan)
     app.state.service = service
     metrics = Metrics(settings)
 
@@ -61,7 +76,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, validation_error)
 
-    uploads = use_upload_folder(settings)  # before the Blocks are built: see demo/gradio_files.py
     limits = {path: int(getattr(settings, name) * 2**20) + MULTIPART_SLACK for path, name in UPLOAD_LIMITS.items()}
     app.add_middleware(GradioFileGuard, roots=(uploads, EXAMPLES_DIR), folder=uploads,
                        quota_bytes=int(settings.gradio_upload_quota_mb * 2**20), quotas=service.quotas,
@@ -107,11 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
     blocks.queue(default_concurrency_limit=8, max_size=256)  # a flood of queued events is refused, not held
     # allowed_paths lets Gradio copy the stored objects that the page shows into its hashed cache
     # (GradioFileGuard refuses them by path); its uploads are limited to our largest limit.
-    app = gr.mount_gradio_app(app, blocks, path="/", footer_links=["api"], css=CSS,
-                              max_file_size=max(limits.values()),
-                              allowed_paths=[str(settings.objects_dir.resolve()),
-                                             str(settings.cache_dir.resolve()), str(EXAMPLES_DIR)])
-    # Gradio checks that every file a client names is one it uploaded only once launch() has run,
-    # which a mounted app never calls: without this, a client names /etc/shadow or /dev/zero.
-    blocks.has_launched = True
-    return app
+    options = dict(footer_links=["api"], css=CSS, max_file_size=max(limits.values()),
+                   allowed_paths=[str(settings.objects_dir.resolve()), str(settings.cache_dir.resolve()),
+                                  str(EXAMPLES_DIR)])
+    return app, blocks, options

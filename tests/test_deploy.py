@@ -1,6 +1,6 @@
 """Deploy files checked without Docker (no engine on these machines): the Dockerfile linted by
 hadolint and read for its promises, the compose file's structure and environment, the Space's front
-matter, where `python app.py` binds, and the ZeroGPU hook."""
+matter and requirements, and where `python app.py` binds (ZeroGPU itself: tests/test_zerogpu.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 import yaml
 
+from core.ai.ml import weights
 from core.config import Settings, bind_address
-from core.gpu import gpu_task
+from scripts.space_requirements import space_requirements
 from tests.conftest import ROOT
 
 SETTINGS = set(Settings.model_fields)
@@ -107,13 +107,43 @@ def test_celery_app_registers_the_job_task() -> None:
     assert app.conf.worker_prefetch_multiplier == 1
 
 
-def test_space_front_matter() -> None:
+# What ZeroGPU supports (huggingface/hub-docs, docs/hub/spaces-zerogpu.md, "Supported Versions").
+ZEROGPU_PYTHONS = {"3.10", "3.12"}
+ZEROGPU_TORCH = {"2.8.0", "2.9.1", "2.10.0", "2.11.0"}
+
+
+def front_matter() -> dict:
     text = (ROOT / "README.md").read_text()
     assert text.startswith("---\n")
-    meta = yaml.safe_load(text.split("---\n")[1])
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_space_front_matter() -> None:
+    meta = front_matter()
     pinned = re.search(r"^gradio==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
-    assert meta["sdk_version"] == pinned and meta["python_version"] == "3.11"
+    assert meta["sdk_version"] == pinned and meta["python_version"] in ZEROGPU_PYTHONS
+    assert meta["license"] == "cc-by-nc-4.0"  # the multi-view weights' licence
+    assert 0 < len(meta["short_description"]) <= 60  # the Hub refuses longer ones
+
+
+def test_space_preloads_every_weight_file() -> None:
+    """The Space's build downloads what the GPU path loads, so no job downloads 5 GB in its time."""
+    preload = {}
+    for item in front_matter()["preload_from_hub"]:
+        repo, *files = item.split()
+        preload[repo] = files[0].split(",") if files else None  # None: the whole repository
+    assert weights.ZERO123_REPO in preload and preload[weights.ZERO123_REPO] is None
+    assert set(preload[weights.INSTANTMESH_REPO]) == {weights.WHITE_UNET, weights.checkpoint_name("large")}
+
+
+def test_space_requirements_take_what_zerogpu_supports() -> None:
+    space = {r.name: r for r in space_requirements()}
+    here = {r.name: r for r in space_requirements("3.11")}
+    assert str(space["torch"].specifier).removeprefix("==") in ZEROGPU_TORCH
+    assert str(here["torch"].specifier) == "==2.13.0"  # this machine's CPU build stays
+    dev = re.search(r"^spaces==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M).group(1)
+    assert str(space["spaces"].specifier) == f"=={dev}" and "spaces" not in here
 
 
 @pytest.mark.parametrize(("environ", "expected"), [
@@ -123,26 +153,3 @@ def test_space_front_matter() -> None:
 ])
 def test_bind_address(environ, expected) -> None:
     assert bind_address(Settings(), environ) == expected
-
-
-def test_gpu_task_uses_spaces_when_present(monkeypatch) -> None:
-    def f(x: int) -> int:
-        return x + 1
-
-    monkeypatch.delitem(sys.modules, "spaces", raising=False)
-    monkeypatch.setattr("builtins.__import__", _refuse("spaces", __import__))
-    assert gpu_task(30)(f) is f
-    monkeypatch.undo()
-    calls = []
-    fake = types.ModuleType("spaces")
-    fake.GPU = lambda duration: (calls.append(duration), lambda fn: ("on-gpu", fn))[1]
-    monkeypatch.setitem(sys.modules, "spaces", fake)
-    assert gpu_task(30)(f) == ("on-gpu", f) and calls == [30]
-
-
-def _refuse(name: str, real):
-    def importer(mod, *args, **kwargs):
-        if mod == name:
-            raise ImportError(name)
-        return real(mod, *args, **kwargs)
-    return importer

@@ -117,3 +117,46 @@ def test_garment_frame_is_metres_y_up_front_z() -> None:
     assert out.extents == pytest.approx([1.0 * 0.35, 0.70, 0.5 * 0.35])
     assert out.bounds[1][1] == pytest.approx(0.0) and out.bounds[0][1] == pytest.approx(-0.70)
     assert out.volume > 0  # a rotation: the winding still points outwards
+
+
+def test_the_ambiguity_table_holds_the_36_interior_cases() -> None:
+    """One ambiguous face (two diagonal corners inside) and five or six corners inside; the step
+    leads to the cube across that face."""
+    table = flexicubes.ambiguity_table()
+    flagged = [c for c in range(256) if table[c].any()]
+    assert len(flagged) == 36 and {bin(c).count("1") for c in flagged} == {5, 6}
+    for c in flagged:
+        (face,) = flexicubes._ambiguous_faces(c)
+        axis, side = divmod(face, 2)
+        assert table[c].tolist() == [(1 if side else -1) if a == axis else 0 for a in range(3)]
+        assert not table[255 - c].any()  # the inverse case, whose patches it takes, is not flagged
+
+
+def _two_cubes(b_far_inside: bool) -> torch.Tensor:
+    """A res-4 grid whose cubes a = (1,1,1) and b = (2,1,1) share an ambiguous face: its corners
+    (2,1,1) and (2,2,2) inside, (2,2,1) and (2,1,2) outside; the rest of a inside, and of b too
+    when `b_far_inside`. Everything else outside, the grid's border included."""
+    sdf = torch.ones(5, 5, 5)
+    inside = [(0, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (1, 0, 0), (1, 1, 1)]
+    inside += [(2, 0, 0), (2, 1, 0), (2, 0, 1), (2, 1, 1)] if b_far_inside else []
+    for i, j, k in inside:
+        sdf[i + 1, j + 1, k + 1] = -1.0
+    return sdf.flatten()
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_two_interior_ambiguous_cubes_facing_each_other_take_the_inverse_cases(both: bool) -> None:
+    sdf = _two_cubes(both)
+    cubes, case = flexicubes.surface_cubes(sdf, 4)
+    got = dict(zip(cubes.tolist(), case.tolist(), strict=True))
+    a, b = 1 * 16 + 1 * 4 + 1, 2 * 16 + 1 * 4 + 1  # linear ids of cubes (1,1,1) and (2,1,1)
+    table = flexicubes.ambiguity_table()
+    assert table[215].tolist() == [1, 0, 0]  # cube a: corners 0,1,2,4,6,7 inside, ambiguous at +x
+    if both:
+        assert table[235].tolist() == [-1, 0, 0]  # cube b: corners 0,1,3,5,6,7, ambiguous at -x
+        assert (got[a], got[b]) == (255 - 215, 255 - 235)
+    else:
+        assert got[a] == 215  # its neighbour is not ambiguous inside: nothing to resolve
+    mesh = _extract(sdf, 4)
+    _, uses = np.unique(np.sort(mesh.edges, axis=1), axis=0, return_counts=True)
+    assert (uses % 2 == 0).all() and mesh.volume > 0

@@ -4,12 +4,23 @@ built on the meta device, so nothing is downloaded and no memory is used."""
 from __future__ import annotations
 
 import pickle
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
 
 import pytest
 import torch
 
 from benchmarks.ml_models import full_parts
-from core.ai.ml.instantmesh.config import CKPT_PREFIX, VARIANTS, read_checkpoint, to_checkpoint
+from core.ai.ml.instantmesh.config import (
+    CKPT_PREFIX,
+    VARIANTS,
+    TrainingMetadata,
+    allowed_globals,
+    read_checkpoint,
+    to_checkpoint,
+)
 from core.ai.ml.instantmesh.model import InstantMesh, load_instantmesh
 from core.errors import PipelineError
 
@@ -119,3 +130,45 @@ def test_a_checkpoint_of_the_wrong_variant_is_named(tmp_path) -> None:
     torch.save({"weights": {}}, path)
     with pytest.raises(PipelineError, match="no 'state_dict'"):
         load_instantmesh(path, "base")
+
+
+def _omegaconf_like(monkeypatch) -> type:
+    """Classes pickled under OmegaConf's names and shapes (a config with `__getstate__`, a dataclass
+    of metadata holding `typing.Any` and `str`), as a Lightning checkpoint's hyper-parameters are."""
+    @dataclass
+    class ContainerMetadata:
+        ref_type: object = typing.Any
+        key_type: object = str
+        element_type: object = typing.Any
+        flags: dict = field(default_factory=dict)
+
+    class DictConfig:
+        def __init__(self, content: dict) -> None:
+            self.content, self.metadata = content, ContainerMetadata()
+
+        def __getstate__(self) -> dict:
+            return {"_content": self.content, "_metadata": self.metadata, "_parent": None}
+
+    for cls, module in ((ContainerMetadata, "omegaconf.base"), (DictConfig, "omegaconf.dictconfig")):
+        cls.__module__, cls.__qualname__ = module, cls.__name__
+        mod = types.ModuleType(module)
+        setattr(mod, cls.__name__, cls)
+        monkeypatch.setitem(sys.modules, module, mod)
+    monkeypatch.setitem(sys.modules, "omegaconf", types.ModuleType("omegaconf"))
+    return DictConfig
+
+
+def test_training_metadata_is_allowed_as_inert_data(tmp_path, monkeypatch) -> None:
+    """A checkpoint whose hyper-parameters are an OmegaConf config loads without OmegaConf, and
+    without unpickling freely: the named metadata types come back as plain data."""
+    config = _omegaconf_like(monkeypatch)
+    path = tmp_path / "instant_mesh_large.ckpt"
+    torch.save(to_checkpoint({"a.weight": torch.ones(2)}) | {"hyper_parameters": config({"lr": 4e-4})}, path)
+    monkeypatch.undo()  # OmegaConf is gone again: its classes are not what rebuilds the metadata
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+    assert set(read_checkpoint(path)) == {"a.weight"}
+    with torch.serialization.safe_globals(allowed_globals()):
+        meta = torch.load(path, weights_only=True)["hyper_parameters"]
+    assert type(meta) is TrainingMetadata and meta["__state__"]["_content"] == {"lr": 4e-4}
+

@@ -32,6 +32,7 @@ def licence_note(model: str) -> str:
 
 class Reconstructor(Protocol):
     name: str
+    gpu: bool  # runs in the job runner's GPU lane
 
     def available(self, settings: Settings) -> tuple[bool, str]: ...
     def reconstruct(self, cutout: Cutout, category: str, quality: str,
@@ -41,6 +42,7 @@ class Reconstructor(Protocol):
 @dataclass(frozen=True)
 class SilhouetteReconstructor:
     name: str = "silhouette"
+    gpu: bool = False
 
     def available(self, settings: Settings) -> tuple[bool, str]:
         return True, "runs on the CPU without weights"
@@ -55,6 +57,7 @@ class InstantMeshReconstructor:
     """Zero123++ multi-view + InstantMesh (core/ai/ml); needs a CUDA GPU (or ML_DEVICE=cpu) and weights."""
 
     name: str = "zero123+instantmesh"
+    gpu: bool = True
     settings: Settings | None = None
 
     def available(self, settings: Settings) -> tuple[bool, str]:
@@ -62,6 +65,8 @@ class InstantMeshReconstructor:
             from core.ai.ml import gpu, weights
         except ImportError as exc:
             return False, f"a package of the GPU path is not installed ({exc.name})"
+        if gpu.PRELOADED:  # this process holds the models (ZeroGPU: loaded before launch)
+            return True, f"{gpu.PRELOADED['source']}, loaded at start-up, on {gpu.PRELOADED['device']}"
         device = gpu.device_name(settings)
         if device is None:
             return False, "no CUDA GPU on this machine"
@@ -72,8 +77,8 @@ class InstantMeshReconstructor:
                     on_progress: Progress | None = None) -> silhouette.Garment3D:
         from core.ai.ml.reconstruct import reconstruct
 
-        mesh, timings = reconstruct(cutout, category, quality, self.settings or get_settings(), on_progress)
-        return silhouette.Garment3D(mesh=mesh, category=category, timings=timings)
+        mesh, timings, stats = reconstruct(cutout, category, quality, self.settings or get_settings(), on_progress)
+        return silhouette.Garment3D(mesh=mesh, category=category, timings=timings, stats=stats)
 
 
 REGISTRY: dict[str, Reconstructor] = {r.name: r for r in (SilhouetteReconstructor(), InstantMeshReconstructor())}

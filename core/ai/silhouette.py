@@ -35,6 +35,7 @@ class Garment3D:
     mesh: trimesh.Trimesh
     category: str
     timings: dict[str, float] = field(default_factory=dict)  # the reconstructor's own stages
+    stats: dict = field(default_factory=dict)  # what the job's stats say of how it ran (the GPU path's)
 
 
 def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:

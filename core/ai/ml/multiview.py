@@ -128,6 +128,15 @@ class MultiView:
         return (pixels[0].float() / 2 + 0.5).clamp(0, 1).permute(1, 2, 0).cpu().numpy()
 
 
+def placed(module: torch.nn.Module, device: torch.device | str, dtype: torch.dtype) -> torch.nn.Module:
+    """The module on `device` with every floating tensor in `dtype`: cast explicitly where one is
+    not (the UNet's state comes in the file's dtype), and only there (diffusers warns at each cast)."""
+    tensors = [*module.parameters(), *module.buffers()]
+    if any(t.is_floating_point() and t.dtype != dtype for t in tensors):
+        module = module.to(dtype)
+    return module.to(device).eval()
+
+
 def load_multiview(folder: Path, white_unet: Path, device: torch.device | str, dtype: torch.dtype) -> MultiView:
     """Zero123++ v1.2 from its diffusers folder; the UNet is built from its config and takes
     InstantMesh's white-background weights (strict), so v1.2's own UNet weights are not needed."""
@@ -143,10 +152,10 @@ def load_multiview(folder: Path, white_unet: Path, device: torch.device | str, d
         unet.load_state_dict(state, strict=True, assign=True)
         unet.set_attn_processor({name: ReferenceAttention(name, name.endswith("attn1.processor"))
                                  for name in unet.attn_processors})
-        parts = dict(
-            vae=AutoencoderKL.from_pretrained(folder / "vae", torch_dtype=dtype),
-            text_encoder=CLIPTextModel.from_pretrained(folder / "text_encoder", torch_dtype=dtype),
-            vision_encoder=CLIPVisionModelWithProjection.from_pretrained(folder / "vision_encoder", torch_dtype=dtype),
+        parts = dict(  # `dtype`: what diffusers and transformers take now (`torch_dtype` is deprecated)
+            vae=AutoencoderKL.from_pretrained(folder / "vae", dtype=dtype),
+            text_encoder=CLIPTextModel.from_pretrained(folder / "text_encoder", dtype=dtype),
+            vision_encoder=CLIPVisionModelWithProjection.from_pretrained(folder / "vision_encoder", dtype=dtype),
         )
         tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer")
         clip_processor = CLIPImageProcessor.from_pretrained(folder / "feature_extractor_clip")
@@ -158,6 +167,6 @@ def load_multiview(folder: Path, white_unet: Path, device: torch.device | str, d
     if ramp.shape[0] != tokenizer.model_max_length:
         raise PipelineError(f"Zero123++ ramping_coefficients has {ramp.shape[0]} entries, "
                             f"expected {tokenizer.model_max_length}.")
-    modules = {"unet": unet.to(device, dtype).eval(), **{k: m.to(device).eval() for k, m in parts.items()}}
+    modules = {k: placed(m, device, dtype) for k, m in {"unet": unet, **parts}.items()}
     return MultiView(tokenizer=tokenizer, clip_processor=clip_processor, vae_processor=vae_processor,
                      scheduler_config=scheduler_config, ramp=ramp, **modules)

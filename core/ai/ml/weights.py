@@ -1,6 +1,8 @@
-"""Where the weights come from: `MODEL_PATH`, else a download with huggingface_hub on first use.
+"""Where the weights come from: `MODEL_PATH`; else the Hugging Face cache where the files are
+already there (a Space's `preload_from_hub` puts them there at build time); else a download with
+huggingface_hub on first use.
 
-Both places share one layout, that of the two Hugging Face repositories:
+All three share one layout, that of the two Hugging Face repositories:
 
     zero123plus-v1.2/   sudo-ai/zero123plus-v1.2 (diffusers folders; the UNet's config only)
     InstantMesh/        TencentARC/InstantMesh: diffusion_pytorch_model.bin (white-background
@@ -49,9 +51,30 @@ def root(settings: Settings) -> Path:
 
 
 def expected(settings: Settings) -> WeightFiles:
+    """Where the weights are, or are to be downloaded to."""
+    if not settings.model_path and (cached := hub_cache(settings.instantmesh_variant)) is not None:
+        return cached
     r = root(settings)
     return WeightFiles(r / ZERO123_DIR, r / INSTANTMESH_DIR / WHITE_UNET,
                        r / INSTANTMESH_DIR / checkpoint_name(settings.instantmesh_variant))
+
+
+def hub_cache(variant: str) -> WeightFiles | None:
+    """The files in the Hugging Face cache (the snapshots that `preload_from_hub` fills), when every
+    required one is there; None otherwise. Nothing is downloaded."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = {(repo, name): try_to_load_from_cache(repo, name)
+             for repo, name in [(ZERO123_REPO, f) for f in ZERO123_REQUIRED]
+             + [(INSTANTMESH_REPO, WHITE_UNET), (INSTANTMESH_REPO, checkpoint_name(variant))]}
+    if not all(isinstance(path, str) for path in found.values()):
+        return None
+    ckpt = checkpoint_name(variant)
+    files = WeightFiles(Path(found[ZERO123_REPO, "model_index.json"]).parent,
+                        Path(found[INSTANTMESH_REPO, WHITE_UNET]), Path(found[INSTANTMESH_REPO, ckpt]))
+    return None if missing(files) else files
 
 
 def missing(files: WeightFiles) -> list[str]:
@@ -66,7 +89,9 @@ def status(settings: Settings) -> tuple[bool, str]:
     files = expected(settings)
     gone = missing(files)
     if not gone:
-        return True, f"weights in {'MODEL_PATH' if settings.model_path else 'the download cache'}"
+        where = ("MODEL_PATH" if settings.model_path else "the download cache"
+                 if files.zero123.parent == root(settings) else "the Hugging Face cache")
+        return True, f"weights in {where}"
     if settings.model_path:
         return False, f"MODEL_PATH lacks {', '.join(gone[:3])}{' …' if len(gone) > 3 else ''}"
     if settings.model_download:

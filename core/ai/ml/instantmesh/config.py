@@ -61,12 +61,41 @@ def config_for(checkpoint: Path, variant: str) -> InstantMeshConfig:
     return VARIANTS[variant]
 
 
+class TrainingMetadata(dict):
+    """Stands in for the training metadata a Lightning checkpoint may carry beside its tensors
+    (hyper-parameters as an OmegaConf config or Lightning's AttributeDict): rebuilt as inert
+    data, never as the class it names, whose code is neither imported nor run."""
+
+    def __setstate__(self, state: object) -> None:
+        self["__state__"] = state
+
+
+# The metadata types allowed in a checkpoint, by the name its pickle gives them; anything else
+# that is not a tensor or a plain container is still refused.
+METADATA_GLOBALS = (
+    "omegaconf.dictconfig.DictConfig", "omegaconf.listconfig.ListConfig", "omegaconf.base.ContainerMetadata",
+    "omegaconf.base.Metadata", "omegaconf.nodes.AnyNode", "omegaconf.nodes.StringNode",
+    "omegaconf.nodes.IntegerNode", "omegaconf.nodes.FloatNode", "omegaconf.nodes.BooleanNode",
+    "lightning_fabric.utilities.data.AttributeDict", "lightning.fabric.utilities.data.AttributeDict",
+    "pytorch_lightning.utilities.parsing.AttributeDict", "typing.Any",
+)
+# Types the metadata refers to (OmegaConf keeps a container's key and element types).
+PLAIN_TYPES = (str, int, float, bool, dict, list)
+
+
+def allowed_globals() -> list:
+    """What `torch.load(weights_only=True)` may rebuild besides tensors and plain containers."""
+    return [(TrainingMetadata, name) for name in METADATA_GLOBALS] + list(PLAIN_TYPES)
+
+
 def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     """The generator's tensors from an official Lightning checkpoint: keys under `state_dict`
-    that start with `lrm_generator.`, prefix stripped. Loaded with `weights_only=True`: a pickle
-    that needs anything but tensors and plain containers is refused rather than executed."""
+    that start with `lrm_generator.`, prefix stripped. Loaded with `weights_only=True` and an
+    allow-list (`METADATA_GLOBALS`, as inert stand-ins): a pickle that needs anything else is
+    refused rather than executed."""
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(allowed_globals()):
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
         raise PipelineError(f"The InstantMesh checkpoint {path.name} cannot be read safely: {exc}") from exc
     state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None

@@ -10,9 +10,12 @@ Each grid edge where the SDF changes sign joins the dual vertices of its four cu
 The patch tables are derived at import from the cube's topology rather than copied: on each face
 the crossing edges pair up, and on an ambiguous face (two diagonal corners inside) the two edges
 around each inside corner pair up, so inside regions stay apart on that face, a rule both cubes
-sharing the face agree on. (Cube-interior ambiguities, which the reference resolves from a
-neighbouring cube, are not resolved: such a cube keeps its face-derived patches, and, as in Dual
-Marching Cubes, two quads may then share an edge. The surface stays closed.)
+sharing the face agree on. The cube-interior ambiguity is then resolved as the reference does
+(the paper's supplement, 1.3): a cube whose case has exactly one ambiguous face and five or six
+corners inside (36 cases) is ambiguous inside; where the cube across that face is one of them
+too, both take the patches of the inverse case 255 − c, which joins the inside regions on the
+face they share. Two quads may still share an edge, as in Dual Marching Cubes; the surface
+stays closed.
 """
 
 from __future__ import annotations
@@ -61,6 +64,49 @@ def patch_tables() -> tuple[np.ndarray, np.ndarray]:
     return edge_patch, edge_patch.max(axis=1) + 1
 
 
+def _ambiguous_faces(case: int) -> list[int]:
+    """The faces (index into FACES: axis·2 + side) on which two diagonal corners are inside."""
+    inside = [(case >> c) & 1 for c in range(8)]
+    out = []
+    for i, face in enumerate(FACES):
+        ins = [c for c in face if inside[c]]
+        if len(ins) == 2 and (CORNERS[ins[0]] != CORNERS[ins[1]]).sum() == 2:
+            out.append(i)
+    return out
+
+
+@lru_cache(maxsize=1)
+def ambiguity_table() -> np.ndarray:
+    """[256, 3]: for the 36 cases ambiguous inside the cube (one ambiguous face, five or six corners
+    inside), the step (dx, dy, dz) to the cube across that face; zeros for every other case."""
+    table = np.zeros((256, 3), np.int64)
+    for case in range(256):
+        faces = _ambiguous_faces(case)
+        if len(faces) == 1 and bin(case).count("1") >= 5:
+            axis, side = divmod(faces[0], 2)
+            table[case, axis] = 1 if side else -1
+    return table
+
+
+def resolve_ambiguity(case_grid: torch.Tensor, cubes: torch.Tensor, res: int) -> torch.Tensor:
+    """The surface cubes' cases, where two interior-ambiguous cubes face each other across their
+    ambiguous face each replaced by 255 − case."""
+    step = torch.as_tensor(ambiguity_table(), device=case_grid.device)
+    flat = case_grid.flatten()
+    case = flat[cubes]
+    d = step[case]
+    check = d.abs().sum(1) > 0
+    ijk = torch.stack([cubes // (res * res), cubes // res % res, cubes % res], 1) + d
+    inside_grid = ((ijk >= 0) & (ijk < res)).all(1)
+    check &= inside_grid
+    if not bool(check.any()):
+        return case
+    n = ijk.clamp(0, res - 1)
+    neighbour = flat[(n[:, 0] * res + n[:, 1]) * res + n[:, 2]]
+    invert = check & (step[neighbour].abs().sum(1) > 0)
+    return torch.where(invert, 255 - case, case)
+
+
 def _cube_offsets(res: int) -> torch.Tensor:
     """Linear-index offset of each corner from the cube's first corner, for a (res+1)³ grid."""
     v = res + 1
@@ -68,13 +114,14 @@ def _cube_offsets(res: int) -> torch.Tensor:
 
 
 def surface_cubes(sdf: torch.Tensor, res: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Linear ids (i·res² + j·res + k) of the cubes the surface crosses, and their sign cases."""
+    """Linear ids (i·res² + j·res + k) of the cubes the surface crosses, and the cases whose
+    patches they take (their sign cases, with the interior ambiguity resolved)."""
     inside = (sdf.view(res + 1, res + 1, res + 1) < 0).to(torch.int64)
     case = torch.zeros((res, res, res), dtype=torch.int64, device=sdf.device)
     for c, (dx, dy, dz) in enumerate(CORNERS):
         case |= inside[dx:dx + res, dy:dy + res, dz:dz + res] << c
     cubes = torch.nonzero(((case > 0) & (case < 255)).flatten())[:, 0]
-    return cubes, case.flatten()[cubes]
+    return cubes, resolve_ambiguity(case, cubes, res)
 
 
 def cube_corner_ids(cubes: torch.Tensor, res: int) -> torch.Tensor:
