@@ -20,7 +20,6 @@ from core.garment.registry import REGISTRY
 from core.mesh.export import garment_node
 
 LAYER_GAP = 0.004  # each layer sits this much further out than the one under it
-MAX_EDGE_M = 0.03  # placed faces longer than this are split before the clearance (see refine)
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
 
         # an open garment's openings are its own: a bone through its cloth is no cap
         placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse, is_closed(layer.mesh))
-        placed = refine(placed)
         cloth = Cloth.of(placed)  # the cloth keeps its faces: the same edges before and after
         before = cloth.lengths(placed.vertices)
         v = clear(placed.vertices, exact=False)
@@ -102,27 +100,6 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
         "time_s": round(time.perf_counter() - t0, 3),
     }
     return FitResult(scene=scene, garments=fitted, metrics=metrics)
-
-
-def refine(mesh: trimesh.Trimesh, max_edge: float = MAX_EDGE_M, rounds: int = 3) -> trimesh.Trimesh:
-    """The placed garment with every face longer than `max_edge` split (texture coordinates
-    interpolated): a long face placing stretched (over a shoulder, round an armhole) is a chord
-    across the body's curve, and its middle dips into the body while its corners stay clear."""
-    for _ in range(rounds):
-        edges = np.linalg.norm(mesh.triangles - np.roll(mesh.triangles, 1, axis=1), axis=2).max(axis=1)
-        long = np.flatnonzero(edges > max_edge)
-        if not len(long):
-            break
-        uv = getattr(mesh.visual, "uv", None)
-        attributes = {"uv": uv} if uv is not None and len(uv) == len(mesh.vertices) else None
-        vertices, faces, *rest = trimesh.remesh.subdivide(mesh.vertices, mesh.faces, long,
-                                                          vertex_attributes=attributes)
-        visual = (trimesh.visual.TextureVisuals(uv=rest[0]["uv"], material=mesh.visual.material)
-                  if attributes else mesh.visual)
-        refined = trimesh.Trimesh(vertices, faces, visual=visual, process=False)
-        refined.metadata.update(mesh.metadata)
-        mesh = refined
-    return mesh
 
 
 def _deepest_mm(inside_points: np.ndarray, body: BodyModel) -> float:
