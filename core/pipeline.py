@@ -22,7 +22,7 @@ from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
 from core.garment.parse import GarmentParse, parse_mask
 from core.garment.registry import REGISTRY, SURE
-from core.mesh.cleanup import clean, decimate
+from core.mesh.cleanup import clean, decimate, opening_count
 from core.mesh.export import draco_compress_glb, garment_node, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import render, turntable
@@ -132,7 +132,7 @@ def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = N
         thumb = thumbnail([mesh])
     stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
              "extents_m": [round(float(x), 4) for x in mesh.extents],
-             "openings": 0 if mesh.is_watertight else len(mesh.outline().entities),
+             "openings": opening_count(mesh),
              "glb_bytes": len(glb), "draco_bytes": len(draco), "thumb_bytes": len(thumb)}
     return GarmentFiles(mesh, category, glb, draco, thumb, b"", timer.timings, stats)
 

@@ -116,6 +116,30 @@ def test_glbs_carry_smooth_vertex_normals() -> None:
     assert draco.normals is not None and len(draco.normals) == len(draco.points)
 
 
+def test_normals_are_smooth_across_texture_seams_and_split_at_creases() -> None:
+    """A sphere cut along a meridian for its texture (vertices there doubled) still shades smooth
+    there; a cube whose faces are split on purpose keeps its hard edges."""
+    from core.mesh.cleanup import smooth_normals
+
+    sphere = trimesh.creation.icosphere(subdivisions=1)  # coarse: a split shows
+    split = sphere.vertices[:, 0] > 0  # every face on the +x side gets its own copies of its vertices
+    on_side = split[sphere.faces].all(axis=1)
+    extra = np.unique(sphere.faces[on_side])
+    remap = np.arange(len(sphere.vertices))
+    remap[extra] = len(sphere.vertices) + np.arange(len(extra))
+    faces = np.where(on_side[:, None], remap[sphere.faces], sphere.faces)
+    cut = trimesh.Trimesh(np.concatenate([sphere.vertices, sphere.vertices[extra]]), faces, process=False)
+    assert not cut.is_watertight  # a seam in the topology, none in the surface
+    radial = cut.vertices / np.linalg.norm(cut.vertices, axis=1, keepdims=True)
+    used = np.unique(cut.faces)
+    assert np.einsum("ij,ij->i", cut.vertex_normals, radial)[used].min() < 0.96  # trimesh's own split there
+    assert np.einsum("ij,ij->i", smooth_normals(cut), radial)[used].min() > 0.995
+    box = trimesh.creation.box()
+    box = trimesh.Trimesh(box.triangles.reshape(-1, 3), np.arange(36).reshape(-1, 3), process=False)
+    normals = smooth_normals(box)
+    assert np.allclose(normals, np.repeat(box.face_normals, 3, axis=0))  # hard edges stay hard
+
+
 def test_every_exported_normal_is_a_unit_vector_even_where_cloth_folds_back(tmp_path) -> None:
     """Two faces folded flat onto each other cancel their vertices' normals; glTF wants unit ones
     (the validator's ACCESSOR_VECTOR3_NON_UNIT)."""

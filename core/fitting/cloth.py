@@ -13,8 +13,7 @@ import numpy as np
 import trimesh
 from scipy import sparse
 
-WELD_M = 1e-5  # vertices this close are one point of the cloth (UV seams split them exactly)
-_AXIS_BITS = 21  # per axis in a weld key: 21 m at WELD_M, far beyond any garment
+from core.mesh.cleanup import weld_groups
 
 
 def _pattern(rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_matrix:
@@ -42,11 +41,7 @@ class Cloth:
 
     @classmethod
     def of(cls, mesh: trimesh.Trimesh) -> Cloth:
-        v = np.asarray(mesh.vertices)
-        cells = np.round((v - v.min(axis=0)) / WELD_M).astype(np.int64)
-        keys = (cells[:, 0] << (2 * _AXIS_BITS)) | (cells[:, 1] << _AXIS_BITS) | cells[:, 2]
-        _, group, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        group = group.ravel()
+        group, counts = weld_groups(mesh.vertices)
         edges = unique_edges(mesh.faces)
         welded = group[edges]
         welded = welded[welded[:, 0] != welded[:, 1]]

@@ -15,6 +15,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from core.fitting.body import BodyModel
+from core.mesh.cleanup import welded
 
 CAP_FACING = 0.5  # a cap's faces face along the bone: |normal . bone| above this
 CAP_SLAB_M = 0.04  # and lie within this of the crossing, along the bone
@@ -54,11 +55,7 @@ def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS) -> li
 def is_closed(mesh: trimesh.Trimesh) -> bool:
     """Watertight, or once welded by position (imported meshes are split along their UV seams).
     Asked of the garment before it is placed: placing can bring apart vertices together."""
-    if mesh.is_watertight:
-        return True
-    welded = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
-    welded.merge_vertices(merge_tex=True, merge_norm=True)
-    return bool(welded.is_watertight)
+    return bool(mesh.is_watertight or welded(mesh).is_watertight)
 
 
 def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Trimesh, int]:

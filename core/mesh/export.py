@@ -12,6 +12,8 @@ import pygltflib
 import trimesh
 from PIL import Image
 
+from core.mesh.cleanup import smooth_normals
+
 DRACO_EXT = "KHR_draco_mesh_compression"
 # Draco's GeometryAttribute types, as DracoPy reports them, and their glTF attribute names.
 _DRACO_TO_GLTF = {0: "POSITION", 1: "NORMAL", 2: "COLOR_0", 3: "TEXCOORD_0"}
@@ -31,35 +33,18 @@ def jpeg_texture(image: Image.Image, quality: int = 90) -> Image.Image:
 
 def scene_to_glb(scene: trimesh.Scene) -> bytes:
     """GLB bytes, with vertex normals (without them three.js, Babylon and Blender shade every face
-    flat: the garment looks faceted); they are smooth across shared vertices and split where the
-    mesh splits its vertices (UV seams, openings). Opaque photo textures go in as JPEG whatever
-    their source (copies of PIL images forget that they came from a JPEG, and trimesh would then
-    write a PNG)."""
+    flat: the garment looks faceted), smooth across texture seams (see smooth_normals). Opaque photo
+    textures go in as JPEG whatever their source (copies of PIL images forget that they came from a
+    JPEG, and trimesh would then write a PNG)."""
     for geom in scene.geometry.values():
         if isinstance(geom, trimesh.Trimesh) and len(geom.faces):
-            geom.vertex_normals = _unit_normals(geom)
+            geom.vertex_normals = smooth_normals(geom)
         mat = getattr(geom.visual, "material", None)
         for attr in ("baseColorTexture", "image"):  # PBR and simple materials
             tex = getattr(mat, attr, None)
             if tex is not None and tex.format != "JPEG" and tex.mode == "RGB":
                 setattr(mat, attr, jpeg_texture(tex))
     return scene.export(file_type="glb", include_normals=True)
-
-
-def _unit_normals(mesh: trimesh.Trimesh) -> np.ndarray:
-    """The mesh's vertex normals, every one of unit length (glTF requires it): where the faces round
-    a vertex cancel out (cloth folded back on itself), the vertex takes one of its faces' normal."""
-    normals = np.array(mesh.vertex_normals, dtype=np.float64)
-    bad = np.linalg.norm(normals, axis=1) < 0.5
-    if bad.any():
-        face_of = np.full(len(mesh.vertices), -1)
-        face_of[mesh.faces.ravel()] = np.repeat(np.arange(len(mesh.faces)), 3)
-        fix = np.flatnonzero(bad)
-        normals[fix] = np.where((face_of[fix] >= 0)[:, None], mesh.face_normals[np.maximum(face_of[fix], 0)],
-                                [0.0, 0.0, 1.0])
-        still = np.linalg.norm(normals, axis=1) < 0.5  # a degenerate face's own normal is zero too
-        normals[still] = [0.0, 0.0, 1.0]
-    return normals / np.linalg.norm(normals, axis=1, keepdims=True)
 
 
 def garment_node(name: str) -> str:

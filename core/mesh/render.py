@@ -13,6 +13,8 @@ import numpy as np
 import trimesh
 from PIL import Image
 
+from core.mesh.cleanup import smooth_normals
+
 BACKGROUND = np.array([246, 246, 248], np.float64)
 LIGHT = np.array([0.35, 0.55, 0.75]) / np.linalg.norm([0.35, 0.55, 0.75])
 FOV_DEG = 30.0
@@ -57,6 +59,7 @@ class RayScene:
     def __init__(self, meshes: list[trimesh.Trimesh]) -> None:
         self.meshes = [m for m in meshes if len(m.faces)]
         self.shaders = [_Shader(m) for m in self.meshes]
+        self.normals = [smooth_normals(m) for m in self.meshes]  # as the exported GLB has them
         if self.meshes:
             self.combined = trimesh.util.concatenate(
                 [trimesh.Trimesh(m.vertices, m.faces, process=False) for m in self.meshes])
@@ -99,7 +102,7 @@ class RayScene:
                 bary = np.clip(trimesh.triangles.points_to_barycentric(mesh.triangles[faces], locs[sel]), 0, 1)
                 colours[sel] = shader.colours(faces, bary)
                 # smooth shading: vertex normals interpolated across the face
-                normals[sel] = np.einsum("ij,ijk->ik", bary, mesh.vertex_normals[mesh.faces[faces]])
+                normals[sel] = np.einsum("ij,ijk->ik", bary, self.normals[k][mesh.faces[faces]])
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
         shade = 0.35 + 0.65 * np.abs(normals @ LIGHT)
         image[ray_idx] = colours * shade[:, None]
