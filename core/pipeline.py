@@ -16,8 +16,9 @@ import trimesh
 from PIL import Image
 
 from core.ai.reconstructors import Reconstructor
-from core.ai.segment import cut_out
+from core.ai.segment import Cutout, cut_out
 from core.ai.silhouette import QUALITY
+from core.errors import InputError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
 from core.garment.parse import GarmentParse, parse_mask
@@ -28,6 +29,7 @@ from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import render, turntable
 
 StageCallback = Callable[[str], None]
+BACK_MATCH = 0.75  # a back photo's outline overlapping the front's less than this is named in the log
 log = logging.getLogger("fitroom.pipeline")
 
 
@@ -74,21 +76,44 @@ def thumbnail(meshes: list[trimesh.Trimesh], **view) -> bytes:
 
 
 def photo_to_garment(image: Image.Image, category: str | None, quality: str,
-                     reconstructor: Reconstructor, on_stage: StageCallback | None = None) -> GarmentFiles:
+                     reconstructor: Reconstructor, on_stage: StageCallback | None = None,
+                     back_image: Image.Image | None = None) -> GarmentFiles:
+    """A garment photo (and optionally the garment's back) to its finished files."""
     timer = Timer(on_stage)
     with timer.stage("cut-out"):
         cutout = cut_out(image)
+        back = _back_cut_out(back_image) if back_image is not None else None
     with timer.stage("category"):  # the parse: category, sleeves or legs, landmarks
         parse = parse_mask(cutout.mask, category)
     with timer.stage("reconstruction"):
-        garment = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage)
+        garment = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage, back=back)
     timer.timings.update({f"reconstruction/{k}": v for k, v in garment.timings.items()})
     files = finish_garment(garment.mesh, parse.category, timer)
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())
     files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()} | garment.stats
-    files.log = parse_note(parse, asked=category)
+    notes = [parse_note(parse, asked=category), back_note(garment.stats.get("back") or {})]
+    files.log = "; ".join(n for n in notes if n) or None
     return files
+
+
+def _back_cut_out(image: Image.Image) -> Cutout:
+    """The back photo's cut-out; a refusal names the photo it is about."""
+    try:
+        return cut_out(image)
+    except InputError as exc:
+        raise InputError(f"The back photo: {exc}") from None
+
+
+def back_note(back: dict) -> str | None:
+    """What the job's log says of the back: a back photo the model did not use, or one whose
+    outline does not match the front's (another garment, or laid out differently)."""
+    if back.get("photo"):
+        return f"back photo {back['photo']}"
+    if back.get("outline_iou", 1.0) < BACK_MATCH:
+        return (f"the back photo's outline matches the front's only {back['outline_iou']:.0%}: "
+                "is it the same garment, laid out the same way?")
+    return None
 
 
 def parse_note(parse: GarmentParse, asked: str | None) -> str | None:

@@ -12,7 +12,7 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import QUALITY, reconstruct
 from core.errors import InputError
 from core.garment.registry import REGISTRY
-from core.mesh.cleanup import clean, drop_small_pieces
+from core.mesh.cleanup import clean, drop_small_pieces, welded
 from core.samples import draw_garment
 
 
@@ -22,8 +22,8 @@ def cutout_of(category: str) -> Cutout:
 
 
 def openings(mesh: trimesh.Trimesh) -> list[np.ndarray]:
-    """The border loops of an open shell, as vertex arrays."""
-    outline = mesh.outline()
+    """The border loops of an open shell (front and back welded along the outline), as vertex arrays."""
+    outline = welded(mesh).outline()
     return [outline.vertices[e.points] for e in outline.entities]
 
 
@@ -50,7 +50,7 @@ def test_texture_maps_photo_colours_to_front() -> None:
     mesh = reconstruct(cutout_of("top"), "top", "low").mesh
     uv = mesh.visual.uv
     assert uv.min() >= 0 and uv.max() <= 1
-    assert mesh.visual.material.baseColorTexture.size == (512, 512)
+    assert mesh.visual.material.baseColorTexture.size == (1024, 512)  # the front's half, the back's half
 
 
 @settings(max_examples=25, deadline=None)

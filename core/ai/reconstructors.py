@@ -35,8 +35,8 @@ class Reconstructor(Protocol):
     gpu: bool  # runs in the job runner's GPU lane
 
     def available(self, settings: Settings) -> tuple[bool, str]: ...
-    def reconstruct(self, cutout: Cutout, category: str, quality: str,
-                    on_progress: Progress | None = None) -> silhouette.Garment3D: ...
+    def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
+                    back: Cutout | None = None) -> silhouette.Garment3D: ...
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,9 @@ class SilhouetteReconstructor:
     def available(self, settings: Settings) -> tuple[bool, str]:
         return True, "runs on the CPU without weights"
 
-    def reconstruct(self, cutout: Cutout, category: str, quality: str,
-                    on_progress: Progress | None = None) -> silhouette.Garment3D:
-        return silhouette.reconstruct(cutout, category, quality)
+    def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
+                    back: Cutout | None = None) -> silhouette.Garment3D:
+        return silhouette.reconstruct(cutout, category, quality, back)
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,15 @@ class InstantMeshReconstructor:
         ok, why = weights.status(settings)
         return ok, f"{why}, on {device}"
 
-    def reconstruct(self, cutout: Cutout, category: str, quality: str,
-                    on_progress: Progress | None = None) -> silhouette.Garment3D:
+    def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
+                    back: Cutout | None = None) -> silhouette.Garment3D:
+        """The back comes from the model's own views of the garment (Zero123++ sees it from behind);
+        a back photo is not used, which the job's record says."""
         from core.ai.ml.reconstruct import reconstruct
 
         mesh, timings, stats = reconstruct(cutout, category, quality, self.settings or get_settings(), on_progress)
-        return silhouette.Garment3D(mesh=mesh, category=category, timings=timings, stats=stats)
+        back = {"source": "generated"} | ({"photo": "not used by this model"} if back is not None else {})
+        return silhouette.Garment3D(mesh=mesh, category=category, timings=timings, stats=stats | {"back": back})
 
 
 REGISTRY: dict[str, Reconstructor] = {r.name: r for r in (SilhouetteReconstructor(), InstantMeshReconstructor())}

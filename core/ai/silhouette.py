@@ -1,10 +1,15 @@
 """Offline reconstructor: inflate the garment's silhouette into a textured shell (no weights, CPU).
 
 The cut-out is divided into square cells sized to the face budget. Each cell gives two front
-triangles (the photo, facing +Z) and two back triangles (the same texture coordinates: the front
-seen mirrored from behind). Front and back meet along the outline, except where the real garment
-is open (neck, hem, sleeve ends; waist and leg ends of bottoms): there the shell stays open with
-its full depth, so that a body fits through, as in a worn garment.
+triangles (the photo, facing +Z) and two back triangles. The texture holds two halves: the front's
+box from the photo on the left, the back on the right (core/ai/fabric.py: a back photo registered
+to the front's outline, or the garment's own fabric without the front's prints; never the front
+mirrored). Front and back meet along the outline, except where the real garment is open (neck,
+hem, sleeve ends; waist and leg ends of bottoms): there the shell stays open with its full depth,
+so that a body fits through, as in a worn garment. Along the outline each point is two vertices,
+the front's and the back's, at one position (their texture coordinates differ): the surface is
+one cloth welded by position (core/mesh/cleanup.py: `welded`), and its exported normals are
+smooth across that seam (core/mesh/export.py).
 
 Depth follows the distance to the outline: round where the garment is narrow (sleeves, legs:
 a circular section of the local half-width), flat at the category's depth across the torso. The
@@ -14,6 +19,7 @@ anchor, the top centre: neckline for tops and dresses, waistband for bottoms.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -22,6 +28,7 @@ import trimesh
 from PIL import Image
 from scipy import ndimage, sparse
 
+from core.ai.fabric import back_texture
 from core.ai.segment import Cutout, fill_background
 from core.errors import InputError
 from core.garment.registry import REGISTRY
@@ -35,10 +42,11 @@ class Garment3D:
     mesh: trimesh.Trimesh
     category: str
     timings: dict[str, float] = field(default_factory=dict)  # the reconstructor's own stages
-    stats: dict = field(default_factory=dict)  # what the job's stats say of how it ran (the GPU path's)
+    stats: dict = field(default_factory=dict)  # what the job's stats say of how it was made (the back, the GPU run)
 
 
-def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
+def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None = None) -> Garment3D:
+    """The shell of the garment's silhouette; `back` is the cut-out of an optional back photo."""
     height_m, half_depth = REGISTRY[category].length_m, REGISTRY[category].half_depth_m
     budget, tex_side = QUALITY[quality]["faces"], QUALITY[quality]["texture"]
     ys, xs = np.nonzero(cutout.mask)
@@ -73,17 +81,16 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     depth = np.minimum(half_depth, radius) * np.sqrt(np.clip(dist * (2 * radius - dist), 0, None)) / radius
     depth[seam] = 0.0
 
+    # Every corner is a front and a back vertex; on the seam both lie at depth 0, one point.
+    n_front = int(used.sum())
     front_id = np.full(used.shape, -1)
-    front_id[used] = np.arange(used.sum())
-    two_sided = used & ~seam
-    back_id = front_id.copy()
-    back_id[two_sided] = used.sum() + np.arange(two_sided.sum())
+    front_id[used] = np.arange(n_front)
+    back_id = np.where(used, front_id + n_front, -1)
 
     ii, jj = np.nonzero(used)
-    bi, bj = np.nonzero(two_sided)
     vertices = np.concatenate([
         np.stack([jj, -ii, depth[ii, jj] / metres_per_cell], axis=1),
-        np.stack([bj, -bi, -depth[bi, bj] / metres_per_cell], axis=1),
+        np.stack([jj, -ii, -depth[ii, jj] / metres_per_cell], axis=1),
     ]).astype(np.float64) * metres_per_cell
 
     ci, cj = np.nonzero(cells)
@@ -96,33 +103,38 @@ def reconstruct(cutout: Cutout, category: str, quality: str) -> Garment3D:
     front = np.where(ac[:, None, None],
                      np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1),
                      np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1)).reshape(-1, 3)
-    back = np.where(ac[:, None, None],
-                    np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
-                    np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
-    faces = np.concatenate([front, back])  # front counter-clockwise from +Z, back from -Z
+    back_faces = np.where(ac[:, None, None],
+                          np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
+                          np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
+    faces = np.concatenate([front, back_faces])  # front counter-clockwise from +Z, back from -Z
 
-    n_front = int(used.sum())
     smooth_xy = _smooth_outline(vertices[:n_front, :2], front)
     vertices[:n_front, :2] = smooth_xy
-    vertices[n_front:, :2] = smooth_xy[front_id[bi, bj]]  # back copies follow their front vertex
-    # Texture coordinates follow the (smoothed) positions: the photo maps straight onto the front.
-    col_pos = vertices[:, 0] / metres_per_cell - pad
-    row_pos = -vertices[:, 1] / metres_per_cell - pad
-    uv = np.stack([col_pos / cols, 1.0 - row_pos / rows], axis=1)
+    vertices[n_front:, :2] = smooth_xy  # back copies follow their front vertex
+    # Texture coordinates follow the (smoothed) positions: the photo maps straight onto the front,
+    # in the texture's left half; the back takes the same place in the right half.
+    col_pos = np.clip(vertices[:, 0] / metres_per_cell - pad, 0, cols) / cols
+    row_pos = np.clip(-vertices[:, 1] / metres_per_cell - pad, 0, rows) / rows
+    uv = np.stack([0.5 * col_pos + np.repeat([0.0, 0.5], n_front), 1.0 - row_pos], axis=1)
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
 
     # The texture: the garment's box at the texture's size, every backdrop pixel taking the colour
-    # of the nearest garment pixel, so lookups at the outline never pick up the backdrop.
+    # of the nearest garment pixel, so lookups at the outline never pick up the backdrop; then the
+    # back in the same layout.
     tex_rgb = cv2.resize(cutout.rgb[y0:y1, x0:x1], (tex_side, tex_side), interpolation=cv2.INTER_AREA)
     tex_mask = cv2.resize(mask.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
-    texture = Image.fromarray(fill_background(tex_rgb, tex_mask))
+    front_tex = fill_background(tex_rgb, tex_mask)
+    t0 = time.perf_counter()
+    back_tex = back_texture(front_tex, tex_mask, back)
+    timings = {"back": round(time.perf_counter() - t0, 4)}
+    texture = Image.fromarray(np.concatenate([front_tex, back_tex.rgb], axis=1))
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
         doubleSided=True)  # open garments show their inside
     mesh = trimesh.Trimesh(vertices, faces, process=False,
-                           visual=trimesh.visual.TextureVisuals(uv=np.clip(uv, 0, 1), material=material))
-    return Garment3D(mesh=mesh, category=category)
+                           visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
+    return Garment3D(mesh=mesh, category=category, timings=timings, stats={"back": back_tex.stats})
 
 
 def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
