@@ -1,5 +1,8 @@
 """Errors the service raises; each face maps them to its own status codes."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class FitroomError(Exception):
     """Base class: the message is meant for a person to read."""
@@ -60,3 +63,15 @@ def error_for_status(status: int, message: str) -> FitroomError:
     kinds = {c.status_code: c for c in (InputError, PayloadTooLarge, UnsupportedMedia, Unauthorized, Forbidden,
                                          NotFound)}
     return kinds.get(status, InputError)(message)
+
+
+@contextmanager
+def about(what: str) -> Iterator[None]:
+    """A refusal (4xx) or an outage (503) raised inside names what it is about ("The back photo:
+    ..."), keeping its kind and so its status code."""
+    try:
+        yield
+    except (InputError, Unavailable) as exc:
+        if isinstance(exc, TooManyRequests):
+            raise
+        raise type(exc)(f"{what}: {exc}") from None

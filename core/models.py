@@ -50,11 +50,12 @@ class Cloth(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     user_id: str | None = Field(default=None, index=True)
     image_key: str
+    back_key: str | None = None  # the optional back photo, stored beside the front's
     status: str = UPLOADED
     category: str | None = None
     width: int = 0
     height: int = 0
-    size_bytes: int = 0
+    size_bytes: int = 0  # the upload's bytes, both photos (the quotas count them)
     has_alpha: bool = False
     original_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)

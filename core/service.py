@@ -19,7 +19,7 @@ from core.avatars.custom import Measurements
 from core.avatars.presets import load_presets
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
-from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, error_for_status
+from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, about, error_for_status
 from core.fitting.placement import EASE
 from core.garment.registry import CATEGORIES
 from core.identity import Caller, Identity
@@ -29,7 +29,7 @@ from core.mesh.importer import check_options, sniff_mesh_format
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.quotas import Quotas
 from core.tasks import IMPORT, import_source_key
-from core.uploads import CHUNK, clean_filename, encode_for_storage, validate_image
+from core.uploads import CHUNK, ValidatedImage, clean_filename, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
 IMPORT_POLL_S = 0.05
@@ -39,6 +39,9 @@ MAX_LIST = 100  # a page of a listing
 FILE_KEYS = {Cloth3D: ("glb_key", "gltf_key", "thumb_key", "cutout_key", "obj_key", "turntable_key"),
              FittingSession: ("fitted_glb_key", "fitted_gltf_key", "thumb_key"),
              AvatarPreset: ("glb_key", "gltf_key", "thumbnail_key")}
+
+
+BACK_PHOTO = "The back photo"  # how refusals name the optional back photo
 
 
 def _visible(row: SQLModel, caller: Caller) -> bool:
@@ -147,27 +150,42 @@ class FitroomService:
             raise Unavailable(f"The server cannot store the upload right now ({exc.strerror or exc}); "
                               "please try again later.") from exc
 
-    def upload_image(self, stream: BinaryIO, filename: str | None = None, *, caller: Caller) -> dict:
-        """Validate a garment photo (bytes → temp file → checks) and store it as a Cloth."""
+    def upload_image(self, stream: BinaryIO, filename: str | None = None, back: BinaryIO | None = None, *,
+                     caller: Caller) -> dict:
+        """Validate a garment photo and, optionally, a photo of its back (the garment seen from behind:
+        it textures the 3D garment's back), each bytes → temp file → the same checks, and store them
+        as a Cloth."""
         s = self.ctx.settings
         user_id = caller.user_id
         limit = s.max_upload_bytes
         data = self._receive(stream, limit)
-        self.quotas.check_upload(user_id, caller.client, len(data))
-        image = validate_image(data, max_bytes=limit, max_side=s.max_image_side,
-                               max_pixels=s.max_image_pixels)
-        payload, content_type, ext = encode_for_storage(image)
+        with about(BACK_PHOTO):
+            back_data = self._receive(back, limit) if back is not None else None
+        size = len(data) + len(back_data or b"")
+        self.quotas.check_upload(user_id, caller.client, size)
+
+        def validate(payload: bytes) -> ValidatedImage:
+            return validate_image(payload, max_bytes=limit, max_side=s.max_image_side, max_pixels=s.max_image_pixels)
+
+        image = validate(data)
+        with about(BACK_PHOTO):
+            back_image = validate(back_data) if back_data is not None else None
         cloth = Cloth(user_id=user_id, image_key="", width=image.size[0], height=image.size[1],
-                      size_bytes=len(data), has_alpha=image.has_alpha,
-                      original_name=clean_filename(filename))
-        cloth.image_key = f"clothes/{cloth.id}/photo.{ext}"
-        self.ctx.storage.put_bytes(cloth.image_key, payload, content_type)
+                      size_bytes=size, has_alpha=image.has_alpha, original_name=clean_filename(filename))
+        stored: list[str] = []
         try:
+            for name, photo in (("photo", image), ("back", back_image)):
+                if photo is not None:
+                    payload, content_type, ext = encode_for_storage(photo)
+                    stored.append(f"clothes/{cloth.id}/{name}.{ext}")
+                    self.ctx.storage.put_bytes(stored[-1], payload, content_type)
+            cloth.image_key, cloth.back_key = stored[0], stored[1] if back_image is not None else None
             with session_scope(self.ctx.engine) as db:
                 db.add(cloth)
                 db.commit()
         except Exception:
-            self.ctx.storage.delete(cloth.image_key)  # no object without its row
+            for key in stored:  # no object without its row
+                self.ctx.storage.delete(key)
             raise
         return self.present(cloth, caller.base_url)
 
@@ -421,6 +439,7 @@ class FitroomService:
                   "status": getattr(row, "status", "done")}
         if isinstance(row, Cloth):
             return common | {"kind": "cloth", "user_id": row.user_id, "image_url": u(row.image_key),
+                             "back_image_url": u(row.back_key),
                              "category": row.category, "width": row.width, "height": row.height,
                              "size_bytes": row.size_bytes, "has_alpha": row.has_alpha}
         if isinstance(row, Cloth3D):

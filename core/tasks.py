@@ -70,10 +70,10 @@ def run_generate(settings: Settings, job_id: str) -> None:
             return
         reconstructor, note = resolve(job.model_requested, settings)
         update_job(ctx, Cloth3D, job_id, model_used=reconstructor.name, log=note)
-        with Image.open(ctx.storage.local_path(cloth.image_key)) as im:
-            image = im.convert("RGBA") if cloth.has_alpha else im.convert("RGB")
+        image = _stored_photo(ctx, cloth.image_key)
+        back = _stored_photo(ctx, cloth.back_key) if cloth.back_key else None
         files = photo_to_garment(image, job.category, job.quality, reconstructor,
-                                 on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st))
+                                 on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st), back_image=back)
         log = "; ".join(part for part in (note, files.log) if part) or None  # the model's note, the parse's
         if not update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category, log=log,
                           timings=files.timings, stats=files.stats, **store_garment(ctx, job_id, files)):
@@ -82,6 +82,13 @@ def run_generate(settings: Settings, job_id: str) -> None:
         _fail(ctx, Cloth3D, job_id, exc)
         return
     add_extras(ctx, job_id, files)
+
+
+def _stored_photo(ctx: Context, key: str) -> Image.Image:
+    """A stored photo, decoded: PNG with its alpha (a photo that came cut out), JPEG as RGB
+    (core/uploads.py: encode_for_storage)."""
+    with Image.open(ctx.storage.local_path(key)) as im:
+        return im.convert("RGBA") if im.mode == "RGBA" else im.convert("RGB")
 
 
 def run_import(ctx: Context, job: Cloth3D) -> None:

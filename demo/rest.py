@@ -24,6 +24,7 @@ Category = Literal["auto", "top", "bottom", "dress", "outer"]
 TOKEN_COOKIE = "fitroom_token"
 DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
 PAGE_URL = "the page opened on this record (for its owner only, as every record)"
+BACK_FILE = "optional: the garment seen from behind; it textures the 3D garment's back"
 
 
 class GenerateRequest(BaseModel):
@@ -83,6 +84,7 @@ class ClothOut(_Row):
     kind: Literal["cloth"]
     user_id: str | None
     image_url: str | None
+    back_image_url: str | None = Field(description="the back photo, when one was uploaded")
     category: str | None
     width: int
     height: int
@@ -191,10 +193,11 @@ def build_router(service: FitroomService) -> APIRouter:
         return issued
 
     @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
-    def upload_image(me: Me, file: Annotated[UploadFile, File()],
+    def upload_image(me: Me, file: Annotated[UploadFile, File(description="the garment photo (PNG, JPEG, WebP)")],
+                     back: Annotated[UploadFile | None, File(description=BACK_FILE)] = None,
                      user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> ClothOut:
         me.claim(user_id)
-        return service.upload_image(file.file, file.filename, caller=me)
+        return service.upload_image(file.file, file.filename, back.file if back else None, caller=me)
 
     @router.post("/clothes3d/import", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def import_garment_3d(me: Me, file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],

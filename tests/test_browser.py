@@ -190,3 +190,39 @@ def test_coverage_measure() -> None:
     buf = io.BytesIO()
     flat.save(buf, format="PNG")
     assert canvas_coverage(buf.getvalue()) == pytest.approx(0.09)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_a_back_photo_dropped_on_the_page_textures_the_back(live_app: str, tmp_path: Path) -> None:
+    """The second drop zone, "Back (optional)": the garment made from both photos is red in front and
+    blue behind, in the GLB the page offers for download."""
+    import requests
+    import trimesh
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_back import BLUE, RED, drawn, near, side_texels
+
+    front, back = tmp_path / "front.png", tmp_path / "back.png"
+    drawn(RED)[0].save(front)
+    drawn(BLUE)[0].save(back)
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(live_app + "/", wait_until="domcontentloaded")
+        expect(page.get_by_text("Back (optional)").first).to_be_visible(timeout=60_000)
+        page.locator("#photo input[type=file]").set_input_files(str(front))
+        page.locator("#back-photo input[type=file]").set_input_files(str(back))
+        page.get_by_role("button", name="Generate 3D").click()
+        _garment_done(page, "top")
+        page.get_by_role("tab", name="Downloads").click()
+        link = page.locator("#garment-files a[href*='garment.glb']").first
+        expect(link).to_be_visible(timeout=15_000)
+        href = link.get_attribute("href")
+        page.screenshot(path=str(SHOTS / "5-back-photo.png"), full_page=True)
+        browser.close()
+    glb = requests.get(href if href.startswith("http") else live_app + href, timeout=30)
+    glb.raise_for_status()
+    mesh = trimesh.load(trimesh.util.wrap_as_stream(glb.content), file_type="glb", force="mesh")
+    assert near(side_texels(mesh, "front")[0], RED).mean() > 0.95
+    assert near(side_texels(mesh, "back")[0], BLUE).mean() > 0.95

@@ -162,6 +162,24 @@ def test_refused_images(live_app: str, live_app_dir: Path, rest: requests.Sessio
     _health(live_app)
 
 
+@pytest.mark.parametrize("case", ["zero bytes", "10 MB + 1 byte", "20000x20000 png bomb", "html named png"])
+def test_refused_back_photos(live_app: str, live_app_dir: Path, rest: requests.Session, client: Client,
+                             tmp_path: Path, case: str) -> None:
+    """A back photo gets the front's checks, and a refusal says it is about the back."""
+    name, data, status, words = REFUSED_IMAGES[case]
+    before = check_consistent(live_app_dir)
+    front = photo_bytes()
+    r = rest.post(live_app + "/clothes/upload-image", files={"file": ("f.jpg", front), "back": (name, data)},
+                  timeout=60)
+    assert r.status_code == status, r.text
+    assert r.json()["detail"].startswith("The back photo") and words in r.json()["detail"]
+    with pytest.raises(Exception, match=f"The back photo.*{words}"):
+        client.predict(handle_file(_as_file(tmp_path, "f.jpg", front)), handle_file(_as_file(tmp_path, name, data)),
+                       api_name="/upload_image")
+    assert check_consistent(live_app_dir) == before
+    _health(live_app)
+
+
 @pytest.mark.parametrize("case", list(ACCEPTED_IMAGES))
 def test_accepted_images_are_cleaned(live_app: str, live_app_dir: Path, rest: requests.Session, client: Client,
                                      tmp_path: Path, case: str) -> None:

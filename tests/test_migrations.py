@@ -28,7 +28,7 @@ def test_empty_db_upgrades_to_the_models(settings) -> None:
     engine = context_for(settings).engine
     init_db(engine)
     diff, rev = schema_diff(engine)
-    assert diff == [] and rev == HEAD == "0004"
+    assert diff == [] and rev == HEAD == "0005"
     init_db(engine)  # idempotent: a second start changes nothing
     assert schema_diff(engine) == ([], HEAD)
 

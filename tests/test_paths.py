@@ -112,7 +112,7 @@ def test_named_api_refuses_by_name_too(app) -> None:
     base, data, headers = app
     for path in ("/etc/passwd", "/dev/zero", str(data / "fitroom.db")):
         r = requests.post(f"{base}/gradio_api/call/upload_image", timeout=5, headers=headers,
-                          json={"data": [file_data(path), None]})
+                          json={"data": [file_data(path), None, None]})
         assert r.status_code == 200
         events = requests.get(f"{base}/gradio_api/call/upload_image/{r.json()['event_id']}", timeout=10,
                               headers=headers).text
@@ -128,11 +128,16 @@ def test_a_real_upload_still_works_and_stays_inside_data_dir(app) -> None:
     assert up.status_code == 200
     (path,) = up.json()
     assert Path(path).resolve().is_relative_to((data / "gradio").resolve())  # Gradio's folder is DATA_DIR's
-    answer = call(base, {"fn_index": dict(file_endpoints(base))["upload_image"]["fn_index"],
-                         "data": [file_data(path), None]}, headers)
+    upload = dict(file_endpoints(base))["upload_image"]["fn_index"]
+    answer = call(base, {"fn_index": upload, "data": [file_data(path), None, None]}, headers)
     assert '"success": true' in answer.replace("'", '"') and "uploaded" in answer, answer[:500]
-    anonymous = call(base, {"fn_index": dict(file_endpoints(base))["upload_image"]["fn_index"],
-                            "data": [file_data(path), None]}, {})
+    both = call(base, {"fn_index": upload, "data": [file_data(path), file_data(path), None]}, headers)
+    assert '"success": true' in both.replace("'", '"') and "back_image_url" in both, both[:500]
+    for hostile in ("/etc/passwd", str(data / "fitroom.db")):  # a good front does not let a bad back through
+        answer = call(base, {"fn_index": upload, "data": [file_data(path), file_data(hostile), None]}, headers)
+        assert '"success": true' not in answer.replace("'", '"') and '"success": false' in answer, answer[:500]
+        assert "root:" not in answer and "SQLite" not in answer
+    anonymous = call(base, {"fn_index": upload, "data": [file_data(path), None, None]}, {})
     assert "Who is calling" in anonymous, anonymous[:500]
 
 

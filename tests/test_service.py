@@ -11,12 +11,14 @@ from sqlmodel import select
 
 from core.context import context_for
 from core.db import session_scope
-from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable
+from core.errors import InputError, NotFound, PayloadTooLarge, Unavailable, UnsupportedMedia
 from core.jobs import JobRunner
 from core.mesh.export import decode_draco_glb
 from core.models import Cloth
 from core.service import FitroomService
 from tests.conftest import AsCaller, new_caller, photo_bytes
+from tests.test_back import BLUE, GREEN, RED, drawn, near, photo_bytes_of, side_texels
+from tests.test_uploads import png_bomb
 
 pytestmark = pytest.mark.both_dbs
 
@@ -91,6 +93,36 @@ def test_bad_upload_leaves_nothing(service) -> None:
     assert stored_objects(service) == []
 
 
+def test_a_back_photo_is_stored_with_the_garment_and_textures_its_back(service) -> None:
+    front, back = photo_bytes_of(drawn(RED)[0], "JPEG"), photo_bytes_of(drawn(BLUE, left=GREEN)[0])
+    cloth = service.upload_image(io.BytesIO(front), "front.jpg", io.BytesIO(back))
+    assert cloth["image_url"].split("?")[0].endswith(f"clothes/{cloth['id']}/photo.jpg")
+    assert cloth["back_image_url"].split("?")[0].endswith(f"clothes/{cloth['id']}/back.jpg")
+    assert cloth["size_bytes"] == len(front) + len(back)  # what the upload quotas count
+    job = wait(service, service.generate_3d(cloth["id"], "silhouette", "low")["id"])
+    assert job["status"] == "done", job["log"]
+    assert job["stats"]["back"]["source"] == "photo"
+    mesh = trimesh.load(service.local_files(job["id"])["glb"], force="mesh")
+    texels, x = side_texels(mesh, "back")
+    assert near(texels[x > 0.03], GREEN).mean() > 0.95 and near(texels[x < -0.03], BLUE).mean() > 0.95
+    assert near(side_texels(mesh, "front")[0], RED).mean() > 0.95
+    plain = service.upload_image(io.BytesIO(front), "front.jpg")
+    assert plain["back_image_url"] is None
+
+
+def test_a_bad_back_photo_is_refused_as_a_front_would_be_and_leaves_nothing(service) -> None:
+    front = photo_bytes()
+    for data, error, text in ((b"", InputError, "empty"), (b"<svg/>", UnsupportedMedia, "not a PNG"),
+                              (photo_bytes()[:2000], InputError, "damaged or truncated"),
+                              (png_bomb(20000), InputError, "too large"),
+                              (b"\xff\xd8\xff" + b"\0" * (11 * 2**20), PayloadTooLarge, "limit")):
+        with pytest.raises(error, match=f"^The back photo: .*{text}"):
+            service.upload_image(io.BytesIO(front), "x.jpg", io.BytesIO(data))
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth)).all() == []
+    assert stored_objects(service) == []
+
+
 def test_storage_failure_leaves_no_row(service, monkeypatch) -> None:
     def broken(*_args, **_kw):
         raise Unavailable("object storage is unreachable")
@@ -100,6 +132,20 @@ def test_storage_failure_leaves_no_row(service, monkeypatch) -> None:
         service.upload_image(io.BytesIO(photo_bytes()), "tee.jpg")
     with session_scope(service.ctx.engine) as s:
         assert s.exec(select(Cloth)).all() == []
+    monkeypatch.undo()
+    put = service.ctx.storage.put_bytes
+
+    def back_fails(key, *args, **kw):  # the front is stored, then the back's write fails
+        if "/back." in key:
+            raise Unavailable("object storage is unreachable")
+        return put(key, *args, **kw)
+
+    monkeypatch.setattr(service.ctx.storage, "put_bytes", back_fails)
+    with pytest.raises(Unavailable):
+        service.upload_image(io.BytesIO(photo_bytes()), "tee.jpg", io.BytesIO(photo_bytes()))
+    with session_scope(service.ctx.engine) as s:
+        assert s.exec(select(Cloth)).all() == []
+    assert stored_objects(service) == []
 
 
 @pytest.mark.parametrize("args,error,text", [

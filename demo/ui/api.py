@@ -12,18 +12,19 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import gradio as gr
 
 from core.ai.reconstructors import MODELS
 from core.ai.silhouette import QUALITY
-from core.errors import FitroomError
+from core.errors import FitroomError, about
 from core.fitting.placement import EASE
 from core.garment.registry import CATEGORIES
 from core.identity import Caller, bearer
 from core.mesh.importer import UNITS, UPS
-from core.service import FitroomService
+from core.service import BACK_PHOTO, FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
 from demo.ui.errors import refused
@@ -70,6 +71,8 @@ def public_api(service: FitroomService) -> None:
     uploads = (upload_folder(settings),)  # the only files an API call may name
     with gr.Group(visible=False):
         file_in = gr.File(label="file: the garment photo or 3D garment to upload", type="filepath")
+        back_in = gr.File(label="back: optional, a photo of the garment from behind (it textures the back)",
+                          type="filepath")
         user_id = gr.Textbox(label="user_id: deprecated (the token says who you are); only your own is accepted")
         cloth_id = gr.Textbox(label="cloth_id: the id upload_image returned")
         model = _choice(list(MODELS), "auto", "model: auto uses the GPU path when it can run")
@@ -101,14 +104,18 @@ def public_api(service: FitroomService) -> None:
         (gradio_client: Client(url, headers={"Authorization": "Bearer " + token}))."""
         return service.new_token(request.client.host if request.client else None)
 
-    def upload(file: str, caller: Caller) -> dict:
+    def upload(file: str, caller: Caller, back: str | None = None) -> dict:
         path = client_file(file, uploads, settings.max_upload_bytes)
-        with path.open("rb") as fh:
-            return service.upload_image(fh, path.name, caller=caller)
+        with about(BACK_PHOTO):
+            back_path = client_file(back, uploads, settings.max_upload_bytes) if back else None
+        with path.open("rb") as fh, (back_path.open("rb") if back_path else nullcontext()) as back_fh:
+            return service.upload_image(fh, path.name, back_fh, caller=caller)
 
-    def upload_image(file: str, user_id: str | None = None, request: gr.Request = None) -> dict:
-        """Upload a garment photo (PNG, JPEG or WebP); returns the Cloth with status 'uploaded'."""
-        return upload(file, me(request, user_id))
+    def upload_image(file: str, back: str | None = None, user_id: str | None = None,
+                     request: gr.Request = None) -> dict:
+        """Upload a garment photo (PNG, JPEG or WebP) and, optionally, a photo of its back (it textures
+        the 3D garment's back); returns the Cloth with status 'uploaded'."""
+        return upload(file, me(request, user_id), back or None)
 
     def generate_3d(cloth_id: str, model: str = "auto", quality: str = "low", category: str | None = None,
                     user_id: str | None = None, request: gr.Request = None) -> dict:
@@ -176,7 +183,7 @@ def public_api(service: FitroomService) -> None:
 
     b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar, b_token, b_photo, b_dress = buttons
     b_token.click(_api(new_token), None, out, api_name="new_token")
-    b_upload.click(_api(upload_image), [file_in, user_id], out, api_name="upload_image")
+    b_upload.click(_api(upload_image), [file_in, back_in, user_id], out, api_name="upload_image")
     b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
     b_presets.click(_api(list_presets), None, out, api_name="list_presets")
     b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], out, api_name="fit")  # optional last

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import gradio as gr
@@ -18,12 +19,12 @@ import gradio as gr
 from core.ai.reconstructors import MODELS, licence_note
 from core.ai.silhouette import QUALITY
 from core.avatars.custom import LIMITS
-from core.errors import FitroomError
+from core.errors import FitroomError, about
 from core.fitting.placement import EASE
 from core.garment.registry import CATEGORIES, SURE
 from core.identity import Caller
 from core.models import Cloth3D, FittingSession
-from core.service import FitroomService
+from core.service import BACK_PHOTO, FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
 from demo.ui import view
@@ -86,6 +87,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 gr.Markdown("### 1 · Garment", elem_classes="step-title")
                 photo = gr.Image(type="filepath", label="Garment photo (one garment, plain background)",
                                  sources=["upload", "clipboard"], height=240, elem_id="photo")
+                back_photo = gr.Image(type="filepath", label="Back (optional)", sources=["upload", "clipboard"],
+                                      height=120, elem_id="back-photo")
                 with gr.Row():
                     category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="Category", min_width=100)
                     quality = gr.Radio(list(QUALITY), value="low", label="Quality", min_width=100)
@@ -184,23 +187,25 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                            recent_garments, outfit, garment_link]
 
         def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
-                     progress: gr.Progress, caller: Caller) -> tuple:
+                     progress: gr.Progress, caller: Caller, back_path: str | None = None) -> tuple:
             if not photo_path:
                 raise refused("Upload a garment photo first, or click an example.")
             path = client_file(photo_path, uploads, settings.max_upload_bytes)
-            with path.open("rb") as fh:
-                cloth = service.upload_image(fh, path.name, caller=caller)
+            with about(BACK_PHOTO):
+                back = client_file(back_path, uploads, settings.max_upload_bytes) if back_path else None
+            with path.open("rb") as fh, (back.open("rb") if back else nullcontext()) as back_fh:
+                cloth = service.upload_image(fh, path.name, back_fh, caller=caller)
             job = service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
             job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
                 raise refused(f"Generation failed: {job['log']}")
             return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
 
-        def on_generate(photo_path, category_v, quality_v, model_v, hist, chosen, caller,
+        def on_generate(photo_path, back_path, category_v, quality_v, model_v, hist, chosen, caller,
                         progress=gr.Progress()):
             try:
                 return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
-                                _verified(caller))
+                                _verified(caller), back_path)
             except FitroomError as exc:
                 raise refused(exc) from None
 
@@ -214,12 +219,13 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         other = gr.State(None)
         model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
-        generate_btn.click(on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
+        generate_btn.click(on_generate, [photo, back_photo, category, quality, model, history, outfit, me],
+                           garment_outputs,
                            api_visibility="private", concurrency_limit=4).then(
             offer_other, [garment_id, me], [recategory, other], api_visibility="private")
         recategory.click(lambda o: (o, gr.Button(visible=False)), other, [category, recategory],
                          api_visibility="private").then(
-            on_generate, [photo, category, quality, model, history, outfit, me], garment_outputs,
+            on_generate, [photo, back_photo, category, quality, model, history, outfit, me], garment_outputs,
             api_visibility="private", concurrency_limit=4).then(
             offer_other, [garment_id, me], [recategory, other], api_visibility="private")
 
