@@ -86,9 +86,10 @@ class FitroomService:
 
     def seed_presets(self) -> int:
         """Idempotent: a preset already in the DB (by slug) is not added again; its files are re-put
-        when storage lacks them (e.g. after switching to S3). A preset whose committed files were
-        rebuilt (its landmarks or measurements differ from the row's) is brought up to date, files
-        and row, under the same id: fittings made on it keep pointing at it."""
+        when storage lacks them (e.g. after switching to S3) or holds another GLB than the committed
+        one. A preset whose committed files were rebuilt (its landmarks or measurements differ from
+        the row's) is brought up to date, files and row, under the same id: fittings made on it keep
+        pointing at it."""
         added = 0
         for files in load_presets():
             prefix = f"presets/{files.slug}"
@@ -99,8 +100,8 @@ class FitroomService:
                 row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first()
                 rebuilt = row is not None and (row.landmarks, row.measurements) != (meta["landmarks"],
                                                                                   meta["measurements"])
-                if rebuilt or not self.ctx.storage.exists(keys["glb_key"]):
-                    glb = files.glb.read_bytes()
+                glb = files.glb.read_bytes()
+                if rebuilt or not self._holds(keys["glb_key"], glb):
                     self.ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
                     self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
                     self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
@@ -120,6 +121,14 @@ class FitroomService:
                 except IntegrityError:  # another process seeded it first
                     s.rollback()
         return added
+
+    def _holds(self, key: str, data: bytes) -> bool:
+        """Whether storage holds exactly `data` at `key`: a deployment seeded from older committed
+        preset files (before their GLBs carried normals, say) gets the new ones on its next start."""
+        try:
+            return self.ctx.storage.get_bytes(key) == data
+        except NotFound:
+            return False
 
     # -- identity -------------------------------------------------------------------------------
     def new_token(self, client: str | None = None) -> dict:

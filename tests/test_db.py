@@ -83,6 +83,29 @@ def test_stalled_jobs_end_as_errors(settings) -> None:
         assert s.get(FittingSession, "stale-fit").status == "error"
 
 
+def test_presets_are_served_with_normals_and_older_stored_files_are_replaced(settings) -> None:
+    """Every preset GLB the app serves carries vertex normals, the Draco one too; a deployment that
+    stored an older file (one without normals) gets the committed one on its next start."""
+    import pygltflib
+
+    from core.mesh.export import decode_draco_glb
+    from core.service import FitroomService
+
+    ctx = context_for(settings)
+    FitroomService(ctx, _NoRunner()).start()
+    with session_scope(ctx.engine) as s:
+        rows = s.exec(select(AvatarPreset)).all()
+    assert len(rows) == 3
+    for row in rows:
+        gltf = pygltflib.GLTF2.load_from_bytes(ctx.storage.get_bytes(row.glb_key))
+        assert all(p.attributes.NORMAL is not None for m in gltf.meshes for p in m.primitives), row.slug
+        assert all(d.normals is not None for d in decode_draco_glb(ctx.storage.get_bytes(row.gltf_key)))
+    committed = ctx.storage.get_bytes(rows[0].glb_key)
+    ctx.storage.put_bytes(rows[0].glb_key, b"glTF an older file", "model/gltf-binary")
+    FitroomService(ctx, _NoRunner()).start()
+    assert ctx.storage.get_bytes(rows[0].glb_key) == committed
+
+
 def test_rebuilt_presets_bring_the_db_up_to_date(settings) -> None:
     """A deployment whose presets were seeded from an older build of the committed files (the
     landmarks differ) gets the new landmarks and files on its next start, under the same ids."""
