@@ -1,4 +1,4 @@
-"""Contact sheets to look at: every photo's garment (input | cut-out | 3D front | 3D side), or every
+"""Contact sheets to look at: every photo's garment (input | cut-out | 3D front | 3D side | 3D back), or every
 photo's garment fitted on two presets (front, side and back, with what the fit report says).
 
 Usage:
@@ -59,8 +59,14 @@ def garments(folder: Path | None, quality: str, limit: int | None) -> list[list[
         g = photo_to_garment(image, None, quality, REGISTRY["silhouette"])
         rows.append([tile(image, f"{name} ({label})"), tile(cut_out(image).preview(), g.category),
                      tile(render([g.mesh], size=TILE, yaw_deg=0), f"{g.stats['faces']} faces"),
-                     tile(render([g.mesh], size=TILE, yaw_deg=90), f"{g.stats['openings']} openings")])
+                     tile(render([g.mesh], size=TILE, yaw_deg=90), f"{g.stats['openings']} openings"),
+                     tile(render([g.mesh], size=TILE, yaw_deg=180), f"back: {_back(g.stats)}")])
     return rows
+
+
+def _back(stats: dict) -> str:
+    back = stats.get("back") or {}
+    return back.get("fabric") or back.get("source", "?")
 
 
 def fitting(folder: Path | None, limit: int | None, bodies: list[str]) -> list[list[Image.Image]]:
