@@ -122,6 +122,29 @@ def test_the_pipeline_cuts_out_the_back_photo_and_says_when_it_does_not_match(tm
         photo_to_garment(front, None, "low", REGISTRY["silhouette"], back_image=blank)
 
 
+def test_a_fitted_garment_keeps_its_back_on_its_back() -> None:
+    """Fitted (sleeves rebuilt as tubes round the arms, the body wrapped), the cloth facing back is
+    still the back photo's, the cloth facing front the front's, and no face stretches across from
+    the texture's front half to its back half (it would show a streak of everything between)."""
+    from core.fitting.fit import FitLayer, fit
+    from core.garment.parse import GarmentParse
+    from tests.test_fitting import preset_body
+
+    front, back = drawn(RED)[0], drawn(BLUE)[0]
+    files = photo_to_garment(front, None, "low", REGISTRY["silhouette"], back_image=back)
+    parse = GarmentParse.from_json(files.stats["parse"])
+    (fitted,) = fit([FitLayer(files.mesh, "top", "top", parse)], preset_body("average-man-175").prepared()).garments
+    u = fitted.visual.uv[fitted.faces, 0]
+    assert not ((u.min(axis=1) < 0.49) & (u.max(axis=1) > 0.51)).any()
+    image = np.asarray(fitted.visual.material.baseColorTexture.convert("RGB")).astype(float)
+    uv = fitted.visual.uv[fitted.faces].mean(axis=1)
+    h, w = image.shape[:2]
+    texels = image[((1 - uv[:, 1]) * (h - 1)).round().astype(int), (uv[:, 0] * (w - 1)).round().astype(int)]
+    normals = fitted.face_normals  # (the rest: the cut-out's rim, paler, and cloth folded at the neck)
+    assert near(texels[normals[:, 2] < -0.7], BLUE).mean() > 0.9
+    assert near(texels[normals[:, 2] > 0.7], RED).mean() > 0.9
+
+
 # -- no back photo: the garment's own fabric ------------------------------------------------------
 def test_without_a_back_photo_the_front_print_is_not_mirrored_onto_the_back() -> None:
     photo, mask = drawn(WHITE, print_l=True)

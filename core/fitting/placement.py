@@ -122,8 +122,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
             tube = (1 - w) * v[chosen] + w * tube
         v[chosen] = tube
         if limb == "sleeve" and texture is not None:
-            sleeves.append(_sleeve_tube(part, part_uv, depth, texture[chosen], (chain, span, s, height, outward, root),
-                                        body, edge))
+            facing = g.vertex_normals[chosen, 2] >= 0  # which side's texture each point carries
+            sleeves.append(_sleeve_tube(part, part_uv, depth, (texture[chosen], facing),
+                                        (chain, span, s, height, outward, root), body, edge))
             resampled |= chosen
     g.vertices = v
     if closed:
@@ -137,13 +138,17 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     return (_with_tubes(g, sleeves) if sleeves else g), openings
 
 
-def _sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, texture: np.ndarray, how: tuple,
-                 body: BodyModel, edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, texture: tuple[np.ndarray, np.ndarray],
+                 how: tuple, body: BodyModel, edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A sleeve as a tube of even cloth round the arm, (vertices, faces, texture coordinates): the
     flat sleeve's own cloth wrapped round the arm stretched wherever the photo shows only part of
     its width (a sleeve laid down beside the body lies half over it: the strip beside the torso,
     narrow under the shoulder, was torn open there and left the upper arm bare). Each point of
-    the tube takes the texture of the flat sleeve's point nearest in (along, round) on its side."""
+    the tube takes the texture of the flat sleeve's point nearest in (along, round) on its side:
+    `texture` is the points' texture coordinates and whether they face the front, and the front
+    sheet takes only the front's, the back sheet the back's (a face across the two would stretch
+    over the texture between them where the front's and the back's are apart; along the outline
+    a front and a back point lie at one place)."""
     chain, span, scale, height, outward, root = how
     t0, a0 = tube_coordinates(part, part_uv, depth)
     radius = max(float(part.width(np.array([0.5]))[0]) * height * scale / np.pi, 0.03)
@@ -152,8 +157,15 @@ def _sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, textur
     t, a, faces = tube_grid(rows, columns)
     vertices = tube(part, t, a, chain, 0.0, span, scale, height, outward, body, root)
     stretch = span / radius  # along in radii against round in radians: the same metres
-    _, nearest = cKDTree(np.column_stack([t0 * stretch, a0])).query(np.column_stack([t * stretch, a]))
-    return vertices, faces, texture[nearest]
+    nearest = np.zeros(len(t), np.int64)
+    back = np.arange(len(t)) >= len(t) // 2  # tube_grid's second sheet
+    uv, facing = texture
+    for sheet, own in ((~back, facing), (back, ~facing)):  # never the other side's texture
+        pool = np.flatnonzero(own) if own.any() else np.arange(len(t0))
+        _, k = cKDTree(np.column_stack([t0[pool] * stretch, a0[pool]])).query(
+            np.column_stack([t[sheet] * stretch, a[sheet]]))
+        nearest[sheet] = pool[k]
+    return vertices, faces, uv[nearest]
 
 
 def _with_tubes(g: trimesh.Trimesh, tubes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> trimesh.Trimesh:
