@@ -155,7 +155,8 @@ def test_every_gradio_operation_but_the_public_ones_needs_a_credential(live_app:
     mesh.write_bytes(exported(garment("top"), "glb"))
     calls = {"/upload_image": (handle_file(str(photo)),), "/generate_3d": (ZERO, "silhouette", "low"),
              "/fit": (ZERO, ZERO), "/get_result": (ZERO,), "/upload_garment_3d": (handle_file(str(mesh)),),
-             "/create_avatar": tuple(MEASUREMENTS.values())}
+             "/create_avatar": tuple(MEASUREMENTS.values()),
+             "/photo_to_3d": (handle_file(str(photo)),), "/dress": (ZERO, ZERO)}
     anonymous = Client(live_app, verbose=False)
     named = set(anonymous.view_api(return_format="dict", print_info=False)["named_endpoints"])
     assert named == set(calls) | PUBLIC_GRADIO, "a new Gradio endpoint: add it here"

@@ -171,7 +171,7 @@ def test_gradio_api_page_documents_every_operation(live_app: str) -> None:
                 "/get_result": ["job_id", "user_id"],
                 "/upload_garment_3d": ["file", "category", "units", "up", "user_id"],
                 "/create_avatar": ["height_cm", "chest_cm", "waist_cm", "hips_cm", "gender", "user_id"],
-                "/photo_to_3d": ["photo", "model", "quality", "category", "user_id"],
+                "/photo_to_3d": ["photo", "model", "quality", "category", "back", "user_id"],
                 "/dress": ["cloth3d_id", "avatar_preset_id", "ease", "tuck_in", "user_id"]}
     assert set(info) == set(expected)
     for name, params in expected.items():

@@ -158,12 +158,13 @@ def public_api(service: FitroomService) -> None:
         return service.get_result(job_id, caller=me(request, user_id))
 
     def photo_to_3d(photo: str, model: str = "auto", quality: str = "low", category: str | None = None,
-                    user_id: str | None = None, request: gr.Request = None,
+                    back: str | None = None, user_id: str | None = None, request: gr.Request = None,
                     progress: gr.Progress = gr.Progress()) -> tuple[str, dict]:
-        """One call from a garment photo to a finished 3D garment: uploads it, runs generate_3d (its
-        stages stream as progress) and returns the plain GLB as a file, with the record."""
+        """One call from a garment photo (and, optionally, a photo of its back) to a finished 3D
+        garment: uploads it, runs generate_3d (its stages stream as progress) and returns the plain
+        GLB as a file, with the record."""
         caller = me(request, user_id)
-        cloth = upload(photo, caller)
+        cloth = upload(photo, caller, back)
         job = service.generate_3d(cloth["id"], model or "auto", quality or "low", category or None, caller=caller)
         job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller,
                    failed="Generation failed")
@@ -190,7 +191,7 @@ def public_api(service: FitroomService) -> None:
     b_result.click(_api(get_result), [job_id, user_id], out, api_name="get_result")
     b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
     b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
-    b_photo.click(_api(photo_to_3d), [file_in, model, quality, category, user_id], [garment_glb, out],
+    b_photo.click(_api(photo_to_3d), [file_in, model, quality, category, back_in, user_id], [garment_glb, out],
                   api_name="photo_to_3d", concurrency_limit=4)
     b_dress.click(_api(dress), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], [fitted_glb, out],
                   api_name="dress", concurrency_limit=4)
