@@ -96,85 +96,196 @@ def _rembg_mask(rgb: np.ndarray, session) -> np.ndarray:
 
 
 def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The garment's mask and the backdrop's spread (how far from plain the border is)."""
+    """The garment's mask and the backdrop's spread (how far from plain the border is).
+
+    Works at WORK_SIDE: a backdrop model fitted to the border, a first garment estimate, then the
+    backdrop refitted to everything outside it (a studio backdrop is graded and vignetted; only a
+    fit over the whole visible backdrop tells a white garment's shading from the backdrop's own), and
+    the garment again, from its colour distance to that backdrop and its texture against the
+    backdrop's, each measured against the backdrop's own noise. What the outline encloses is filled,
+    except holes that are backdrop seen through the garment (between a sleeve and the body). The
+    outline's pixels get a fractional coverage, so that the mask scaled up to the photo keeps a
+    sub-pixel edge."""
     h, w = rgb.shape[:2]
-    scale = WORK_SIDE / max(h, w)
+    scale = min(1.0, WORK_SIDE / max(h, w))
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1 else rgb.copy()
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-    backdrop, spread = _backdrop(lab)
+                       interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    lab = cv2.cvtColor(small.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+    backdrop, spread, border = _backdrop(lab)
+    if spread > MAX_BACKDROP_SPREAD:
+        return np.zeros((h, w), bool), spread
+    texture = _local_std(lab[..., 0])
+    fg = _garment(lab, backdrop, texture, border)
+    for _ in range(2):  # the backdrop seen everywhere outside the garment, then the garment again
+        if not fg.any():
+            break
+        outside = ~cv2.dilate(fg.astype(np.uint8), _DISK3).astype(bool)
+        backdrop = _fit_backdrop(lab, outside)
+        fg = _garment(lab, backdrop, texture, outside)
+    soft = _coverage(lab, fg, backdrop)
+    mask = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5 if scale < 1 else soft > 0.5
+    return mask, spread
+
+
+_DISK3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+_DISK1 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+def _close(mask: np.ndarray, disk: np.ndarray) -> np.ndarray:
+    """A morphological closing that treats the image's outside as empty (a garment running off the
+    frame keeps its straight edge there)."""
+    r = disk.shape[0] // 2
+    pad = np.pad(mask.astype(np.uint8), r)
+    return cv2.morphologyEx(pad, cv2.MORPH_CLOSE, disk)[r:-r, r:-r].astype(bool)
+
+
+def _local_std(channel: np.ndarray) -> np.ndarray:
+    """Texture: the 3×3 standard deviation (fabric has a weave, a print, folds; a backdrop is flat)."""
+    mean = cv2.blur(channel, (3, 3))
+    return np.sqrt(np.maximum(cv2.blur(channel * channel, (3, 3)) - mean * mean, 0))
+
+
+def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Pixels unlike the backdrop: far from its colour, or textured where it is flat, in regions
+    that hold at least one pixel clearly unlike it (hysteresis); what they enclose is filled.
+    `sample`: pixels of the backdrop, to measure its noise and grain on."""
     dist = np.linalg.norm(lab - backdrop, axis=2)
-    # A flat studio backdrop (spread ~0) lets a white garment on white stand out by a few units;
-    # a textured backdrop needs a margin over its own variation.
-    thr = float(np.clip(3.0 + 2.5 * spread, 3.0, 40.0))
-    edges = _edge_region(small)
-    fg = (dist > thr) | edges
-    fg = ndimage.binary_opening(fg, iterations=1)
-    fg = ndimage.binary_fill_holes(ndimage.binary_closing(fg, iterations=3))
-    if fg.sum() > 0.02 * fg.size:
-        # GrabCut refines the outline, but may drop a pale part whose outline the edges enclose
-        fg = ndimage.binary_fill_holes(_grabcut(small, fg, dist, thr) | (edges & fg))
-    mask = cv2.resize(fg.astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR) > 0
-    return ndimage.binary_fill_holes(mask), spread
+    if sample.sum() < 50:
+        sample = np.ones_like(sample)
+    # the backdrop's own noise; robust to garment pixels the previous estimate missed (the tail)
+    p75, p98 = np.percentile(dist[sample], [75, 98])
+    noise = float(min(p98, 3.0 * p75))
+    t75, t98 = np.percentile(texture[sample], [75, 98])
+    grain = float(min(t98, 3.0 * t75 + 0.05))
+    weak = (dist > max(1.5 * noise, 0.4)) | (texture > 1.5 * grain + 0.25)
+    strong = dist > max(3.0 * noise, 2.0)
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    fg = keep[labels]
+    fg = _close(fg, _DISK1)
+    plain = (dist < max(1.0 * noise, 0.3)) & (texture <= grain + 0.1)
+    return _fill_enclosed(fg, plain)
 
 
-def _edge_region(rgb: np.ndarray) -> np.ndarray:
-    """What the image's edges enclose: a white garment on a white or grey backdrop differs in
-    colour by less than JPEG noise in places, but its outline still shows as an edge."""
-    gray = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (3, 3), 0)
-    edges = ndimage.binary_dilation(cv2.Canny(gray, 8, 24) > 0, iterations=2)
-    region = ndimage.binary_erosion(ndimage.binary_fill_holes(edges), iterations=2)
-    if region.mean() > 0.85:  # a busy backdrop: its edges enclose everything and say nothing
-        return np.zeros_like(region)
-    return region
+def _fill_enclosed(fg: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
+    """Holes filled, but a hole that is mostly backdrop (the backdrop seen between a sleeve and the
+    body, or between the legs) stays open."""
+    holes = _holes(fg)
+    if not holes.any():
+        return fg
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    like = np.bincount(labels.ravel(), weights=backdrop_like.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
+    open_ = (like > 0.6) & (stats[:, 4] >= max(20, 0.0005 * fg.size))
+    open_[0] = True
+    return fg | ~open_[labels]
 
 
-def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float]:
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """The pixels outside `mask` that the outside of the image cannot reach (4-connected)."""
+    pad = np.pad(mask.astype(np.uint8), 1)
+    cv2.floodFill(pad, None, (0, 0), 1)
+    return pad[1:-1, 1:-1] == 0
+
+
+def _coverage(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, passes: int = 4) -> np.ndarray:
+    """The mask as a fraction per pixel: 1 inside, 0 outside, and on the outline the pixel's position
+    between the backdrop's colour and the garment's colour just inside. A cast shadow, a JPEG halo, a
+    composite's fringe of its source's own backdrop or an anti-aliased edge sits near the backdrop's
+    end: it is peeled off, pass by pass. Where the two colours are too close to tell apart (white on
+    white), the binary mask stays."""
+    fg = fg.copy()
+    smooth = cv2.blur(lab, (3, 3))
+    for step in range(passes):
+        # the garment's colour just inside: at the nearest pixel 4 px in (past any halo), so that a
+        # stripe's end is weighed against its own stripe
+        core = cv2.erode(fg.astype(np.uint8), _DISK1, iterations=6)
+        if not core.any():
+            break
+        depth, nearest = cv2.distanceTransformWithLabels(1 - core, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+        cy, cx = np.nonzero(core)
+        rim = fg & ~cv2.erode(fg.astype(np.uint8), _DISK1, iterations=2).astype(bool)
+        if step == passes - 1:  # the last pass also weighs the pixels just outside
+            rim = cv2.dilate(fg.astype(np.uint8), _DISK1, iterations=2).astype(bool) & ~cv2.erode(
+                fg.astype(np.uint8), _DISK1, iterations=2).astype(bool)
+        band = rim & (depth <= 10)
+        ys, xs = np.nonzero(band)
+        if not len(ys):
+            break
+        at = nearest[ys, xs] - 1
+        gap = smooth[cy[at], cx[at]] - backdrop[ys, xs]
+        contrast = (gap * gap).sum(1)
+        alpha = ((lab[ys, xs] - backdrop[ys, xs]) * gap).sum(1) / np.maximum(contrast, 1e-6)
+        ok = contrast > 9.0  # 3 ΔE: below, the edge's colour says nothing
+        if step < passes - 1:
+            drop = ok & (alpha < 0.5)
+            if not drop.any():
+                continue
+            fg[ys[drop], xs[drop]] = False
+            continue
+        soft = fg.astype(np.float32)
+        soft[ys[ok], xs[ok]] = np.clip(alpha[ok], 0, 1)
+        return soft
+    return fg.astype(np.float32)
+
+
+def _basis(y: np.ndarray, x: np.ndarray, h: int, w: int, quadratic: bool) -> np.ndarray:
+    y, x = y / h - 0.5, x / w - 0.5
+    terms = [np.ones_like(x), x, y] + ([x * x, x * y, y * y] if quadratic else [])
+    return np.stack(terms, axis=-1)
+
+
+def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """The backdrop's colour over the whole image, fitted to the image border as a plane per Lab
-    channel (studio light falls off and greys are graded; a curved fit would extrapolate into the
-    middle and swallow white garments), refitted without the
-    border pixels the garment covers. Returns the backdrop image and its residual spread."""
+    channel (a curved fit to the border alone would extrapolate into the middle), refitted without
+    the border pixels the garment covers. Returns the backdrop image, its residual spread, and the
+    border pixels that fit it."""
     h, w = lab.shape[:2]
     band = max(2, min(h, w) // 64)
     edge = np.zeros((h, w), bool)
     edge[:band], edge[-band:], edge[:, :band], edge[:, -band:] = True, True, True, True
     ys, xs = np.nonzero(edge)
-
-    def basis(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        y, x = y / h - 0.5, x / w - 0.5
-        return np.stack([np.ones_like(x), x, y], axis=-1)
-
-    design, values = basis(ys.astype(np.float32), xs.astype(np.float32)), lab[ys, xs]
+    design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, False), lab[ys, xs]
     keep = np.ones(len(values), bool)
     for _ in range(3):
         coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
         residual = np.linalg.norm(values - design @ coef, axis=1)
         keep = residual <= max(2.0, 3.0 * float(np.median(residual[keep])))
     gy, gx = np.mgrid[:h, :w].astype(np.float32)
+    sample = np.zeros((h, w), bool)
+    sample[ys[keep], xs[keep]] = True
+    model = (_basis(gy, gx, h, w, False) @ coef).astype(np.float32)
     if keep.mean() < 0.6:  # most of the border fits no smooth backdrop: a scene, not a studio shot
-        return basis(gy, gx) @ coef, np.inf
-    return basis(gy, gx) @ coef, float(np.percentile(residual[keep], 95))
+        return model, np.inf, sample
+    return model, float(np.percentile(residual[keep], 95)), sample
 
 
-def _grabcut(img: np.ndarray, fg: np.ndarray, dist: np.ndarray, thr: float) -> np.ndarray:
-    """GrabCut seeded by the colour model: sure background far from the garment, the rest probable.
-    Run on the garment's box only (GrabCut's cost grows with the pixels it is given)."""
-    near = ndimage.binary_dilation(fg, iterations=6)
-    ys, xs = np.nonzero(near)
-    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    gc = np.full(near[box].shape, cv2.GC_PR_BGD, np.uint8)
-    gc[~near[box]] = cv2.GC_BGD
-    gc[fg[box]] = cv2.GC_PR_FGD
-    gc[ndimage.binary_erosion(fg, iterations=6)[box] & (dist[box] > 2 * thr)] = cv2.GC_FGD
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(np.ascontiguousarray(img[box][..., ::-1]), gc, None, bgd, fgd, 2, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:  # e.g. no background sample left in the box
-        return fg
-    out = np.zeros_like(fg)
-    out[box] = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
-    out = ndimage.binary_fill_holes(ndimage.binary_opening(out, iterations=1))
-    return out if out.sum() > 0.5 * fg.sum() else fg
+def _fit_backdrop(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """A quadratic backdrop per Lab channel fitted to the pixels `outside` the garment (every other
+    row and column), robustly: pixels far off the first fit (a cast shadow, a stain) are refitted
+    without."""
+    h, w = outside.shape
+    ys, xs = np.nonzero(outside[::2, ::2])
+    ys, xs = ys * 2, xs * 2
+    if len(ys) < 50:
+        return _backdrop(lab)[0]
+    design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, True), lab[ys, xs]
+    keep = np.ones(len(values), bool)
+    for _ in range(3):
+        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        residual = np.linalg.norm(values - design @ coef, axis=1)
+        keep = residual <= max(0.5, 2.5 * float(np.median(residual[keep])))
+    gy, gx = np.mgrid[:h, :w].astype(np.float32)
+    model = (_basis(gy, gx, h, w, True) @ coef).astype(np.float32)
+    # what the quadratic misses (a vignette, a darker floor), smoothed over the backdrop and spread
+    # into the garment's area by normalized convolution
+    sigma = max(h, w) / 16
+    weight = outside.astype(np.float32)
+    weight[ys[~keep], xs[~keep]] = 0  # not the outliers
+    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
+    residual = cv2.GaussianBlur((lab - model) * weight[..., None], (0, 0), sigma)
+    return model + residual / np.maximum(spread, 1e-3)[..., None] * (spread > 0.02)[..., None]
 
 
 def _keep_main_pieces(mask: np.ndarray, min_share: float = 0.05) -> np.ndarray:
