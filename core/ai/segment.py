@@ -116,12 +116,13 @@ def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
         return np.zeros((h, w), bool), spread
     texture = _local_std(lab[..., 0])
     fg = _garment(lab, backdrop, texture, border)
+    if not fg.any():
+        return np.zeros((h, w), bool), spread
     for _ in range(2):  # the backdrop seen everywhere outside the garment, then the garment again
-        if not fg.any():
-            break
         outside = ~cv2.dilate(fg.astype(np.uint8), _DISK3).astype(bool)
         backdrop = _fit_backdrop(lab, outside)
         fg = _garment(lab, backdrop, texture, outside)
+    fg &= ~_cast_shadow(lab, fg, backdrop)
     soft = _coverage(lab, fg, backdrop)
     mask = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5 if scale < 1 else soft > 0.5
     return mask, spread
@@ -169,6 +170,29 @@ def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample:
     return _fill_enclosed(fg, plain)
 
 
+def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The garment's cast shadow, to leave out: the backdrop a little darker (not by more than a soft
+    studio shadow darkens it) and of its own hue, in a rim along the outline, reaching the outline
+    from outside. A white or cream garment on a backdrop of its own colour looks like that too: when
+    the shadow-like part is more than a rim's share of the garment, it is taken for garment."""
+    diff = lab - backdrop
+    darker = -diff[..., 0]
+    hue = np.linalg.norm(diff[..., 1:], axis=2)
+    rim = fg & ~cv2.erode(fg.astype(np.uint8), _DISK1, iterations=8, borderValue=1).astype(bool)
+    like = rim & (darker > 1.0) & (darker < 25.0) & (hue < 1.5 + 0.12 * darker)
+    if not like.any():
+        return like
+    n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
+    edge = cv2.dilate((~fg).astype(np.uint8), _DISK1).astype(bool) & fg
+    touching = np.zeros(n, bool)
+    touching[np.unique(labels[edge & like])] = True
+    touching[0] = False
+    shadow = touching[labels]
+    if shadow.sum() > 0.12 * fg.sum():
+        return np.zeros_like(shadow)
+    return shadow
+
+
 def _fill_enclosed(fg: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
     """Holes filled, but a hole that is mostly backdrop (the backdrop seen between a sleeve and the
     body, or between the legs) stays open."""
@@ -177,7 +201,10 @@ def _fill_enclosed(fg: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
         return fg
     n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     like = np.bincount(labels.ravel(), weights=backdrop_like.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
-    open_ = (like > 0.6) & (stats[:, 4] >= max(20, 0.0005 * fg.size))
+    # a gap is a small part of the garment; a large hole of the backdrop's colour is a white garment's
+    # own part matching the backdrop, enclosed by its outline
+    area = fg.sum() + holes.sum()
+    open_ = (like > 0.6) & (stats[:, 4] >= max(20, 0.0005 * fg.size)) & (stats[:, 4] <= 0.03 * area)
     open_[0] = True
     return fg | ~open_[labels]
 
@@ -230,6 +257,12 @@ def _coverage(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, passes: int
     return fg.astype(np.float32)
 
 
+def _lstsq(design: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Least squares through the normal equations (a few coefficients, many samples: fast)."""
+    d = design.astype(np.float64)
+    return np.linalg.solve(d.T @ d + 1e-9 * np.eye(d.shape[1]), d.T @ values.astype(np.float64))
+
+
 def _basis(y: np.ndarray, x: np.ndarray, h: int, w: int, quadratic: bool) -> np.ndarray:
     y, x = y / h - 0.5, x / w - 0.5
     terms = [np.ones_like(x), x, y] + ([x * x, x * y, y * y] if quadratic else [])
@@ -249,7 +282,7 @@ def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, False), lab[ys, xs]
     keep = np.ones(len(values), bool)
     for _ in range(3):
-        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        coef = _lstsq(design[keep], values[keep])
         residual = np.linalg.norm(values - design @ coef, axis=1)
         keep = residual <= max(2.0, 3.0 * float(np.median(residual[keep])))
     gy, gx = np.mgrid[:h, :w].astype(np.float32)
@@ -273,28 +306,32 @@ def _fit_backdrop(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
     design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, True), lab[ys, xs]
     keep = np.ones(len(values), bool)
     for _ in range(3):
-        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        coef = _lstsq(design[keep], values[keep])
         residual = np.linalg.norm(values - design @ coef, axis=1)
         keep = residual <= max(0.5, 2.5 * float(np.median(residual[keep])))
     gy, gx = np.mgrid[:h, :w].astype(np.float32)
     model = (_basis(gy, gx, h, w, True) @ coef).astype(np.float32)
     # what the quadratic misses (a vignette, a darker floor), smoothed over the backdrop and spread
     # into the garment's area by normalized convolution
-    sigma = max(h, w) / 16
     weight = outside.astype(np.float32)
     weight[ys[~keep], xs[~keep]] = 0  # not the outliers
-    spread = cv2.GaussianBlur(weight, (0, 0), sigma)
-    residual = cv2.GaussianBlur((lab - model) * weight[..., None], (0, 0), sigma)
-    return model + residual / np.maximum(spread, 1e-3)[..., None] * (spread > 0.02)[..., None]
+    coarse = (max(1, w // 4), max(1, h // 4))  # smooth at a quarter of the size: the same, faster
+    sigma = max(coarse) / 16
+    spread = cv2.GaussianBlur(cv2.resize(weight, coarse, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+    residual = cv2.GaussianBlur(cv2.resize((lab - model) * weight[..., None], coarse, interpolation=cv2.INTER_AREA),
+                                (0, 0), sigma)
+    fix = residual / np.maximum(spread, 1e-3)[..., None] * (spread > 0.02)[..., None]
+    return model + cv2.resize(fix, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _keep_main_pieces(mask: np.ndarray, min_share: float = 0.05) -> np.ndarray:
-    labels, n = ndimage.label(mask)
-    if n <= 1:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=4)
+    if n <= 2:
         return mask
-    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
-    keep = np.flatnonzero(sizes >= min_share * sizes.max()) + 1
-    return np.isin(labels, keep)
+    sizes = stats[:, cv2.CC_STAT_AREA]
+    keep = sizes >= min_share * sizes[1:].max()
+    keep[0] = False
+    return keep[labels]
 
 
 def fill_background(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
