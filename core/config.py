@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     zerogpu_duration_low_s: int = Field(30, ge=5, le=600)
     zerogpu_duration_med_s: int = Field(60, ge=5, le=600)
     gpu_queue: str = "gpu"  # the Celery queue of GPU jobs (`celery ... worker -Q gpu`); the others: "celery"
+    # The cut-out (core/ai/segment.py). auto: rembg when it is installed and its model is on disk or
+    # may be downloaded (REMBG_DOWNLOAD, or on a Hugging Face Space), else the classical one, which
+    # needs no weights; classical: always that one; rembg: rembg, downloading its model if need be.
+    segmenter: Literal["auto", "classical", "rembg"] = "auto"
+    rembg_model: str = Field("u2net", pattern=r"^[a-z0-9_-]+$")  # a rembg session name: u2net, isnet-general-use...
+    rembg_download: bool = False  # let rembg fetch its model on first use
+    space_id: str | None = None  # set by Hugging Face on a Space
     tmp_dir: Path | None = None  # default: data_dir/tmp
     log_level: str = "INFO"
     max_upload_mb: float = Field(10.0, gt=0)

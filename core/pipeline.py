@@ -16,7 +16,7 @@ import trimesh
 from PIL import Image
 
 from core.ai.reconstructors import Reconstructor
-from core.ai.segment import Cutout, cut_out
+from core.ai.segment import CLASSICAL, Cutout, Segmenter, cut_out
 from core.ai.silhouette import QUALITY
 from core.errors import InputError
 from core.fitting.body import BodyModel
@@ -77,12 +77,13 @@ def thumbnail(meshes: list[trimesh.Trimesh], **view) -> bytes:
 
 def photo_to_garment(image: Image.Image, category: str | None, quality: str,
                      reconstructor: Reconstructor, on_stage: StageCallback | None = None,
-                     back_image: Image.Image | None = None) -> GarmentFiles:
-    """A garment photo (and optionally the garment's back) to its finished files."""
+                     back_image: Image.Image | None = None, segmenter: Segmenter = CLASSICAL) -> GarmentFiles:
+    """A garment photo (and optionally the garment's back) to its finished files; `segmenter`: the
+    cut-out of photos without an alpha channel."""
     timer = Timer(on_stage)
     with timer.stage("cut-out"):
-        cutout = cut_out(image)
-        back = _back_cut_out(back_image) if back_image is not None else None
+        cutout = cut_out(image, segmenter)
+        back = _back_cut_out(back_image, segmenter) if back_image is not None else None
     with timer.stage("category"):  # the parse: category, sleeves or legs, landmarks
         parse = parse_mask(cutout.mask, category)
     with timer.stage("reconstruction"):
@@ -92,15 +93,16 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
     with timer.stage("thumbnail"):
         files.cutout_preview = png_bytes(cutout.preview())
     files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()} | garment.stats
-    notes = [parse_note(parse, asked=category), back_note(garment.stats.get("back") or {})]
+    fallback = f"cut-out: {cutout.method}" if cutout.method.startswith("classical (") else None  # and why
+    notes = [fallback, parse_note(parse, asked=category), back_note(garment.stats.get("back") or {})]
     files.log = "; ".join(n for n in notes if n) or None
     return files
 
 
-def _back_cut_out(image: Image.Image) -> Cutout:
+def _back_cut_out(image: Image.Image, segmenter: Segmenter) -> Cutout:
     """The back photo's cut-out; a refusal names the photo it is about."""
     try:
-        return cut_out(image)
+        return cut_out(image, segmenter)
     except InputError as exc:
         raise InputError(f"The back photo: {exc}") from None
 

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from core.ai.reconstructors import resolve
+from core.ai.segment import segmenter_for
 from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements, solve
 from core.config import Settings
@@ -73,7 +74,8 @@ def run_generate(settings: Settings, job_id: str) -> None:
         image = _stored_photo(ctx, cloth.image_key)
         back = _stored_photo(ctx, cloth.back_key) if cloth.back_key else None
         files = photo_to_garment(image, job.category, job.quality, reconstructor,
-                                 on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st), back_image=back)
+                                 on_stage=lambda st: update_job(ctx, Cloth3D, job_id, stage=st), back_image=back,
+                                 segmenter=segmenter_for(settings))
         log = "; ".join(part for part in (note, files.log) if part) or None  # the model's note, the parse's
         if not update_job(ctx, Cloth3D, job_id, status=DONE, stage="done", category=files.category, log=log,
                           timings=files.timings, stats=files.stats, **store_garment(ctx, job_id, files)):

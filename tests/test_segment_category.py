@@ -21,7 +21,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_cutout_matches_truth(category, background) -> None:
     photo, truth = draw_garment(category, background=background)
     cut = cut_out(photo)
-    assert cut.method == "border-model+grabcut"
+    assert cut.method == "classical"
     assert iou(cut.mask, truth) > 0.97
     assert parse_mask(cut.mask).category == category
 

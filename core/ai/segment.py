@@ -1,12 +1,13 @@
-"""Garment cut-out: a real alpha channel as is; else rembg (U²-Net) when its model is on disk; else a
-border colour model refined by GrabCut, which needs no weights."""
+"""Garment cut-out: a real alpha channel as is; else rembg (U²-Net and its kin) where the settings
+choose it and its model can be had; else the classical cut-out, which needs no weights: a backdrop
+model, colour distance and texture against the backdrop's own noise, the outline filled."""
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -14,6 +15,9 @@ from PIL import Image
 from scipy import ndimage
 
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from core.config import Settings
 
 log = logging.getLogger("fitroom.segment")
 
@@ -36,20 +40,76 @@ class Cutout:
         return img
 
 
-def cut_out(image: Image.Image) -> Cutout:
+@dataclass(frozen=True)
+class Segmenter:
+    """The cut-out that runs on photos without an alpha channel: rembg's session, or None for the
+    classical one. `note` names it and, for a fallback, why (it goes to the job's log)."""
+
+    session: object | None
+    note: str
+
+    @property
+    def method(self) -> str:
+        return f"rembg:{self.session.model_name}" if self.session is not None else self.note
+
+
+CLASSICAL = Segmenter(None, "classical")
+
+
+def segmenter_for(settings: Settings) -> Segmenter:
+    """The cut-out the settings ask for. `auto` downloads rembg's model only where REMBG_DOWNLOAD
+    allows it or on a Hugging Face Space (SPACE_ID set), where weights can be had."""
+    return choose_segmenter(settings.segmenter, settings.rembg_model,
+                            settings.rembg_download or bool(settings.space_id))
+
+
+@lru_cache(maxsize=4)
+def choose_segmenter(kind: str = "auto", model: str = "u2net", download: bool = False) -> Segmenter:
+    """`classical`: the classical cut-out. `auto`: rembg's `model` when rembg is installed and the
+    model file is on disk (rembg looks in U2NET_HOME or REMBG_HOME) or `download` lets rembg fetch
+    it; otherwise the classical one, with a note saying why. `rembg`: rembg, fetching the model if
+    need be; the classical one, with the reason, only where rembg cannot run at all."""
+    if kind == "classical":
+        return CLASSICAL
+    try:
+        import rembg
+        from rembg.sessions import sessions_class
+    except ImportError:
+        return _fallback(kind, "rembg is not installed")
+    session_class = next((c for c in sessions_class if c.name() == model), None)
+    if session_class is None:
+        return _fallback(kind, f"rembg has no model {model!r}")
+    if session_class.resolve_existing(f"{model}.onnx") is None and not download and kind != "rembg":
+        return _fallback(kind, f"rembg model {model} not on disk")
+    try:
+        return Segmenter(rembg.new_session(model), f"rembg:{model}")
+    except Exception as exc:  # a model that cannot load must not stop the service
+        log.exception("rembg model %r could not be loaded; using the classical cut-out", model)
+        return _fallback(kind, f"rembg model {model} could not be loaded: {type(exc).__name__}")
+
+
+def _fallback(kind: str, why: str) -> Segmenter:
+    if kind == "rembg":
+        log.warning("SEGMENTER=rembg, but %s: using the classical cut-out", why)
+    return Segmenter(None, f"classical ({why})")
+
+
+def cut_out(image: Image.Image, segmenter: Segmenter = CLASSICAL) -> Cutout:
+    """The garment's mask: a real alpha channel as is; else the segmenter's (rembg, or the classical
+    cut-out). Refuses a photo whose garment cannot be told from its background."""
     if image.mode == "RGBA":
         rgba = np.asarray(image)
         mask = rgba[..., 3] > 127
         method = "alpha"
         rgb = rgba[..., :3]
-    elif (session := rembg_session()) is not None:
+    elif segmenter.session is not None:
         rgb = np.asarray(image.convert("RGB"))
-        mask = _rembg_mask(rgb, session)
-        method = f"rembg:{session.model_name}"
+        mask = _rembg_mask(rgb, segmenter.session)
+        method = segmenter.method
     else:
         rgb = np.asarray(image.convert("RGB"))
         mask, spread = _classical_mask(rgb)
-        method = "border-model+grabcut"
+        method = segmenter.method
         if spread > MAX_BACKDROP_SPREAD:
             raise InputError(NO_GARMENT + " (the background is not plain)")
     mask = _keep_main_pieces(mask)
@@ -62,30 +122,6 @@ def cut_out(image: Image.Image) -> Cutout:
     if (sides > 0.2).sum() >= 3 or share > 0.95:  # a garment may touch one or two edges, not fill the frame
         raise InputError(NO_GARMENT + " (the picture is filled edge to edge)")
     return Cutout(rgb=np.ascontiguousarray(rgb), mask=mask, method=method)
-
-
-@lru_cache(maxsize=1)
-def rembg_session():
-    """rembg's session when the package is installed and its model file is already on disk (rembg
-    looks in U2NET_HOME or REMBG_HOME), or REMBG_DOWNLOAD=1 lets it fetch the file; otherwise None
-    and the classical cut-out runs. REMBG_MODEL picks the model (default u2net)."""
-    try:
-        import rembg
-        from rembg.sessions import sessions_class
-    except ImportError:
-        return None
-    name = os.environ.get("REMBG_MODEL", "u2net")
-    session_class = next((c for c in sessions_class if c.name() == name), None)
-    if session_class is None:
-        log.warning("rembg has no model %r; using the classical cut-out", name)
-        return None
-    if session_class.resolve_existing(f"{name}.onnx") is None and os.environ.get("REMBG_DOWNLOAD") != "1":
-        return None
-    try:
-        return rembg.new_session(name)
-    except Exception:
-        log.exception("rembg model %r could not be loaded; using the classical cut-out", name)
-        return None
 
 
 def _rembg_mask(rgb: np.ndarray, session) -> np.ndarray:
