@@ -2,9 +2,13 @@
 # (`celery -A core.celery_app worker`) with the same image. Build:
 #   docker build -t fitroom3d .                                  # weights fetched lazily at run time
 #   docker build --build-arg PRELOAD_WEIGHTS=1 -t fitroom3d .    # weights baked into the image
+#   docker build --build-arg PRELOAD_WEIGHTS=1 --build-arg REMBG_MODEL=isnet-general-use -t fitroom3d .
+#                                                                # the cut-out's model chosen (SEGMENTER, REMBG_MODEL)
 FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04
 
 ARG PRELOAD_WEIGHTS=0
+ARG SEGMENTER=auto
+ARG REMBG_MODEL=u2net
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,6 +20,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
     ANNY_CACHE_DIR=/opt/cache/anny \
     WARP_CACHE_PATH=/opt/cache/warp \
     U2NET_HOME=/opt/models/u2net \
+    SEGMENTER=$SEGMENTER \
+    REMBG_MODEL=$REMBG_MODEL \
     DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=7860
@@ -30,17 +36,18 @@ RUN apt-get update \
 
 WORKDIR /app
 # Dependencies first: a code change does not reinstall them. The PyPI torch wheel of the pinned
-# version carries its own CUDA libraries. rembg + onnxruntime give the learned cut-out.
+# version carries its own CUDA libraries. rembg + onnxruntime (in requirements.txt) give the learned cut-out.
 COPY requirements.txt ./
-RUN pip install -r requirements.txt rembg==2.0.86 onnxruntime==1.31.1
+RUN pip install -r requirements.txt
 
 COPY --chown=1000:1000 . .
 
 # anny builds its model cache (about 800 MB) on first use: build it now, so that a custom avatar
-# does not pay for it at run time. Weights for the cut-out: baked in, or fetched on first use.
+# does not pay for it at run time. The cut-out's model (the one SEGMENTER and REMBG_MODEL choose):
+# baked in, or fetched on first use (REMBG_DOWNLOAD=1 below).
 RUN mkdir -p /opt/cache /opt/models /data \
     && python -c "from core.avatars.builder import Phenotype, build_body; build_body(Phenotype(gender=1.0, height_cm=165))" \
-    && if [ "$PRELOAD_WEIGHTS" = "1" ]; then python -c "from rembg import new_session; new_session('u2net')"; fi \
+    && if [ "$PRELOAD_WEIGHTS" = "1" ]; then python -c "from core.ai.segment import preload; preload()"; fi \
     && chown -R 1000:1000 /opt/cache /opt/models /data
 
 ENV REMBG_DOWNLOAD=1

@@ -107,3 +107,12 @@ def test_the_job_log_names_the_fallback(rembg_home) -> None:
     files = photo_to_garment(draw_garment("top")[0], "top", "low", REGISTRY["silhouette"], segmenter=chosen)
     assert files.stats["segmentation"] == "classical (rembg model u2net not on disk)"
     assert "cut-out: classical (rembg model u2net not on disk)" in files.log
+
+
+def test_preload_follows_the_setting(rembg_home, monkeypatch) -> None:
+    """What the Docker build bakes in (PRELOAD_WEIGHTS=1): the model SEGMENTER and REMBG_MODEL choose."""
+    assert segment.preload(Settings(segmenter="classical")) is segment.CLASSICAL
+    tiny_u2net(rembg_home / "u2net.onnx")
+    assert segment.preload(Settings(segmenter="auto")).method == "rembg:u2net"
+    with pytest.raises(RuntimeError, match="rembg has no model 'nope'"):
+        segment.preload(Settings(segmenter="rembg", rembg_model="nope"))

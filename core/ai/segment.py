@@ -88,6 +88,21 @@ def choose_segmenter(kind: str = "auto", model: str = "u2net", download: bool = 
         return _fallback(kind, f"rembg model {model} could not be loaded: {type(exc).__name__}")
 
 
+def preload(settings: Settings | None = None) -> Segmenter:
+    """Fetch and load the cut-out's model that the settings choose, now (a Docker build bakes it
+    into the image); nothing to fetch for the classical cut-out."""
+    from core.config import get_settings
+
+    settings = settings or get_settings()
+    if settings.segmenter == "classical":
+        return CLASSICAL
+    chosen = choose_segmenter(settings.segmenter, settings.rembg_model, True)
+    if chosen.session is None:
+        raise RuntimeError(f"the cut-out's model could not be preloaded: {chosen.note}")
+    log.info("cut-out model preloaded: %s", chosen.method)
+    return chosen
+
+
 def _fallback(kind: str, why: str) -> Segmenter:
     if kind == "rembg":
         log.warning("SEGMENTER=rembg, but %s: using the classical cut-out", why)
