@@ -99,3 +99,82 @@ def test_garment_touching_the_border_is_kept() -> None:
     cropped, truth = photo.crop((0, 150, 768, 1024)), truth[150:]  # the waistband runs off the top
     cut = cut_out(cropped)
     assert iou(cut.mask, truth) > 0.95
+
+
+def _composite(truth: np.ndarray, garment: np.ndarray, backdrop: np.ndarray, quality: int = 90) -> Image.Image:
+    """A product photo: `garment` inside `truth` (edges feathered as a lens does) over `backdrop`,
+    JPEG-encoded as uploads are."""
+    import io
+
+    from scipy import ndimage
+
+    alpha = ndimage.gaussian_filter(truth.astype(float), 0.8)[..., None]
+    photo = (alpha * garment + (1 - alpha) * backdrop).clip(0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _studio(h: int, w: int, top: float, bottom: float, vignette: float, rng) -> np.ndarray:
+    """A light studio sweep: graded top to bottom, darker toward the corners, a little noise."""
+    y, x = np.mgrid[:h, :w] / np.array([h, w])[:, None, None]
+    level = top + (bottom - top) * y - vignette * ((x - 0.5) ** 2 + (y - 0.5) ** 2) * 2
+    return level[..., None] * np.ones(3) + rng.normal(0, 0.8, (h, w, 1))
+
+
+def test_white_tshirt_with_black_print_on_white_is_kept_whole() -> None:
+    """The [I] issue's failure: on a white backdrop a white T-shirt with a black print kept only its
+    print. The shirt is 2-4 levels off the backdrop, shaded to the backdrop's own white at one side."""
+    _, truth = draw_garment("top")
+    h, w = truth.shape
+    shade = np.linspace(248, 253.5, w)[None, :, None] * np.ones((h, 1, 3))  # lit from the right
+    shirt = shade.copy()
+    shirt[300:450, 300:470] = (20, 20, 20)  # the black chest print
+    cut = cut_out(_composite(truth, shirt, np.full((h, w, 3), 255.0)))
+    assert iou(cut.mask, truth) > 0.95
+    assert parse_mask(cut.mask).category == "top"
+
+
+@pytest.mark.parametrize("category", ["top", "dress"])
+def test_cream_garment_on_a_graded_light_backdrop(category) -> None:
+    """A real studio photo's light-on-light case: a cream garment whose shaded side matches the graded,
+    vignetted backdrop's level; only its hue, its weave and its outline tell it apart."""
+    rng = np.random.default_rng(5)
+    _, truth = draw_garment(category)
+    h, w = truth.shape
+    backdrop = _studio(h, w, 233, 246, 14, rng)
+    side = np.linspace(244, 232, w)[None, :, None]  # shaded toward the right, down to the backdrop's level
+    cream = side * np.array([1.0, 0.985, 0.955]) + rng.normal(0, 1.6, (h, w, 1))  # a knit's weave
+    cut = cut_out(_composite(truth, cream, backdrop))
+    assert iou(cut.mask, truth) > 0.95
+
+
+def test_backdrop_between_sleeve_and_body_stays_open() -> None:
+    """Filling what the outline encloses must not fill the backdrop seen between an arm hanging down
+    and the body."""
+    h, w = 1024, 768
+    truth = np.zeros((h, w), bool)
+    truth[200:850, 250:520] = True  # the body
+    truth[200:830, 140:215] = True  # the left sleeve, hanging down beside it
+    truth[200:260, 140:250] = True  # joined at the shoulder
+    truth[780:830, 140:250] = True  # and at the cuff, resting on the hip: the gap is enclosed
+    gap = np.zeros_like(truth)
+    gap[260:780, 215:250] = True
+    colour = np.full((h, w, 3), (70.0, 90.0, 140.0))
+    cut = cut_out(_composite(truth, colour, np.full((h, w, 3), 246.0)))
+    assert cut.mask[gap].mean() < 0.1
+    assert iou(cut.mask, truth) > 0.97
+
+
+def test_soft_cast_shadow_is_left_out() -> None:
+    from scipy import ndimage
+
+    rng = np.random.default_rng(2)
+    _, truth = draw_garment("top")
+    h, w = truth.shape
+    backdrop = np.full((h, w, 3), 238.0) + rng.normal(0, 0.8, (h, w, 1))
+    shadow = ndimage.gaussian_filter(np.roll(truth, (12, 10), (0, 1)).astype(float), 7)
+    backdrop *= 1 - 0.12 * shadow[..., None]  # a soft shadow, down and to the right
+    colour = np.full((h, w, 3), (150.0, 40.0, 50.0))
+    cut = cut_out(_composite(truth, colour, backdrop))
+    assert iou(cut.mask, truth) > 0.97

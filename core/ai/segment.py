@@ -173,7 +173,8 @@ def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
         outside = ~cv2.dilate(fg.astype(np.uint8), _DISK3).astype(bool)
         backdrop = _fit_backdrop(lab, outside)
         fg = _garment(lab, backdrop, texture, outside)
-    fg &= ~_cast_shadow(lab, fg, backdrop)
+    grain = float(np.percentile(texture[outside], 98)) if outside.any() else 0.0
+    fg &= ~_cast_shadow(lab, fg, backdrop, texture, grain)
     soft = _coverage(lab, fg, backdrop)
     mask = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5 if scale < 1 else soft > 0.5
     return mask, spread
@@ -217,20 +218,27 @@ def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample:
     keep[0] = False
     fg = keep[labels]
     fg = _close(fg, _DISK1)
-    plain = (dist < max(1.0 * noise, 0.3)) & (texture <= grain + 0.1)
+    diff = lab - backdrop
+    darker = -diff[..., 0]
+    shaded = (darker > 1.0) & (darker < 25.0) & (np.linalg.norm(diff[..., 1:], axis=2) < 1.5 + 0.12 * darker)
+    # the backdrop, lit or shaded: its colour, and no more grain than it has (JPEG's own included)
+    plain = ((dist < max(1.0 * noise, 0.3)) | shaded) & (texture <= max(grain + 0.1, 0.25))
     return _fill_enclosed(fg, plain)
 
 
-def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, texture: np.ndarray,
+                 grain: float) -> np.ndarray:
     """The garment's cast shadow, to leave out: the backdrop a little darker (not by more than a soft
-    studio shadow darkens it) and of its own hue, in a rim along the outline, reaching the outline
-    from outside. A white or cream garment on a backdrop of its own colour looks like that too: when
-    the shadow-like part is more than a rim's share of the garment, it is taken for garment."""
+    studio shadow darkens it), of its own hue and nearly as smooth, in a rim along the outline,
+    reaching the outline from outside. A white or cream garment on a backdrop of its own colour looks
+    like that too: when the shadow-like part is more than a rim's share of the garment, it is taken
+    for garment."""
     diff = lab - backdrop
     darker = -diff[..., 0]
     hue = np.linalg.norm(diff[..., 1:], axis=2)
     rim = fg & ~cv2.erode(fg.astype(np.uint8), _DISK1, iterations=8, borderValue=1).astype(bool)
-    like = rim & (darker > 1.0) & (darker < 25.0) & (hue < 1.5 + 0.12 * darker)
+    like = (rim & (darker > 1.0) & (darker < 25.0) & (hue < 1.5 + 0.12 * darker)
+            & (texture < 2.0 * grain + 0.5))
     if not like.any():
         return like
     n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
@@ -295,7 +303,9 @@ def _coverage(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, passes: int
         gap = smooth[cy[at], cx[at]] - backdrop[ys, xs]
         contrast = (gap * gap).sum(1)
         alpha = ((lab[ys, xs] - backdrop[ys, xs]) * gap).sum(1) / np.maximum(contrast, 1e-6)
-        ok = contrast > 9.0  # 3 ΔE: below, the edge's colour says nothing
+        # 2 ΔE apart at least (below, the edge's colour says nothing), and not far beyond the backdrop's
+        # end: such a pixel is no mixture of the two but the garment's own shade (a stripe's end in a fold)
+        ok = (contrast > 4.0) & (alpha > -0.5)
         if step < passes - 1:
             drop = ok & (alpha < 0.5)
             if not drop.any():
