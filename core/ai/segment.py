@@ -167,12 +167,14 @@ def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
         return np.zeros((h, w), bool), spread
     texture = _local_std(lab[..., 0])
     fg = _garment(lab, backdrop, texture, border)
+    fg &= ~_pasted_canvas(lab, fg, texture)
     if not fg.any():
         return np.zeros((h, w), bool), spread
     for _ in range(2):  # the backdrop seen everywhere outside the garment, then the garment again
         outside = ~cv2.dilate(fg.astype(np.uint8), _DISK3).astype(bool)
         backdrop = _fit_backdrop(lab, outside)
         fg = _garment(lab, backdrop, texture, outside)
+        fg &= ~_pasted_canvas(lab, fg, texture)
     grain = float(np.percentile(texture[outside], 98)) if outside.any() else 0.0
     fg &= ~_cast_shadow(lab, fg, backdrop, texture, grain)
     soft = _coverage(lab, fg, backdrop)
@@ -226,6 +228,42 @@ def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample:
     return _fill_enclosed(fg, plain)
 
 
+def _pasted_canvas(lab: np.ndarray, fg: np.ndarray, texture: np.ndarray) -> np.ndarray:
+    """A product shot pasted onto a canvas of another white: its own flat backdrop, a level or two off
+    the canvas, ends in a straight vertical or horizontal line. Found by that line (a garment's
+    outline is not ruler-straight over half its height) and a flat, even colour behind it, it is
+    backdrop too."""
+    h, w = fg.shape
+    rows, cols = np.nonzero(fg.any(axis=1))[0], np.nonzero(fg.any(axis=0))[0]
+    if len(rows) < 20 or len(cols) < 20:
+        return np.zeros_like(fg)
+    # the first garment pixel from each side, along each row or column that has one
+    sides = [(np.argmax(fg[rows], axis=1), rows, True, 1),
+             (w - 1 - np.argmax(fg[rows, ::-1], axis=1), rows, True, -1),
+             (np.argmax(fg[:, cols], axis=0), cols, False, 1),
+             (h - 1 - np.argmax(fg[::-1, cols], axis=0), cols, False, -1)]
+    canvas = np.zeros_like(fg)
+    for first, lines, horizontal, inward in sides:
+        line = int(np.bincount(first).argmax())
+        straight = first == line
+        limit = w if horizontal else h
+        if straight.mean() < 0.5 or line in (0, limit - 1):
+            continue
+        depth = np.clip(line + inward * np.arange(2, 5), 0, limit - 1)  # past the edge's mixed pixel
+        at = (lines[straight][:, None], depth[None, :]) if horizontal else (depth[None, :], lines[straight][:, None])
+        colour = lab[at].reshape(-1, 3)
+        mid = np.median(colour, axis=0)
+        if np.median(texture[at]) > 0.1 or np.percentile(np.linalg.norm(colour - mid, axis=1), 80) > 0.6:
+            continue  # not flat and even: a garment's straight edge after all
+        like = fg & (np.linalg.norm(lab - mid, axis=2) < 1.0) & (texture < 0.25)
+        n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
+        seeds = np.zeros(n, bool)
+        seeds[np.unique(labels[at])] = True
+        seeds[0] = False
+        canvas |= seeds[labels]
+    return canvas
+
+
 def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, texture: np.ndarray,
                  grain: float) -> np.ndarray:
     """The garment's cast shadow, to leave out: the backdrop a little darker (not by more than a soft
@@ -253,17 +291,21 @@ def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, texture:
 
 
 def _fill_enclosed(fg: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
-    """Holes filled, but a hole that is mostly backdrop (the backdrop seen between a sleeve and the
-    body, or between the legs) stays open."""
+    """Holes filled, but a small hole that is mostly backdrop (the backdrop seen between a sleeve and
+    the body, or between the legs) stays open, unless the garment itself has parts of the backdrop's
+    colour (white stripes on a white backdrop): then such a hole may be one of them."""
     holes = _holes(fg)
     if not holes.any():
         return fg
+    inside = cv2.erode(fg.astype(np.uint8), _DISK1, iterations=2).astype(bool)
+    if backdrop_like[inside].mean() > 0.01:
+        return fg | holes
     n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     like = np.bincount(labels.ravel(), weights=backdrop_like.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
     # a gap is a small part of the garment; a large hole of the backdrop's colour is a white garment's
     # own part matching the backdrop, enclosed by its outline
     area = fg.sum() + holes.sum()
-    open_ = (like > 0.6) & (stats[:, 4] >= max(20, 0.0005 * fg.size)) & (stats[:, 4] <= 0.03 * area)
+    open_ = (like > 0.6) & (stats[:, 4] >= max(20, 0.0005 * fg.size)) & (stats[:, 4] <= 0.1 * area)
     open_[0] = True
     return fg | ~open_[labels]
 
