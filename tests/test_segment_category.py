@@ -178,3 +178,15 @@ def test_soft_cast_shadow_is_left_out() -> None:
     colour = np.full((h, w, 3), (150.0, 40.0, 50.0))
     cut = cut_out(_composite(truth, colour, backdrop))
     assert iou(cut.mask, truth) > 0.97
+
+
+def test_product_shot_pasted_on_a_canvas_of_another_white() -> None:
+    """A shop's photo (its backdrop a level off white) pasted onto a white canvas: the pasted
+    rectangle's flat backdrop is backdrop too, however faint against the canvas."""
+    photo, truth = draw_garment("bottom", background=(255, 253, 255))
+    canvas = np.full((1100, 900, 3), 255, np.uint8)
+    canvas[40:1064, 60:828] = np.asarray(photo)
+    big = np.zeros((1100, 900), bool)
+    big[40:1064, 60:828] = truth
+    cut = cut_out(_composite(big, canvas.astype(float), canvas.astype(float)))
+    assert iou(cut.mask, big) > 0.95
