@@ -114,20 +114,19 @@ def cut_out(image: Image.Image, segmenter: Segmenter = CLASSICAL) -> Cutout:
     cut-out). Refuses a photo whose garment cannot be told from its background."""
     if image.mode == "RGBA":
         rgba = np.asarray(image)
-        mask = rgba[..., 3] > 127
+        mask = _keep_main_pieces(rgba[..., 3] > 127)
         method = "alpha"
         rgb = rgba[..., :3]
     elif segmenter.session is not None:
         rgb = np.asarray(image.convert("RGB"))
-        mask = _rembg_mask(rgb, segmenter.session)
+        mask = _keep_main_pieces(_rembg_mask(rgb, segmenter.session))
         method = segmenter.method
     else:
         rgb = np.asarray(image.convert("RGB"))
-        mask, spread = _classical_mask(rgb)
+        mask, spread = _classical_mask(rgb)  # its main pieces kept at the working size
         method = segmenter.method
         if spread > MAX_BACKDROP_SPREAD:
             raise InputError(NO_GARMENT + " (the background is not plain)")
-    mask = _keep_main_pieces(mask)
     share = mask.mean()
     if share < 0.005:
         raise InputError(NO_GARMENT)
@@ -178,6 +177,7 @@ def _classical_mask(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     grain = float(np.percentile(texture[outside], 98)) if outside.any() else 0.0
     fg &= ~_cast_shadow(lab, fg, backdrop, texture, grain)
     soft = _coverage(lab, fg, backdrop)
+    soft[(soft > 0.5) & ~_keep_main_pieces(soft > 0.5)] = 0  # specks and strays: not the garment
     mask = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5 if scale < 1 else soft > 0.5
     return mask, spread
 
@@ -204,7 +204,8 @@ def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample:
     """Pixels unlike the backdrop: far from its colour, or textured where it is flat, in regions
     that hold at least one pixel clearly unlike it (hysteresis); what they enclose is filled.
     `sample`: pixels of the backdrop, to measure its noise and grain on."""
-    dist = np.linalg.norm(lab - backdrop, axis=2)
+    diff = lab - backdrop
+    dist = _norm(diff)
     if sample.sum() < 50:
         sample = np.ones_like(sample)
     # the backdrop's own noise; robust to garment pixels the previous estimate missed (the tail)
@@ -220,9 +221,8 @@ def _garment(lab: np.ndarray, backdrop: np.ndarray, texture: np.ndarray, sample:
     keep[0] = False
     fg = keep[labels]
     fg = _close(fg, _DISK1)
-    diff = lab - backdrop
     darker = -diff[..., 0]
-    shaded = (darker > 1.0) & (darker < 25.0) & (np.linalg.norm(diff[..., 1:], axis=2) < 1.5 + 0.12 * darker)
+    shaded = (darker > 1.0) & (darker < 25.0) & (_norm(diff[..., 1:]) < 1.5 + 0.12 * darker)
     # the backdrop, lit or shaded: its colour, and no more grain than it has (JPEG's own included)
     plain = ((dist < max(1.0 * noise, 0.3)) | shaded) & (texture <= max(grain + 0.1, 0.25))
     return _fill_enclosed(fg, plain)
@@ -253,9 +253,9 @@ def _pasted_canvas(lab: np.ndarray, fg: np.ndarray, texture: np.ndarray) -> np.n
         at = (lines[straight][:, None], depth[None, :]) if horizontal else (depth[None, :], lines[straight][:, None])
         colour = lab[at].reshape(-1, 3)
         mid = np.median(colour, axis=0)
-        if np.median(texture[at]) > 0.1 or np.percentile(np.linalg.norm(colour - mid, axis=1), 80) > 0.6:
+        if np.median(texture[at]) > 0.1 or np.percentile(_norm(colour - mid), 80) > 0.6:
             continue  # not flat and even: a garment's straight edge after all
-        like = fg & (np.linalg.norm(lab - mid, axis=2) < 1.0) & (texture < 0.25)
+        like = fg & (_norm(lab - mid) < 1.0) & (texture < 0.25)
         n, labels = cv2.connectedComponents(like.astype(np.uint8), connectivity=4)
         seeds = np.zeros(n, bool)
         seeds[np.unique(labels[at])] = True
@@ -273,7 +273,7 @@ def _cast_shadow(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, texture:
     for garment."""
     diff = lab - backdrop
     darker = -diff[..., 0]
-    hue = np.linalg.norm(diff[..., 1:], axis=2)
+    hue = _norm(diff[..., 1:])
     rim = fg & ~cv2.erode(fg.astype(np.uint8), _DISK1, iterations=8, borderValue=1).astype(bool)
     like = (rim & (darker > 1.0) & (darker < 25.0) & (hue < 1.5 + 0.12 * darker)
             & (texture < 2.0 * grain + 0.5))
@@ -372,6 +372,22 @@ def _basis(y: np.ndarray, x: np.ndarray, h: int, w: int, quadratic: bool) -> np.
     return np.stack(terms, axis=-1)
 
 
+def _surface(coef: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The fitted plane or quadratic (the coefficients of `_basis`, one column per channel) at every
+    pixel: a + b y + c y², each a polynomial in x, by broadcasting."""
+    x = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :, None]
+    y = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None, None]
+    c = coef.astype(np.float32)
+    if len(c) == 3:
+        return (c[0] + c[1] * x) + c[2] * y
+    return (c[0] + c[1] * x + c[3] * x * x) + (c[2] + c[4] * x) * y + c[5] * (y * y)
+
+
+def _norm(a: np.ndarray) -> np.ndarray:
+    """The length of the last axis' vectors (a Lab difference: ΔE)."""
+    return np.sqrt(np.einsum("...k,...k->...", a, a))
+
+
 def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """The backdrop's colour over the whole image, fitted to the image border as a plane per Lab
     channel (a curved fit to the border alone would extrapolate into the middle), refitted without
@@ -386,12 +402,11 @@ def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     keep = np.ones(len(values), bool)
     for _ in range(3):
         coef = _lstsq(design[keep], values[keep])
-        residual = np.linalg.norm(values - design @ coef, axis=1)
+        residual = _norm(values - design @ coef)
         keep = residual <= max(2.0, 3.0 * float(np.median(residual[keep])))
-    gy, gx = np.mgrid[:h, :w].astype(np.float32)
     sample = np.zeros((h, w), bool)
     sample[ys[keep], xs[keep]] = True
-    model = (_basis(gy, gx, h, w, False) @ coef).astype(np.float32)
+    model = _surface(coef, h, w)
     if keep.mean() < 0.6:  # most of the border fits no smooth backdrop: a scene, not a studio shot
         return model, np.inf, sample
     return model, float(np.percentile(residual[keep], 95)), sample
@@ -410,10 +425,9 @@ def _fit_backdrop(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
     keep = np.ones(len(values), bool)
     for _ in range(3):
         coef = _lstsq(design[keep], values[keep])
-        residual = np.linalg.norm(values - design @ coef, axis=1)
+        residual = _norm(values - design @ coef)
         keep = residual <= max(0.5, 2.5 * float(np.median(residual[keep])))
-    gy, gx = np.mgrid[:h, :w].astype(np.float32)
-    model = (_basis(gy, gx, h, w, True) @ coef).astype(np.float32)
+    model = _surface(coef, h, w)
     # what the quadratic misses (a vignette, a darker floor), smoothed over the backdrop and spread
     # into the garment's area by normalized convolution
     weight = outside.astype(np.float32)
