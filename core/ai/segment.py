@@ -341,13 +341,7 @@ def _coverage(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, passes: int
         ys, xs = np.nonzero(band)
         if not len(ys):
             break
-        at = nearest[ys, xs] - 1
-        gap = smooth[cy[at], cx[at]] - backdrop[ys, xs]
-        contrast = (gap * gap).sum(1)
-        alpha = ((lab[ys, xs] - backdrop[ys, xs]) * gap).sum(1) / np.maximum(contrast, 1e-6)
-        # 2 ΔE apart at least (below, the edge's colour says nothing), and not far beyond the backdrop's
-        # end: such a pixel is no mixture of the two but the garment's own shade (a stripe's end in a fold)
-        ok = (contrast > 4.0) & (alpha > -0.5)
+        alpha, ok = _alpha(lab, smooth, backdrop, core, cy, cx, nearest[ys, xs] - 1, ys, xs)
         if step < passes - 1:
             drop = ok & (alpha < 0.5)
             if not drop.any():
@@ -358,6 +352,30 @@ def _coverage(lab: np.ndarray, fg: np.ndarray, backdrop: np.ndarray, passes: int
         soft[ys[ok], xs[ok]] = np.clip(alpha[ok], 0, 1)
         return soft
     return fg.astype(np.float32)
+
+
+_AROUND = [(dy, dx) for dy in (-3, 0, 3) for dx in (-3, 0, 3)]
+
+
+def _alpha(lab: np.ndarray, smooth: np.ndarray, backdrop: np.ndarray, core: np.ndarray, cy: np.ndarray,
+           cx: np.ndarray, at: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's position between the backdrop's colour (0) and the garment's (1), the garment's
+    colour taken around the nearest pixel well inside: of those colours, the one the pixel is most
+    like (a print's light patch at the outline is weighed against the light patch, not the dark spot
+    beside it). Decided only where the two colours are 2 ΔE apart at least (below, the edge's colour
+    says nothing), and not for a pixel far beyond the backdrop's end: no mixture of the two, but the
+    garment's own shade (a stripe's end in a fold)."""
+    h, w = core.shape
+    here = lab[ys, xs] - backdrop[ys, xs]
+    best = np.full(len(ys), -np.inf, np.float32)
+    for dy, dx in _AROUND:
+        y, x = np.clip(cy[at] + dy, 0, h - 1), np.clip(cx[at] + dx, 0, w - 1)
+        gap = smooth[y, x] - backdrop[ys, xs]
+        contrast = (gap * gap).sum(1)
+        a = (here * gap).sum(1) / np.maximum(contrast, 1e-6)
+        a[(contrast <= 4.0) | (core[y, x] == 0)] = -np.inf
+        best = np.maximum(best, a)
+    return best, best > -0.5
 
 
 def _lstsq(design: np.ndarray, values: np.ndarray) -> np.ndarray:
