@@ -28,6 +28,7 @@ from core.mesh.export import draco_compress_glb
 from core.mesh.importer import check_options, sniff_mesh_format
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.quotas import Quotas
+from core.schemas import record
 from core.tasks import IMPORT, import_source_key
 from core.uploads import CHUNK, ValidatedImage, clean_filename, encode_for_storage, validate_image
 
@@ -49,15 +50,6 @@ def _visible(row: SQLModel, caller: Caller) -> bool:
     if isinstance(row, AvatarPreset) and not row.is_custom:
         return True
     return getattr(row, "user_id", None) == caller.user_id
-
-
-def _extras(row: Cloth3D) -> str | None:
-    """Whether a finished garment's OBJ zip and turntable, made after it, are still coming."""
-    if row.status != DONE:
-        return None
-    if row.obj_key and row.turntable_key:
-        return "done"
-    return "error" if (row.stats or {}).get("extras") == "error" else "pending"
 
 
 def parse_id(value: str, what: str) -> str:
@@ -196,7 +188,7 @@ class FitroomService:
             for key in stored:  # no object without its row
                 self.ctx.storage.delete(key)
             raise
-        return self.present(cloth, caller.base_url)
+        return self._record(cloth, caller.base_url)
 
     def upload_garment_3d(self, stream: BinaryIO, filename: str | None = None, category: str | None = None,
                           units: str = "auto", up: str = "auto", *, caller: Caller) -> dict:
@@ -231,7 +223,7 @@ class FitroomService:
         while (row := self._row(Cloth3D, job.id)).status == PROCESSING and time.monotonic() < deadline:
             time.sleep(IMPORT_POLL_S)
         if row.status == DONE:
-            return self.present(row, caller.base_url)
+            return self._record(row, caller.base_url)
         self._forget(row, source)
         if row.status == PROCESSING:  # still queued behind other work: the server's delay, not the file's
             raise Unavailable("The server is busy and the import did not start in time; please try again.")
@@ -281,7 +273,7 @@ class FitroomService:
             db.commit()
         self.runner.submit(Cloth3D, job.id, self.ctx.settings.generate_timeout_s, owner=caller.user_id,
                            gpu_job=chosen.gpu)
-        return self.present(job, caller.base_url)
+        return self._record(job, caller.base_url)
 
     def list_presets(self, caller: Caller | None = None, *, base_url: str = "") -> list[dict]:
         """The seeded presets (public), then the caller's own custom avatars that are ready.
@@ -292,7 +284,7 @@ class FitroomService:
             rows = db.exec(select(AvatarPreset).where(AvatarPreset.status == DONE)
                            .where(or_(AvatarPreset.is_custom == False, mine))  # noqa: E712 - SQL
                            .order_by(AvatarPreset.is_custom, AvatarPreset.height_cm).limit(MAX_LIST)).all()
-        return [self.present(r, base_url) for r in rows]
+        return [self._record(r, base_url) for r in rows]
 
     def create_avatar(self, height_cm: float, chest_cm: float, waist_cm: float, hips_cm: float,
                       gender: str, *, caller: Caller) -> dict:
@@ -313,9 +305,9 @@ class FitroomService:
                 db.add(row)
                 db.commit()
                 self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
-                return self.present(row, caller.base_url)
+                return self._record(row, caller.base_url)
             if row is not None and row.status != ERROR:
-                return self.present(row, caller.base_url)  # built, or being built: not again
+                return self._record(row, caller.base_url)  # built, or being built: not again
             self.quotas.check_job(user_id, caller.client)  # a new body is built: bounded per client
             self.quotas.check_avatar(user_id, caller.client)
             if row is not None:
@@ -330,10 +322,10 @@ class FitroomService:
                 db.commit()
             except IntegrityError:  # the same measurements asked at the same moment
                 db.rollback()
-                return self.present(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one(),
+                return self._record(db.exec(select(AvatarPreset).where(AvatarPreset.slug == slug)).one(),
                                     caller.base_url)
         self.runner.submit(AvatarPreset, row.id, self.ctx.settings.generate_timeout_s, owner=user_id)
-        return self.present(row, caller.base_url)
+        return self._record(row, caller.base_url)
 
     def fit(self, cloth3d_id: str | list[str], avatar_preset_id: str, ease: str = "regular",
             tuck_in: bool = False, *, caller: Caller) -> dict:
@@ -367,7 +359,7 @@ class FitroomService:
             db.add(job)
             db.commit()
         self.runner.submit(FittingSession, job.id, self.ctx.settings.fit_timeout_s, owner=user_id)
-        return self.present(job, caller.base_url)
+        return self._record(job, caller.base_url)
 
     def get_result(self, job_id: str, kind: type[SQLModel] | None = None, *, caller: Caller) -> dict:
         """Any job of the caller's by id: a 3D garment (generation), a fitting session or an avatar
@@ -377,7 +369,7 @@ class FitroomService:
             for table in (kind,) if kind else (Cloth3D, FittingSession, AvatarPreset):
                 row = db.get(table, job_id)
                 if row is not None and _visible(row, caller):
-                    return self.present(row, caller.base_url)
+                    return self._record(row, caller.base_url)
         raise NotFound(f"No job with id {job_id}.")
 
     def list_garments(self, caller: Caller, limit: int = 50, after: str | None = None) -> list[dict]:
@@ -401,7 +393,7 @@ class FitroomService:
                 query = query.where(or_(table.created_at < last.created_at,
                                         and_(table.created_at == last.created_at, table.id > last.id)))
             rows = db.exec(query.order_by(table.created_at.desc(), table.id).limit(int(limit))).all()
-        return [self.present(r, caller.base_url) for r in rows]
+        return [self._record(r, caller.base_url) for r in rows]
 
     def health(self) -> dict[str, str]:
         """Each dependency really exercised; a failure is named, not hidden."""
@@ -438,45 +430,6 @@ class FitroomService:
             return None
         return base_url + url if url.startswith("/") else url
 
-    def present(self, row: SQLModel, base_url: str = "") -> dict:
-        """The JSON shape shared by REST and the Gradio API: ids, status and URLs (absolute against
-        `base_url`, the app's root as the caller reached it), never keys."""
-        def u(key: str | None) -> str | None:
-            return self._url(key, base_url)
-
-        common = {"id": row.id, "created_at": row.created_at.isoformat(),
-                  "status": getattr(row, "status", "done")}
-        if isinstance(row, Cloth):
-            return common | {"kind": "cloth", "user_id": row.user_id, "image_url": u(row.image_key),
-                             "back_image_url": u(row.back_key),
-                             "category": row.category, "width": row.width, "height": row.height,
-                             "size_bytes": row.size_bytes, "has_alpha": row.has_alpha}
-        if isinstance(row, Cloth3D):
-            return common | {"kind": "cloth3d", "user_id": row.user_id, "cloth_id": row.cloth_id,
-                             "model": row.model_requested,
-                             "model_used": row.model_used, "quality": row.quality,
-                             "category": row.category, "stage": row.stage, "log": row.log,
-                             "gltf_url": u(row.gltf_key), "glb_url": u(row.glb_key),
-                             "obj_url": u(row.obj_key), "thumb_url": u(row.thumb_key),
-                             "cutout_url": u(row.cutout_key), "turntable_url": u(row.turntable_key),
-                             "extras": _extras(row),
-                             "page_url": f"{base_url}/?garment={row.id}",
-                             "timings": row.timings,
-                             "stats": row.stats, "updated_at": row.updated_at.isoformat()}
-        if isinstance(row, FittingSession):
-            return common | {"kind": "fitting", "user_id": row.user_id, "cloth3d_id": row.cloth3d_id,
-                             "layers": row.layers, "avatar_preset_id": row.avatar_preset_id,
-                             "stage": row.stage, "log": row.log,
-                             "fitted_gltf_url": u(row.fitted_gltf_key),
-                             "fitted_glb_url": u(row.fitted_glb_key), "thumb_url": u(row.thumb_key),
-                             "metrics": row.metrics, "timings": row.timings,
-                             "page_url": f"{base_url}/?fitting={row.id}",
-                             "updated_at": row.updated_at.isoformat()}
-        if isinstance(row, AvatarPreset):
-            return common | {"kind": "avatar", "slug": row.slug, "name": row.name,
-                             "height_cm": row.height_cm, "gender": row.gender, "notes": row.notes,
-                             "stage": row.stage, "log": row.log, "requested": row.params,
-                             "is_custom": row.is_custom, "gltf_url": u(row.gltf_key),
-                             "glb_url": u(row.glb_key), "thumbnail_url": u(row.thumbnail_key),
-                             "measurements": row.measurements, "landmarks": row.landmarks}
-        raise TypeError(type(row))
+    def _record(self, row: SQLModel, base_url: str = "") -> dict:
+        """A row's public record (core/schemas.py), its URLs absolute against `base_url`."""
+        return record(row, lambda key: self._url(key, base_url), base_url)

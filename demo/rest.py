@@ -16,6 +16,7 @@ from core.avatars.custom import LIMITS
 from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
+from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord
 from core.service import FitroomService
 from core.storage import LocalStorage
 from demo.origin import base_url
@@ -23,7 +24,6 @@ from demo.origin import base_url
 Category = Literal["auto", "top", "bottom", "dress", "outer"]
 TOKEN_COOKIE = "fitroom_token"
 DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
-PAGE_URL = "the page opened on this record (for its owner only, as every record)"
 BACK_FILE = "optional: the garment seen from behind; it textures the 3D garment's back"
 
 
@@ -65,82 +65,6 @@ class TokenOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, for a person to read")
-
-
-class _Row(BaseModel):
-    id: str
-    created_at: str
-    status: str
-
-
-class _Job(_Row):
-    stage: str | None
-    log: str | None
-    timings: dict[str, float]
-    updated_at: str
-
-
-class ClothOut(_Row):
-    kind: Literal["cloth"]
-    user_id: str | None
-    image_url: str | None
-    back_image_url: str | None = Field(description="the back photo, when one was uploaded")
-    category: str | None
-    width: int
-    height: int
-    size_bytes: int
-    has_alpha: bool
-
-
-class Cloth3DOut(_Job):
-    kind: Literal["cloth3d"]
-    user_id: str | None
-    cloth_id: str | None
-    model: str
-    model_used: str | None
-    quality: str
-    category: str | None
-    gltf_url: str | None
-    glb_url: str | None
-    obj_url: str | None
-    thumb_url: str | None
-    cutout_url: str | None
-    turntable_url: str | None
-    extras: Literal["pending", "done", "error"] | None = Field(
-        description="a finished garment's OBJ zip and turntable: still coming, there, or not coming")
-    page_url: str = Field(description=PAGE_URL)
-    stats: dict[str, Any]
-
-
-class FittingOut(_Job):
-    kind: Literal["fitting"]
-    user_id: str | None
-    cloth3d_id: str
-    layers: list[str]
-    avatar_preset_id: str
-    fitted_gltf_url: str | None
-    fitted_glb_url: str | None
-    thumb_url: str | None
-    metrics: dict[str, Any]
-    page_url: str = Field(description=PAGE_URL)
-
-
-class AvatarOut(_Row):
-    kind: Literal["avatar"]
-    slug: str
-    name: str
-    height_cm: float
-    gender: str
-    notes: str | None
-    stage: str | None
-    log: str | None
-    requested: dict[str, Any]
-    is_custom: bool
-    gltf_url: str | None
-    glb_url: str | None
-    thumbnail_url: str | None
-    measurements: dict[str, Any]
-    landmarks: dict[str, Any]
 
 
 class HealthOut(BaseModel):
@@ -195,7 +119,7 @@ def build_router(service: FitroomService) -> APIRouter:
     @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def upload_image(me: Me, file: Annotated[UploadFile, File(description="the garment photo (PNG, JPEG, WebP)")],
                      back: Annotated[UploadFile | None, File(description=BACK_FILE)] = None,
-                     user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> ClothOut:
+                     user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> ClothRecord:
         me.claim(user_id)
         return service.upload_image(file.file, file.filename, back.file if back else None, caller=me)
 
@@ -204,55 +128,55 @@ def build_router(service: FitroomService) -> APIRouter:
                           category: Annotated[Category | None, Form()] = None,
                           units: Annotated[Literal["auto", "m", "cm", "mm"], Form()] = "auto",
                           up: Annotated[Literal["auto", "+y", "+z", "-y", "-z", "+x", "-x"], Form()] = "auto",
-                          user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> Cloth3DOut:
+                          user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> Cloth3DRecord:
         me.claim(user_id)
         return service.upload_garment_3d(file.file, file.filename, category, units, up, caller=me)
 
     @router.post("/clothes/{cloth_id}/generate-3d", status_code=202, tags=["clothes"])
-    def generate_3d(me: Me, cloth_id: str, body: GenerateRequest | None = None) -> Cloth3DOut:
+    def generate_3d(me: Me, cloth_id: str, body: GenerateRequest | None = None) -> Cloth3DRecord:
         body = body or GenerateRequest()
         me.claim(body.user_id)
         return service.generate_3d(cloth_id, body.model, body.quality, body.category, caller=me)
 
     @router.get("/clothes3d", tags=["clothes"])
-    def list_garments(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[Cloth3DOut]:
+    def list_garments(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[Cloth3DRecord]:
         me.claim(user_id)
         return service.list_garments(me, limit, after)
 
     @router.get("/clothes3d/{cloth3d_id}", tags=["clothes"])
-    def get_cloth3d(me: Me, cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DOut:
+    def get_cloth3d(me: Me, cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DRecord:
         me.claim(user_id)
         return service.get_result(cloth3d_id, kind=Cloth3D, caller=me)
 
     @router.get("/avatar-presets", tags=["avatars"])
-    def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarOut]:
+    def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarRecord]:
         """The presets, for anyone; with a token, the caller's own custom avatars after them."""
         credential = auth.credentials if auth else cookie
         return service.list_presets(caller(request, auth, cookie) if credential else None,
                                     base_url=base_url(request))
 
     @router.post("/avatars", status_code=202, tags=["avatars"])
-    def create_avatar(me: Me, body: AvatarRequest) -> AvatarOut:
+    def create_avatar(me: Me, body: AvatarRequest) -> AvatarRecord:
         me.claim(body.user_id)
         return service.create_avatar(body.height_cm, body.chest_cm, body.waist_cm, body.hips_cm, body.gender,
                                      caller=me)
 
     @router.get("/avatars/{avatar_id}", tags=["avatars"])
-    def get_avatar(me: Me, avatar_id: str) -> AvatarOut:
+    def get_avatar(me: Me, avatar_id: str) -> AvatarRecord:
         return service.get_result(avatar_id, kind=AvatarPreset, caller=me)
 
     @router.post("/fit", status_code=202, tags=["fitting"])
-    def fit(me: Me, body: FitRequest) -> FittingOut:
+    def fit(me: Me, body: FitRequest) -> FittingRecord:
         me.claim(body.user_id)
         return service.fit(body.cloth3d_id, body.avatar_preset_id, body.ease, body.tuck_in, caller=me)
 
     @router.get("/fittings", tags=["fitting"])
-    def list_fittings(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[FittingOut]:
+    def list_fittings(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[FittingRecord]:
         me.claim(user_id)
         return service.list_fittings(me, limit, after)
 
     @router.get("/session/{session_id}/result", tags=["fitting"])
-    def session_result(me: Me, session_id: str, user_id: UserQuery = None) -> FittingOut:
+    def session_result(me: Me, session_id: str, user_id: UserQuery = None) -> FittingRecord:
         me.claim(user_id)
         return service.get_result(session_id, kind=FittingSession, caller=me)
 
