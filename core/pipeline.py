@@ -17,7 +17,6 @@ from PIL import Image
 
 from core.ai.reconstructors import Reconstructor
 from core.ai.segment import CLASSICAL, Cutout, Segmenter, cut_out
-from core.ai.silhouette import QUALITY
 from core.errors import InputError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
@@ -27,6 +26,7 @@ from core.mesh.cleanup import clean, decimate, opening_count
 from core.mesh.export import draco_compress_glb, garment_node, mesh_to_glb, mesh_to_obj_zip, scene_to_glb
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.mesh.render import render, turntable
+from core.quality import IMPORT_FACES
 
 StageCallback = Callable[[str], None]
 BACK_MATCH = 0.75  # a back photo's outline overlapping the front's less than this is named in the log
@@ -136,7 +136,7 @@ def import_to_garment(data: bytes, filename: str | None, category: str | None, u
     item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
     parse = parse_mask(front_mask(item.mesh), category)  # the same parse as a photo's, of its front
     item = scale_and_anchor(item, units or "auto", REGISTRY[parse.category].length_m)
-    decimated = decimate(item.mesh, QUALITY["med"]["faces"])
+    decimated = decimate(item.mesh, IMPORT_FACES)
     if len(decimated.faces) < len(item.mesh.faces):
         item.notes.append(f"decimated from {len(item.mesh.faces):,} to {len(decimated.faces):,} faces")
     files = finish_garment(decimated, parse.category)

@@ -12,16 +12,14 @@ from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, and_, or_, select
 
-from core.ai.reconstructors import MODELS, resolve
-from core.ai.silhouette import QUALITY
+from core.ai.reconstructors import resolve
 from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements
 from core.avatars.presets import load_presets
+from core.choices import AUTO, Category, Ease, Model, Quality, pick
 from core.context import Context
 from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
 from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, about, error_for_status
-from core.fitting.placement import EASE
-from core.garment.registry import CATEGORIES
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
 from core.mesh.export import draco_compress_glb
@@ -248,19 +246,15 @@ class FitroomService:
                 db.commit()
 
     def _category(self, category: str | None) -> str | None:
-        category = None if category in (None, "", "auto") else category
-        if category is not None and category not in CATEGORIES:
-            raise InputError(f"Unknown category {category!r}; choose auto or one of: {', '.join(CATEGORIES)}.")
-        return category
+        category = pick(Category, category or AUTO, "category")
+        return None if category == AUTO else category
 
     def generate_3d(self, cloth_id: str, model: str = "auto", quality: str = "low",
                     category: str | None = None, *, caller: Caller) -> dict:
         cloth_id = parse_id(cloth_id, "cloth_id")
-        if quality not in QUALITY:
-            raise InputError(f"Unknown quality {quality!r}; choose one of: {', '.join(QUALITY)}.")
+        quality = pick(Quality, quality, "quality")
         category = self._category(category)
-        if model not in MODELS:
-            raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+        model = pick(Model, model, "model")
         chosen, _ = resolve(model, self.ctx.settings)  # an explicit model that cannot run here is refused now
         with session_scope(self.ctx.engine) as db:
             cloth = db.get(Cloth, cloth_id)
@@ -337,8 +331,7 @@ class FitroomService:
         ids = [parse_id(i, "cloth3d_id") for i in ids]
         avatar_preset_id = parse_id(avatar_preset_id, "avatar_preset_id")
         user_id = caller.user_id
-        if ease not in EASE:
-            raise InputError(f"Unknown ease {ease!r}; choose one of: {', '.join(EASE)}.")
+        ease = pick(Ease, ease, "ease")
         with session_scope(self.ctx.engine) as db:
             avatar = db.get(AvatarPreset, avatar_preset_id)
             if avatar is None or not _visible(avatar, caller):

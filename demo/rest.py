@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, Field
 
 from core.avatars.custom import LIMITS
+from core.choices import Category, Ease, Gender, Model, Quality, Units, Up
 from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
@@ -21,15 +22,14 @@ from core.service import FitroomService
 from core.storage import LocalStorage
 from demo.origin import base_url
 
-Category = Literal["auto", "top", "bottom", "dress", "outer"]
 TOKEN_COOKIE = "fitroom_token"
 DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
 BACK_FILE = "optional: the garment seen from behind; it textures the 3D garment's back"
 
 
 class GenerateRequest(BaseModel):
-    model: Literal["auto", "silhouette", "zero123+instantmesh"] = "auto"
-    quality: Literal["low", "med"] = "low"
+    model: Model = Model.AUTO
+    quality: Quality = Quality.LOW
     category: Category | None = None
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
@@ -45,14 +45,14 @@ class AvatarRequest(BaseModel):
     chest_cm: float = _measure("chest_cm")
     waist_cm: float = _measure("waist_cm")
     hips_cm: float = _measure("hips_cm")
-    gender: Literal["female", "male"]
+    gender: Gender
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
 class FitRequest(BaseModel):
     cloth3d_id: str | list[str] = Field(description="one 3D garment id, or a list of layers")
     avatar_preset_id: str
-    ease: Literal["tight", "regular", "loose"] = "regular"
+    ease: Ease = Ease.REGULAR
     tuck_in: bool = Field(False, description="tops under the waistband of bottoms, not over it")
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
@@ -126,8 +126,8 @@ def build_router(service: FitroomService) -> APIRouter:
     @router.post("/clothes3d/import", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def import_garment_3d(me: Me, file: Annotated[UploadFile, File(description="GLB, glTF (embedded), OBJ or PLY")],
                           category: Annotated[Category | None, Form()] = None,
-                          units: Annotated[Literal["auto", "m", "cm", "mm"], Form()] = "auto",
-                          up: Annotated[Literal["auto", "+y", "+z", "-y", "-z", "+x", "-x"], Form()] = "auto",
+                          units: Annotated[Units, Form()] = Units.AUTO,
+                          up: Annotated[Up, Form()] = Up.AUTO,
                           user_id: Annotated[str | None, Form(description=DEPRECATED_USER)] = None) -> Cloth3DRecord:
         me.claim(user_id)
         return service.upload_garment_3d(file.file, file.filename, category, units, up, caller=me)

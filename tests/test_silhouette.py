@@ -9,10 +9,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.ai.segment import Cutout
-from core.ai.silhouette import QUALITY, reconstruct
+from core.ai.silhouette import reconstruct
 from core.errors import InputError
 from core.garment.registry import REGISTRY
 from core.mesh.cleanup import clean, drop_small_pieces, welded
+from core.quality import QUALITY
 from core.samples import draw_garment
 
 
@@ -37,7 +38,7 @@ def test_shell_is_open_where_worn_sized_and_oriented(category, n_open, quality) 
     assert len(loops) == n_open  # neck, hem, two sleeves; or waist and two legs
     for loop in loops:  # each opening keeps the garment's depth: a body can pass through it
         assert np.ptp(loop[:, 2]) > 0.08
-    assert len(mesh.faces) <= QUALITY[quality]["faces"]
+    assert len(mesh.faces) <= QUALITY[quality].shell_faces
     assert mesh.extents[1] == pytest.approx(height, rel=0.02)
     assert mesh.extents[2] == pytest.approx(2 * half_depth, rel=0.05)
     assert mesh.bounds[1, 1] == pytest.approx(0.0, abs=1e-9)  # anchor: the top centre
@@ -69,7 +70,7 @@ def test_any_blob_gives_a_clean_shell(w, h, holes, category) -> None:
     mesh = clean(raw.copy())
     assert len(mesh.faces) == len(raw.faces)  # nothing degenerate, duplicated or floating
     assert mesh.is_winding_consistent
-    assert len(mesh.faces) <= QUALITY["low"]["faces"]
+    assert len(mesh.faces) <= QUALITY["low"].shell_faces
     edges = np.sort(mesh.edges, axis=1)
     _, counts = np.unique(edges, axis=0, return_counts=True)
     assert counts.max() <= 2  # manifold edges: every edge has one or two faces

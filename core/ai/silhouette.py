@@ -32,8 +32,8 @@ from core.ai.fabric import back_texture
 from core.ai.segment import Cutout, fill_background
 from core.errors import InputError
 from core.garment.registry import REGISTRY
+from core.quality import QUALITY
 
-QUALITY = {"low": {"faces": 10_000, "texture": 512}, "med": {"faces": 40_000, "texture": 1024}}
 EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
 
 
@@ -48,7 +48,7 @@ class Garment3D:
 def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None = None) -> Garment3D:
     """The shell of the garment's silhouette; `back` is the cut-out of an optional back photo."""
     height_m, half_depth = REGISTRY[category].length_m, REGISTRY[category].half_depth_m
-    budget, tex_side = QUALITY[quality]["faces"], QUALITY[quality]["texture"]
+    budget, tex_side = QUALITY[quality].shell_faces, QUALITY[quality].texture_px
     ys, xs = np.nonzero(cutout.mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     mask = cutout.mask[y0:y1, x0:x1]

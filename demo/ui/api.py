@@ -17,13 +17,9 @@ from typing import Any
 
 import gradio as gr
 
-from core.ai.reconstructors import MODELS
-from core.ai.silhouette import QUALITY
+from core.choices import Category, Ease, Gender, Model, Quality, Units, Up, values
 from core.errors import FitroomError, about
-from core.fitting.placement import EASE
-from core.garment.registry import CATEGORIES
 from core.identity import Caller, bearer
-from core.mesh.importer import UNITS, UPS
 from core.service import BACK_PHOTO, FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
@@ -75,18 +71,18 @@ def public_api(service: FitroomService) -> None:
                           type="filepath")
         user_id = gr.Textbox(label="user_id: deprecated (the token says who you are); only your own is accepted")
         cloth_id = gr.Textbox(label="cloth_id: the id upload_image returned")
-        model = _choice(list(MODELS), "auto", "model: auto uses the GPU path when it can run")
-        quality = _choice(list(QUALITY), "low", "quality: low is fastest, med is finer")
-        category = _choice(["auto", *CATEGORIES], "auto", "category: auto guesses it")
+        model = _choice(values(Model), "auto", "model: auto uses the GPU path when it can run")
+        quality = _choice(values(Quality), "low", "quality: low is fastest, med is finer")
+        category = _choice(values(Category), "auto", "category: auto guesses it")
         cloth3d_id = gr.Textbox(label="cloth3d_id: one 3D garment id, or several separated by commas")
         avatar_preset_id = gr.Textbox(label="avatar_preset_id: an id from list_presets or create_avatar")
         job_id = gr.Textbox(label="job_id: any id a job-starting call returned")
-        units = _choice(["auto", *UNITS], "auto", "units of the 3D file")
-        up = _choice(list(UPS), "auto", "up axis of the 3D file")
-        ease = _choice(list(EASE), "regular", "ease: how loosely the garment fits")
+        units = _choice(values(Units), "auto", "units of the 3D file")
+        up = _choice(values(Up), "auto", "up axis of the 3D file")
+        ease = _choice(values(Ease), "regular", "ease: how loosely the garment fits")
         tuck_in = gr.Checkbox(label="tuck_in: the top goes under the waistband", value=False)
         numbers = [gr.Number(label=f"{n}: centimetres") for n in ("height_cm", "chest_cm", "waist_cm", "hips_cm")]
-        gender = _choice(["female", "male"], "female", "gender")
+        gender = _choice(values(Gender), "female", "gender")
         out = gr.JSON(label="result")
         garment_glb = gr.File(label="the 3D garment: a plain GLB file")
         fitted_glb = gr.File(label="the dressed avatar: a GLB file (nodes avatar, garment_<category>)")

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.ai.reconstructors import MODELS, licence_note
-from core.ai.silhouette import QUALITY
+from core.ai.reconstructors import licence_note
 from core.avatars.custom import LIMITS
+from core.choices import Category, Ease, Gender, Model, Quality, values
 from core.errors import FitroomError, about
-from core.fitting.placement import EASE
-from core.garment.registry import CATEGORIES, SURE
+from core.garment.registry import SURE
 from core.identity import Caller
 from core.models import Cloth3D, FittingSession
 from core.service import BACK_PHOTO, FitroomService
@@ -90,9 +89,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 back_photo = gr.Image(type="filepath", label="Back (optional)", sources=["upload", "clipboard"],
                                       height=120, elem_id="back-photo")
                 with gr.Row():
-                    category = gr.Dropdown(["auto", *CATEGORIES], value="auto", label="Category", min_width=100)
-                    quality = gr.Radio(list(QUALITY), value="low", label="Quality", min_width=100)
-                model = gr.Dropdown(list(MODELS), value="auto", label="Model", info=licence_note("auto"),
+                    category = gr.Dropdown(values(Category), value="auto", label="Category", min_width=100)
+                    quality = gr.Radio(values(Quality), value="low", label="Quality", min_width=100)
+                model = gr.Dropdown(values(Model), value="auto", label="Model", info=licence_note("auto"),
                                     elem_id="model")
                 generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
                 gen_status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
@@ -123,12 +122,12 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                     with gr.Row():
                         waist_cm = _measure("waist_cm", "Waist (cm)", 76)
                         hips_cm = _measure("hips_cm", "Hips (cm)", 100)
-                    gender = gr.Radio(["female", "male"], value="female", label="Body")
+                    gender = gr.Radio(values(Gender), value="female", label="Body")
                     build_btn = gr.Button("Build avatar", elem_id="build-avatar")
                 outfit = gr.CheckboxGroup([], label="Outfit", elem_id="outfit",
                                           info="Garments you made; tick one per layer (top, bottom, outer)")
                 with gr.Row():
-                    ease_in = gr.Radio(list(EASE), value="regular", label="Fit", min_width=120)
+                    ease_in = gr.Radio(values(Ease), value="regular", label="Fit", min_width=120)
                     tuck_box = gr.Checkbox(value=False, label="Tuck the top in", min_width=80)
                 fit_btn = gr.Button("Fit", variant="primary", elem_id="fit")
             with gr.Column(min_width=280):

@@ -28,9 +28,8 @@ from core.garment.registry import REGISTRY
 from core.gpu import active as zero_gpu_active
 from core.gpu import gpu as gpu_call
 from core.mesh.cleanup import decimate
+from core.quality import QUALITY
 
-# Faces kept after extraction and texture side, per quality (the SPEC's 512 px / 768+ px).
-QUALITY = {"low": {"faces": 20_000, "texture": 512}, "med": {"faces": 60_000, "texture": 1024}}
 # InstantMesh's world is z up and the input view looks from +x: (x, y, z) ↦ (y, z, x) puts the
 # garment +Y up, facing +Z (a rotation, so faces keep their winding).
 TO_GLTF = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=np.float64)
@@ -190,8 +189,8 @@ def reconstruct(cutout: Cutout, category: str, quality: str, settings: Settings,
     task = GpuTask(image=np.asarray(square_on_white(cutout_rgba(cutout))), files=files,
                    variant=settings.instantmesh_variant, device=device,
                    steps=settings.ml_steps_low if quality == "low" else settings.ml_steps_med, seed=settings.ml_seed,
-                   surface=settings.ml_surface, faces=q["faces"], texture=settings.ml_texture,
-                   texture_side=q["texture"], duration_s=gpu_duration_s(settings, quality))
+                   surface=settings.ml_surface, faces=q.decimated_faces, texture=settings.ml_texture,
+                   texture_side=q.texture_px, duration_s=gpu_duration_s(settings, quality))
     if zero_gpu_active():
         out = _on_zero_gpu(task, progress)
     else:
