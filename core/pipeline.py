@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import trimesh
 from PIL import Image
 
+from core.ai import ml
 from core.ai.reconstructors import Reconstructor
 from core.ai.segment import CLASSICAL, Cutout, Segmenter, cut_out
 from core.errors import InputError
@@ -31,6 +32,11 @@ from core.quality import IMPORT_FACES
 StageCallback = Callable[[str], None]
 BACK_MATCH = 0.75  # a back photo's outline overlapping the front's less than this is named in the log
 log = logging.getLogger("fitroom.pipeline")
+
+# The stages each function publishes through `on_stage`, in order: the page's progress bars read them.
+PHOTO_STAGES = ("cut-out", "category", "reconstruction", *ml.STAGES, "cleanup", "export", "thumbnail")
+DRESS_STAGES = ("fitting", "export", "thumbnail")
+EXTRA_STAGES = ("obj", "turntable")  # timed, not published: made after the garment is shown
 
 
 @dataclass

@@ -30,9 +30,24 @@ from core.garment.parse import stored_parse
 from core.mesh.export import draco_compress_glb, mesh_to_glb
 from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
-from core.pipeline import GarmentFiles, dress, garment_extras, import_to_garment, photo_to_garment, png_bytes
+from core.pipeline import (
+    DRESS_STAGES,
+    PHOTO_STAGES,
+    GarmentFiles,
+    dress,
+    garment_extras,
+    import_to_garment,
+    photo_to_garment,
+    png_bytes,
+)
 
 log = logging.getLogger("fitroom.jobs")
+# Each job's stages in order, as the page shows them: "queued" (the service made the job), "started"
+# (a worker took it: core/jobs.py), then the job's own; "done" ends it.
+QUEUED_STAGES = ("queued", "started")
+GENERATE_STAGES = (*QUEUED_STAGES, *PHOTO_STAGES)
+FIT_STAGES = (*QUEUED_STAGES, *DRESS_STAGES)
+AVATAR_STAGES = (*QUEUED_STAGES, "solving", "export")
 
 
 def update_job(ctx: Context, table: type[SQLModel], job_id: str, **values) -> bool:

@@ -39,3 +39,73 @@ def test_measurement_limits_have_one_source() -> None:
     assert {name: (schema[name]["minimum"], schema[name]["maximum"]) for name in LIMITS} == LIMITS
     source = (ROOT / "demo/ui/blocks.py").read_text()
     assert "minimum=" not in source.replace("minimum=low", ""), "a bound written into the page"
+
+
+def _stages_set(path: str, functions: tuple[str, ...] | None = None) -> list[str]:
+    """The stage names a file's functions (all, or those named) publish: `timer.stage("x")`,
+    `stages("x")` and `stage="x"` in a job's update."""
+    found = []
+    for fn in ast.walk(ast.parse((ROOT / path).read_text())):
+        if not isinstance(fn, ast.FunctionDef) or (functions and fn.name not in functions):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in ("stage", "stages") and node.args and isinstance(node.args[0], ast.Constant):
+                    found.append(node.args[0].value)
+            elif isinstance(node, ast.keyword) and node.arg == "stage" and isinstance(node.value, ast.Constant):
+                found.append(node.value.value)
+    return [s for s in found if s != "done"]  # "done" ends a job: no bar step
+
+
+def test_every_stage_a_job_sets_is_in_its_list() -> None:
+    """The page's progress bars read the core's stage lists: a renamed stage fails here instead of
+    freezing a bar."""
+    from core.ai import ml
+    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, QUEUED_STAGES
+
+    assert set(_stages_set("core/service.py") + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
+    assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
+    garment = ("photo_to_garment", "finish_garment", "run_generate", "run_import")
+    assert set(_stages_set("core/pipeline.py", garment) + _stages_set("core/tasks.py", garment)) <= set(GENERATE_STAGES)
+    fit = _stages_set("core/pipeline.py", ("dress",)) + _stages_set("core/tasks.py", ("run_fit",))
+    assert set(fit) <= set(FIT_STAGES)
+    assert _stages_set("core/tasks.py", ("run_avatar",)) == list(AVATAR_STAGES[len(QUEUED_STAGES):])
+
+
+def test_the_page_copies_no_stage_list() -> None:
+    """No list of stage names written into demo/: a copy would not follow a renamed stage."""
+    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES
+
+    stages = {*GENERATE_STAGES, *FIT_STAGES, *AVATAR_STAGES}
+    for path in (ROOT / "demo").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.List | ast.Tuple | ast.Set):
+                named = [e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in stages]
+                assert len(named) < 2, f"{path.name}:{node.lineno} lists stages {named}"
+
+
+def test_rest_declares_the_core_records() -> None:
+    """REST's response models are core/schemas.py's records, not hand-made copies."""
+    from core import schemas
+    from demo import rest
+
+    assert not [n for n, v in vars(rest).items() if n.endswith("Out") and isinstance(v, type)
+                and n not in ("TokenOut", "ErrorOut", "HealthOut")]
+    assert {rest.Cloth3DRecord, rest.AvatarRecord} <= set(schemas.RECORDS.values())
+
+
+def test_every_face_lists_the_core_choices() -> None:
+    """REST's allowed values are the core's StrEnums, built from the tables that give them meaning."""
+    from core.ai.reconstructors import MODELS
+    from core.choices import Category, Ease, Model, Quality, values
+    from core.fitting.placement import EASE
+    from core.garment.registry import CATEGORIES
+    from core.quality import QUALITY
+    from demo.rest import FitRequest, GenerateRequest
+
+    assert (values(Model), values(Quality), values(Ease), values(Category)) == (
+        list(MODELS), list(QUALITY), list(EASE), ["auto", *CATEGORIES])
+    generate = GenerateRequest.model_json_schema()["$defs"]
+    assert generate["Model"]["enum"] == values(Model) and generate["Quality"]["enum"] == values(Quality)
+    assert FitRequest.model_json_schema()["$defs"]["Ease"]["enum"] == values(Ease)

@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file
 
 from core.mesh.cleanup import opening_count
 from core.mesh.export import decode_draco_glb
-from demo.ui.progress import FIT_STAGES, GENERATE_STAGES
+from core.tasks import FIT_STAGES, GENERATE_STAGES
 from tests.conftest import ROOT, auth_headers, authed_session, photo_bytes
 from tests.gltf import validate
 from tests.test_back import BLUE, GREEN, RED, drawn, near, photo_bytes_of, side_texels

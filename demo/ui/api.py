@@ -21,10 +21,11 @@ from core.choices import Category, Ease, Gender, Model, Quality, Units, Up, valu
 from core.errors import FitroomError, about
 from core.identity import Caller, bearer
 from core.service import BACK_PHOTO, FitroomService
+from core.tasks import FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
 from demo.ui.errors import refused
-from demo.ui.progress import FIT_STAGES, GENERATE_STAGES, wait
+from demo.ui.progress import wait
 
 log = logging.getLogger("fitroom.api")
 

@@ -23,15 +23,16 @@ from core.errors import FitroomError, about
 from core.garment.registry import SURE
 from core.identity import Caller
 from core.models import Cloth3D, FittingSession
+from core.pipeline import EXTRA_STAGES
 from core.service import BACK_PHOTO, FitroomService
+from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
 from demo.ui import view
 from demo.ui.api import public_api
 from demo.ui.errors import refused
-from demo.ui.progress import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, wait, wait_extras
+from demo.ui.progress import wait, wait_extras
 
-EXTRA_STAGES = ("obj", "turntable")  # made after the garment is shown
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
 EXAMPLE_CATEGORIES = json.loads((EXAMPLES_DIR / "categories.json").read_text()) if EXAMPLES else {}

@@ -4,6 +4,7 @@ stages go out as gr.Progress (the page's bar; gradio_client's `job.status().prog
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import gradio as gr
 
@@ -12,15 +13,9 @@ from core.service import FitroomService
 from demo.ui.errors import refused
 
 POLL_S = 0.3
-# In the order a job goes through them ("started": a worker took it); the GPU path's own stages
-# come within "reconstruction".
-GENERATE_STAGES = ["queued", "started", "cut-out", "category", "reconstruction", "weights", "loading models",
-                   "multi-view", "triplanes", "surface", "decimate", "colour", "cleanup", "export", "thumbnail"]
-FIT_STAGES = ["queued", "started", "fitting", "export", "thumbnail"]
-AVATAR_STAGES = ["queued", "started", "solving", "export"]
 
 
-def wait(service: FitroomService, job_id: str, stages: list[str], progress: gr.Progress,
+def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: gr.Progress,
          timeout_s: float, caller: Caller, failed: str | None = None) -> dict:
     """Poll a job, showing its stage and the elapsed time, until it ends; with `failed`, a job that
     ended in error is refused with that prefix and its message instead of returned."""

@@ -4,3 +4,6 @@ Written in this project from the published architecture (see `core/ai/ml/instant
 `multiview.py`), so that the official weights load unchanged. Importing this package needs torch;
 `diffusers`/`transformers` are imported only where the multi-view model is built.
 """
+
+# The stages reconstruct.py publishes, in order (within the garment job's "reconstruction").
+STAGES = ("weights", "loading models", "multi-view", "triplanes", "surface", "decimate", "colour")
