@@ -22,12 +22,13 @@ from core.db import check_db, fail_interrupted_jobs, init_db, session_scope
 from core.errors import InputError, NotFound, PayloadTooLarge, PipelineError, Unavailable, about, error_for_status
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
+from core.keys import import_source_key, photo_key, preset_keys
 from core.mesh.export import draco_compress_glb
 from core.mesh.importer import check_options, sniff_mesh_format
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.quotas import Quotas
 from core.schemas import record
-from core.tasks import IMPORT, import_source_key
+from core.tasks import IMPORT
 from core.uploads import CHUNK, ValidatedImage, clean_filename, encode_for_storage, validate_image
 
 MAX_LAYERS = 3
@@ -82,9 +83,7 @@ class FitroomService:
         pointing at it."""
         added = 0
         for files in load_presets():
-            prefix = f"presets/{files.slug}"
-            keys = {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
-                    "thumbnail_key": f"{prefix}/thumb.png"}
+            keys = preset_keys(files.slug)
             meta = files.meta
             with session_scope(self.ctx.engine) as s:
                 row = s.exec(select(AvatarPreset).where(AvatarPreset.slug == files.slug)).first()
@@ -176,7 +175,7 @@ class FitroomService:
             for name, photo in (("photo", image), ("back", back_image)):
                 if photo is not None:
                     payload, content_type, ext = encode_for_storage(photo)
-                    stored.append(f"clothes/{cloth.id}/{name}.{ext}")
+                    stored.append(photo_key(cloth.id, name, ext))
                     self.ctx.storage.put_bytes(stored[-1], payload, content_type)
             cloth.image_key, cloth.back_key = stored[0], stored[1] if back_image is not None else None
             with session_scope(self.ctx.engine) as db:

@@ -27,6 +27,7 @@ from core.errors import FitroomError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
 from core.garment.parse import stored_parse
+from core.keys import avatar_keys, extras_keys, fitting_keys, garment_keys, import_source_key
 from core.mesh.export import draco_compress_glb, mesh_to_glb
 from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
@@ -69,10 +70,6 @@ def _fail(ctx: Context, table: type[SQLModel], job_id: str, exc: BaseException) 
 
 
 IMPORT = "import"  # the model_requested of a 3D garment imported from a file
-
-
-def import_source_key(job_id: str, fmt: str) -> str:
-    return f"clothes3d/{job_id}/source.{fmt}"
 
 
 def run_generate(settings: Settings, job_id: str) -> None:
@@ -131,10 +128,7 @@ def run_import(ctx: Context, job: Cloth3D) -> None:
 
 def store_garment(ctx: Context, job_id: str, files: GarmentFiles) -> dict[str, str | None]:
     """Write a garment's files; returns the Cloth3D columns that point at them."""
-    prefix = f"clothes3d/{job_id}"
-    keys = {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
-            "thumb_key": f"{prefix}/thumb.png" if files.thumbnail else None,
-            "cutout_key": f"{prefix}/cutout.png" if files.cutout_preview else None}
+    keys = garment_keys(job_id, thumb=bool(files.thumbnail), cutout=bool(files.cutout_preview))
     ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
     ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
     if files.thumbnail:  # b"" when the preview could not be drawn
@@ -149,8 +143,7 @@ def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
     and leaves the garment done without them."""
     try:
         extras = garment_extras(files.mesh)
-        keys = {"obj_key": f"clothes3d/{job_id}/garment.obj.zip",
-                "turntable_key": f"clothes3d/{job_id}/turntable.gif"}
+        keys = extras_keys(job_id)
         ctx.storage.put_bytes(keys["obj_key"], extras.obj_zip, "application/zip")
         ctx.storage.put_bytes(keys["turntable_key"], extras.turntable_gif, "image/gif")
         with session_scope(ctx.engine) as s:
@@ -187,9 +180,7 @@ def run_fit(settings: Settings, job_id: str) -> None:
         files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),
                       ease=job.params.get("ease", "regular"), tuck_in=job.params.get("tuck_in", False),
                       on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))
-        prefix = f"fittings/{job_id}"
-        keys = {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb",
-                "thumb_key": f"{prefix}/thumb.png" if files.thumbnail else None}
+        keys = fitting_keys(job_id, thumb=bool(files.thumbnail))
         ctx.storage.put_bytes(keys["fitted_glb_key"], files.glb, "model/gltf-binary")
         ctx.storage.put_bytes(keys["fitted_gltf_key"], files.draco_glb, "model/gltf-binary")
         if files.thumbnail:  # b"" when the preview could not be drawn
@@ -210,9 +201,7 @@ def run_avatar(settings: Settings, job_id: str) -> None:
         solved = solve(Measurements(**job.params))
         update_job(ctx, AvatarPreset, job_id, stage="export")
         glb = mesh_to_glb(solved.body.mesh, name="avatar")
-        prefix = f"avatars/{job_id}"
-        keys = {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
-                "thumbnail_key": f"{prefix}/thumb.png"}
+        keys = avatar_keys(job_id)
         ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
         ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
         ctx.storage.put_bytes(keys["thumbnail_key"], png_bytes(render([solved.body.mesh], yaw_deg=15)), "image/png")

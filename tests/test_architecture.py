@@ -109,3 +109,12 @@ def test_every_face_lists_the_core_choices() -> None:
     generate = GenerateRequest.model_json_schema()["$defs"]
     assert generate["Model"]["enum"] == values(Model) and generate["Quality"]["enum"] == values(Quality)
     assert FitRequest.model_json_schema()["$defs"]["Ease"]["enum"] == values(Ease)
+
+
+def test_object_keys_have_one_layout() -> None:
+    """Storage keys are written only in core/keys.py."""
+    for path in (ROOT / "core").rglob("*.py"):
+        if path.name != "keys.py":
+            source = path.read_text()
+            assert not [p for p in ("clothes/{", "clothes3d/{", "fittings/{", "avatars/{", "presets/{")
+                        if p in source], path
