@@ -25,6 +25,10 @@ class Record(BaseModel):
     status: str
 
 
+def _common(row: Cloth | Cloth3D | FittingSession | AvatarPreset) -> dict[str, str]:
+    return {"id": row.id, "created_at": row.created_at.isoformat(), "status": row.status}
+
+
 class JobRecord(Record):
     stage: str | None
     log: str | None
@@ -54,7 +58,7 @@ class ClothRecord(Record):
 
     @classmethod
     def of(cls, row: Cloth, url: UrlOf, base_url: str) -> Self:
-        return cls(id=row.id, created_at=row.created_at.isoformat(), status=row.status, kind="cloth",
+        return cls(**_common(row), kind="cloth",
                    user_id=row.user_id, image_url=url(row.image_key), back_image_url=url(row.back_key),
                    category=row.category, width=row.width, height=row.height, size_bytes=row.size_bytes,
                    has_alpha=row.has_alpha)
@@ -81,7 +85,7 @@ class Cloth3DRecord(JobRecord):
 
     @classmethod
     def of(cls, row: Cloth3D, url: UrlOf, base_url: str) -> Self:
-        return cls(id=row.id, created_at=row.created_at.isoformat(), status=row.status, kind="cloth3d",
+        return cls(**_common(row), kind="cloth3d",
                    user_id=row.user_id, cloth_id=row.cloth_id, model=row.model_requested,
                    model_used=row.model_used, quality=row.quality, category=row.category, stage=row.stage,
                    log=row.log, gltf_url=url(row.gltf_key), glb_url=url(row.glb_key), obj_url=url(row.obj_key),
@@ -105,7 +109,7 @@ class FittingRecord(JobRecord):
 
     @classmethod
     def of(cls, row: FittingSession, url: UrlOf, base_url: str) -> Self:
-        return cls(id=row.id, created_at=row.created_at.isoformat(), status=row.status, kind="fitting",
+        return cls(**_common(row), kind="fitting",
                    user_id=row.user_id, cloth3d_id=row.cloth3d_id, layers=row.layers,
                    avatar_preset_id=row.avatar_preset_id, stage=row.stage, log=row.log,
                    fitted_gltf_url=url(row.fitted_gltf_key), fitted_glb_url=url(row.fitted_glb_key),
@@ -134,7 +138,7 @@ class AvatarRecord(Record):
 
     @classmethod
     def of(cls, row: AvatarPreset, url: UrlOf, base_url: str) -> Self:
-        return cls(id=row.id, created_at=row.created_at.isoformat(), status=row.status, kind="avatar",
+        return cls(**_common(row), kind="avatar",
                    slug=row.slug, name=row.name, height_cm=row.height_cm, gender=row.gender, notes=row.notes,
                    stage=row.stage, log=row.log, requested=row.params, is_custom=row.is_custom,
                    gltf_url=url(row.gltf_key), glb_url=url(row.glb_key), thumbnail_url=url(row.thumbnail_key),
