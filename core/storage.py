@@ -151,7 +151,8 @@ class S3Storage:
             obj = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
             return obj["Body"].read()
         except client_error as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            # a bucket not made yet (a first start, before anything was written) holds no object either
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket", "404"):
                 raise NotFound(f"no such object: {key!r}") from exc
             raise Unavailable(f"object storage read failed: {exc}") from exc
         except boto_error as exc:

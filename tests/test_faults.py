@@ -240,7 +240,7 @@ class _Held:
     def __init__(self) -> None:
         self.jobs: list[str] = []
 
-    def submit(self, _table, job_id: str, _timeout: float, owner: str | None = None) -> None:
+    def submit(self, _table, job_id: str, _timeout: float, owner: str | None = None, gpu_job: bool = False) -> None:
         self.jobs.append(job_id)
 
 
