@@ -417,17 +417,26 @@ def _backdrop(lab: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     edge[:band], edge[-band:], edge[:, :band], edge[:, -band:] = True, True, True, True
     ys, xs = np.nonzero(edge)
     design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, False), lab[ys, xs]
-    keep = np.ones(len(values), bool)
-    for _ in range(3):
-        coef = _lstsq(design[keep], values[keep])
-        residual = _norm(values - design @ coef)
-        keep = residual <= max(2.0, 3.0 * float(np.median(residual[keep])))
+    coef, residual, keep = _robust_fit(design, values, 2.0, 3.0)
     sample = np.zeros((h, w), bool)
     sample[ys[keep], xs[keep]] = True
     model = _surface(coef, h, w)
     if keep.mean() < 0.6:  # most of the border fits no smooth backdrop: a scene, not a studio shot
         return model, np.inf, sample
     return model, float(np.percentile(residual[keep], 95)), sample
+
+
+def _robust_fit(design: np.ndarray, values: np.ndarray, floor: float, spread: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares refitted three times without the values off the last fit by more than
+    `spread` times the median residual (at least `floor` ΔE): a shadow or a stain is not backdrop.
+    Returns the coefficients, every value's residual and which values the fit kept."""
+    keep = np.ones(len(values), bool)
+    for _ in range(3):
+        coef = _lstsq(design[keep], values[keep])
+        residual = _norm(values - design @ coef)
+        keep = residual <= max(floor, spread * float(np.median(residual[keep])))
+    return coef, residual, keep
 
 
 def _fit_backdrop(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
@@ -440,11 +449,7 @@ def _fit_backdrop(lab: np.ndarray, outside: np.ndarray) -> np.ndarray:
     if len(ys) < 50:
         return _backdrop(lab)[0]
     design, values = _basis(ys.astype(np.float32), xs.astype(np.float32), h, w, True), lab[ys, xs]
-    keep = np.ones(len(values), bool)
-    for _ in range(3):
-        coef = _lstsq(design[keep], values[keep])
-        residual = _norm(values - design @ coef)
-        keep = residual <= max(0.5, 2.5 * float(np.median(residual[keep])))
+    coef, _, keep = _robust_fit(design, values, 0.5, 2.5)
     model = _surface(coef, h, w)
     # what the quadratic misses (a vignette, a darker floor), smoothed over the backdrop and spread
     # into the garment's area by normalized convolution
