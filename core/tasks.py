@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
+from collections.abc import Callable
 from functools import lru_cache
 
 import trimesh
 from PIL import Image
 from sqlalchemy import update
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
-from core.ai.reconstructors import resolve
+from core.ai.reconstructors import REGISTRY, resolve
 from core.ai.segment import segmenter_for
 from core.avatars.builder import BUILD
 from core.avatars.custom import Measurements, solve
@@ -41,6 +43,7 @@ from core.pipeline import (
     photo_to_garment,
     png_bytes,
 )
+from core.samples import draw_garment
 
 log = logging.getLogger("fitroom.jobs")
 # Each job's stages in order, as the page shows them: "queued" (the service made the job), "started"
@@ -166,6 +169,52 @@ def _body(glb_path: str, landmarks_json: str, measurements_json: str) -> BodyMod
     return BodyModel(mesh, json.loads(landmarks_json), json.loads(measurements_json)).prepared()
 
 
+def avatar_body(ctx: Context, avatar: AvatarPreset) -> BodyModel:
+    """An avatar's prepared body (~1 s to prepare), kept per process: fits and the warm-up share it."""
+    return _body(str(ctx.storage.local_path(avatar.glb_key)), json.dumps(avatar.landmarks),
+                 json.dumps(avatar.measurements))
+
+
+def warm_up(settings: Settings) -> dict[str, float]:
+    """Make this worker process ready for a person's first job before it takes one: the check an
+    `auto` job makes of the GPU path (it imports torch where installed), the cut-out model, the
+    seeded presets' prepared bodies, and one garment and one fit made and thrown away (the first run
+    of each pays for lazy imports and first calls). Returns each step's seconds; never raises: a
+    step that fails is logged and left to the job that needs it, which then fails with its message."""
+    ctx = context_for(settings)
+    bodies: list[BodyModel] = []
+    made: list[GarmentFiles] = []
+
+    def presets() -> None:
+        with session_scope(ctx.engine) as s:
+            rows = s.exec(select(AvatarPreset).where(AvatarPreset.is_custom == False,  # noqa: E712 - SQL
+                                                     AvatarPreset.status == DONE)).all()
+        bodies.extend(avatar_body(ctx, row) for row in rows)
+
+    def garment() -> None:
+        made.append(photo_to_garment(draw_garment("top")[0], None, "low", REGISTRY["silhouette"],
+                                     segmenter=segmenter_for(settings)))
+
+    def fit() -> None:
+        if made and bodies:
+            layer = FitLayer(made[0].mesh, "top", "top", stored_parse(made[0].stats, "top"))
+            dress([layer], bodies[0], offset_mm=settings.clearance_mm)
+
+    steps: dict[str, Callable[[], object]] = {
+        "gpu_check": lambda: resolve("auto", settings), "cutout_model": lambda: segmenter_for(settings),
+        "preset_bodies": presets, "garment": garment, "fit": fit}
+    seconds: dict[str, float] = {}
+    for name, step in steps.items():
+        t0 = time.perf_counter()
+        try:
+            step()
+        except Exception:  # a cold worker still serves: the job that needs the step reports it
+            log.exception("worker warm-up: %s failed", name)
+        seconds[name] = round(time.perf_counter() - t0, 3)
+    log.info("worker warm", extra={"warm_up_s": seconds})
+    return seconds
+
+
 def run_fit(settings: Settings, job_id: str) -> None:
     ctx = context_for(settings)
     try:
@@ -173,8 +222,7 @@ def run_fit(settings: Settings, job_id: str) -> None:
             job = s.get(FittingSession, job_id)
             avatar = s.get(AvatarPreset, job.avatar_preset_id)
             garments = [s.get(Cloth3D, gid) for gid in job.layers]
-        body = _body(str(ctx.storage.local_path(avatar.glb_key)), json.dumps(avatar.landmarks),
-                     json.dumps(avatar.measurements))
+        body = avatar_body(ctx, avatar)
         layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"), g.category or "top",
                            g.category or "top", stored_parse(g.stats, g.category)) for g in garments]
         files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),

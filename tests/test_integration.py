@@ -283,7 +283,7 @@ def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) ->
 
 def test_health_and_request_ids(live_app: str) -> None:
     r = requests.get(live_app + "/healthz", headers={"x-request-id": "abc123"}, timeout=10)
-    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok", "workers": "ok"}}
     assert r.headers["x-request-id"] == "abc123"
 
 
