@@ -29,15 +29,17 @@ from core.errors import FitroomError
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
 from core.garment.parse import stored_parse
-from core.keys import avatar_keys, extras_keys, fitting_keys, garment_keys, import_source_key
+from core.keys import avatar_keys, extras_keys, fitting_extras_keys, fitting_keys, garment_keys, import_source_key
 from core.mesh.export import draco_compress_glb, mesh_to_glb
 from core.mesh.render import render
 from core.models import DONE, ERROR, PROCESSING, AvatarPreset, Cloth, Cloth3D, FittingSession, utcnow
 from core.pipeline import (
     DRESS_STAGES,
     PHOTO_STAGES,
+    FittedFiles,
     GarmentFiles,
     dress,
+    fitted_thumbnail,
     garment_extras,
     import_to_garment,
     photo_to_garment,
@@ -131,36 +133,70 @@ def run_import(ctx: Context, job: Cloth3D) -> None:
 
 def store_garment(ctx: Context, job_id: str, files: GarmentFiles) -> dict[str, str | None]:
     """Write a garment's files; returns the Cloth3D columns that point at them."""
-    keys = garment_keys(job_id, thumb=bool(files.thumbnail), cutout=bool(files.cutout_preview))
+    keys = garment_keys(job_id, cutout=bool(files.cutout_preview))
     ctx.storage.put_bytes(keys["glb_key"], files.glb, "model/gltf-binary")
     ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb, "model/gltf-binary")
-    if files.thumbnail:  # b"" when the preview could not be drawn
-        ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
     if files.cutout_preview:
         ctx.storage.put_bytes(keys["cutout_key"], files.cutout_preview, "image/png")
     return keys
 
 
-def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
-    """OBJ zip and turntable, made once the garment is already usable; a failure here is logged
-    and leaves the garment done without them."""
+Extras = tuple[dict[str, tuple[bytes, str]], dict[str, float], dict]  # {key: (data, type)}, timings, notes
+
+
+def _add_extras(ctx: Context, table: type[Cloth3D] | type[FittingSession], job_id: str,
+                keys: dict[str, str], make: Callable[[], Extras]) -> None:
+    """What follows a job once it is done, and shown (nobody waits for it): made, stored under its
+    `keys` (the row's columns), pointed at by the row, whose `extras` then says done. A picture that
+    could not be drawn (b"") gets no key. A failure is logged and said in the row (`error`); the job
+    stays done. `notes` join the row's stats (a garment) or metrics (a fitting)."""
+    record = "stats" if table is Cloth3D else "metrics"
     try:
-        extras = garment_extras(files.mesh)
-        keys = extras_keys(job_id)
-        ctx.storage.put_bytes(keys["obj_key"], extras.obj_zip, "application/zip")
-        ctx.storage.put_bytes(keys["turntable_key"], extras.turntable_gif, "image/gif")
+        objects, timings, notes = make()
+        stored = {}
+        for column, (data, content_type) in objects.items():
+            if data:
+                ctx.storage.put_bytes(keys[column], data, content_type)
+                stored[column] = keys[column]
         with session_scope(ctx.engine) as s:
-            s.exec(update(Cloth3D).where(Cloth3D.id == job_id, Cloth3D.status == DONE)  # type: ignore[call-overload]
-                   .values(timings=files.timings | extras.timings, updated_at=utcnow(), **keys))
+            row = s.get(table, job_id)
+            if row is None or row.status != DONE:
+                return
+            for column, key in stored.items():
+                setattr(row, column, key)
+            row.timings = {**(row.timings or {}), **timings}
+            setattr(row, record, {**(getattr(row, record) or {}), **notes})
+            row.updated_at = utcnow()
+            s.add(row)
             s.commit()
     except Exception:
-        log.exception("job %s: extras (OBJ, turntable) failed", job_id)
+        log.exception("job %s: its extras failed", job_id)
         with session_scope(ctx.engine) as s:  # said in the record: they are not coming
-            row = s.get(Cloth3D, job_id)
+            row = s.get(table, job_id)
             if row is not None:
-                row.stats = {**(row.stats or {}), "extras": "error"}
+                setattr(row, record, {**(getattr(row, record) or {}), "extras": "error"})
                 s.add(row)
                 s.commit()
+
+
+def add_extras(ctx: Context, job_id: str, files: GarmentFiles) -> None:
+    """A garment's thumbnail, OBJ zip and turntable, made once it is done and shown."""
+    def make() -> Extras:
+        extras = garment_extras(files.mesh)
+        return ({"thumb_key": (extras.thumbnail, "image/png"), "obj_key": (extras.obj_zip, "application/zip"),
+                 "turntable_key": (extras.turntable_gif, "image/gif")},
+                extras.timings, {"thumb_bytes": len(extras.thumbnail)})
+
+    _add_extras(ctx, Cloth3D, job_id, extras_keys(job_id), make)
+
+
+def add_fit_extras(ctx: Context, job_id: str, files: FittedFiles) -> None:
+    """A dressed avatar's thumbnail, made once the fitting is done and shown."""
+    def make() -> Extras:
+        thumb, timings = fitted_thumbnail(files)
+        return {"thumb_key": (thumb, "image/png")}, timings, {}
+
+    _add_extras(ctx, FittingSession, job_id, fitting_extras_keys(job_id), make)
 
 
 @lru_cache(maxsize=8)
@@ -228,15 +264,16 @@ def run_fit(settings: Settings, job_id: str) -> None:
         files = dress(layers, body, offset_mm=job.params.get("offset_mm", settings.clearance_mm),
                       ease=job.params.get("ease", "regular"), tuck_in=job.params.get("tuck_in", False),
                       on_stage=lambda st: update_job(ctx, FittingSession, job_id, stage=st))
-        keys = fitting_keys(job_id, thumb=bool(files.thumbnail))
+        keys = fitting_keys(job_id)
         ctx.storage.put_bytes(keys["fitted_glb_key"], files.glb, "model/gltf-binary")
         ctx.storage.put_bytes(keys["fitted_gltf_key"], files.draco_glb, "model/gltf-binary")
-        if files.thumbnail:  # b"" when the preview could not be drawn
-            ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail, "image/png")
-        update_job(ctx, FittingSession, job_id, status=DONE, stage="done", metrics=files.metrics,
-                   timings=files.timings, **keys)
+        if not update_job(ctx, FittingSession, job_id, status=DONE, stage="done", metrics=files.metrics,
+                          timings=files.timings, **keys):
+            return  # ended meanwhile (time limit): leave it as it is
     except Exception as exc:  # noqa: BLE001 - every failure must end the job with a message
         _fail(ctx, FittingSession, job_id, exc)
+        return
+    add_fit_extras(ctx, job_id, files)
 
 
 def run_avatar(settings: Settings, job_id: str) -> None:

@@ -40,7 +40,8 @@ def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: 
 
 
 def wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
-    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
+    """A finished job's extras (a garment's thumbnail, OBJ zip and turntable; a fitting's thumbnail)
+    follow it within a second or two, after it is shown: wait for them."""
     deadline = time.monotonic() + timeout_s
     while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
         time.sleep(POLL_S)
