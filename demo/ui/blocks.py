@@ -374,7 +374,21 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             chosen = rows[evt.index]
             return chosen["id"], view.avatar_line(chosen)
 
-        gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private")
+        def bare_avatar(avatar: str | None, fitting: str | None, caller: Caller | None) -> tuple:
+            """Step 4 before anything is fitted: the chosen avatar itself. Loading it also loads the
+            3D viewer's code while the person picks a garment, so that their first garment shows at
+            once (the viewer's first model otherwise waits ~1 s for that code)."""
+            if fitting or not avatar or caller is None:
+                return gr.skip(), gr.skip()
+            try:
+                glb = service.local_files(avatar, caller=caller)["glb"]
+            except FitroomError:
+                return gr.skip(), gr.skip()
+            return str(glb), "Your avatar: make or pick a garment, tick it in the outfit, then **Fit**."
+
+        bare = ([avatar_id, fitting_id, me], [fitted_view, fit_status])
+        gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private").then(
+            bare_avatar, *bare, api_visibility="private", show_progress="hidden")
 
         def on_build_avatar(h, c, w, hp, g, caller, progress=gr.Progress()):
             caller = _verified(caller)
@@ -390,7 +404,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         build_btn.click(on_build_avatar, [height_cm, chest_cm, waist_cm, hips_cm, gender, me],
                         [avatars, avatar_id, gallery, avatar_status], api_visibility="private",
-                        concurrency_limit=2)
+                        concurrency_limit=2).success(bare_avatar, *bare, api_visibility="private",
+                                                     show_progress="hidden")
 
         # -- step 4: fit ------------------------------------------------------------------------
         def on_fit(chosen, preset, ease_v, tuck_v, hist, caller, request: gr.Request, progress=gr.Progress()):
@@ -484,8 +499,9 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                                       gallery, avatar_status], api_visibility="private").then(
             on_garment_link, [history, outfit, me], garment_outputs, api_visibility="private")
         with_extras(linked_garment, "garment")
-        with_extras(linked_garment.then(on_fit_link, [history, me], fit_outputs, api_visibility="private"),
-                    "fitting")
+        linked_fit = linked_garment.then(on_fit_link, [history, me], fit_outputs, api_visibility="private")
+        with_extras(linked_fit, "fitting")
+        linked_fit.then(bare_avatar, *bare, api_visibility="private", show_progress="hidden")
 
         public_api(service)
     return blocks
