@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,34 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-from common import table
+from common import start_app, table
 from import_bombs import instancing_bomb, polygon_obj, polygon_ply, texture_bomb
 
 from core.samples import draw_garment
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(data: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=os.environ | {"DATA_DIR": str(data), "PORT": str(port), "HOST": "127.0.0.1",
-                                              "LOG_LEVEL": "WARNING", "JOB_WORKERS": "2"} | (env or {}))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise TimeoutError("the app did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -198,7 +171,7 @@ def garment_time(base: str, headers: dict, backlog: list[str] | None = None) -> 
 
 
 def fairness(tmp: Path) -> list[dict]:
-    proc, base = start(tmp / "fair", {"QUOTA_JOBS_IN_FLIGHT": "40", "QUOTA_ADDRESS_JOBS_IN_FLIGHT": "80"})
+    proc, base, _ = start_app(tmp / "fair", {"QUOTA_JOBS_IN_FLIGHT": "40", "QUOTA_ADDRESS_JOBS_IN_FLIGHT": "80"})
     try:
         a, b = token(base), token(base)
         for _ in range(2):
@@ -239,7 +212,7 @@ def main() -> None:
     attacks["job flood 30 of one user"] = job_flood  # last: it leaves the user at its jobs-in-flight limit
     with tempfile.TemporaryDirectory() as tmp:
         env = {"HEADER_TIMEOUT_S": "2"} if args.quick else {}
-        proc, base = start(Path(tmp) / "attacks", env)
+        proc, base, _ = start_app(Path(tmp) / "attacks", env)
         rows = []
         try:
             headers = token(base)

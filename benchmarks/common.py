@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import socket
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import requests
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.samples import draw_garment
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PHOTO_EXT = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(data: Path, env: dict[str, str] | None = None, log: Path | None = None,
+              timeout_s: float = 180.0) -> tuple[subprocess.Popen, str, float]:
+    """`python app.py` on a free loopback port, two job workers; returns it, its URL and the seconds
+    until /healthz said ok (the app's own say of when it is ready)."""
+    port = free_port()
+    out = log.open("a") if log else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                            env=os.environ | {"DATA_DIR": str(data), "PORT": str(port), "HOST": "127.0.0.1",
+                                              "LOG_LEVEL": "WARNING", "JOB_WORKERS": "2"} | (env or {}))
+    base = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - t0 < timeout_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with code {proc.returncode}")
+        try:
+            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                return proc, base, time.perf_counter() - t0
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    proc.terminate()
+    raise TimeoutError("the app did not start")
 
 
 def photos(folder: Path | None, limit: int | None) -> Iterator[tuple[str, Image.Image, str | None]]:

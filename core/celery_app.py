@@ -19,9 +19,10 @@ from core.context import context_for, forget_connections_after_fork
 from core.jobs import TABLES, TASK_NAME, execute
 from core.logs import configure_logging
 from core.models import ERROR
-from core.tasks import update_job
+from core.tasks import update_job, warm_up
 
 log = logging.getLogger("fitroom.jobs")
+WARM_UP_LIMIT_S = 120.0  # Celery's default, 4 s, would kill a pool process still warming
 
 
 class JobTask(Task):
@@ -43,6 +44,7 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,  # results and statuses live in the DB
         task_serializer="json", accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        worker_proc_alive_timeout=WARM_UP_LIMIT_S,  # a pool process warms (below) before it says it is up
         worker_hijack_root_logger=False,  # our JSON logs, at LOG_LEVEL
         # A worker killed outright never acks: Redis hands its message out again after this long.
         broker_transport_options={"visibility_timeout": settings.resolved_queue_visibility_s,
@@ -63,9 +65,11 @@ def _logging(**_kwargs) -> None:
 
 @signals.worker_process_init.connect
 def _child_started(**_kwargs) -> None:
-    """A pool process is a fork of the worker: it must not reuse the parent's DB connections."""
+    """A pool process is a fork of the worker: it must not reuse the parent's DB connections. It
+    warms before it takes a job, as the inline pool's workers do (Celery waits for it: see
+    worker_proc_alive_timeout)."""
     forget_connections_after_fork()
-    import core.pipeline  # noqa: F401 - loaded before the first job, as the inline pool does
+    warm_up(get_settings())
 
 
 app = make_celery(get_settings())

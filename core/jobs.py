@@ -16,13 +16,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import multiprocessing
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from multiprocessing.connection import Connection
 
 from pebble import ProcessExpired, ProcessPool
 from sqlalchemy import update
@@ -35,7 +38,7 @@ from core.db import INTERRUPTED, fail_stalled_jobs, session_scope
 from core.errors import Unavailable
 from core.logs import job_context
 from core.models import ERROR, JOB_TABLES, PROCESSING, utcnow
-from core.tasks import JOB_FUNCTIONS, update_job
+from core.tasks import JOB_FUNCTIONS, update_job, warm_up
 
 log = logging.getLogger("fitroom.jobs")
 TABLES = {t.__tablename__: t for t in JOB_TABLES}
@@ -72,8 +75,22 @@ def execute(settings: Settings, kind: str, job_id: str) -> None:
 
 
 def _warm_up() -> None:
-    """Import the pipeline when a worker starts, so a user's first job does not pay for it."""
+    """Import the pipeline when a GPU worker starts (the fork server preloads it: then a no-op)."""
     import core.pipeline  # noqa: F401
+
+
+def _warm_worker(settings: Settings, report: Connection) -> None:
+    """Every pool worker's start (the first ones and any that replace a worker stopped past its
+    time limit or dead): warm before it takes a job, then say so to the runner, for /healthz. The
+    report is one small write (atomic on a pipe); a pipe left full, never read, drops it."""
+    seconds = warm_up(settings)
+    os.set_blocking(report.fileno(), False)
+    with suppress(BlockingIOError):
+        report.send((os.getpid(), seconds))
+
+
+def _started() -> None:
+    """Nothing: scheduled once so that pebble starts its workers (it does so on the first job)."""
 
 
 def _warm_up_gpu(settings: Settings) -> None:
@@ -128,11 +145,17 @@ class JobRunner:
         # Processes rather than threads, so that a job past its time limit can really be stopped and
         # its memory given back (pebble kills that worker and starts a fresh one). forkserver:
         # workers start from a clean, single-threaded process, never a fork of the server's threads;
-        # it preloads the pipeline, not the server's __main__ (app.py imports Gradio, and Gradio
-        # imports `spaces`, whose torch patch on ZeroGPU belongs to the serving process alone).
+        # it preloads the job code (core.tasks, the pipeline with it) once for every worker, a
+        # replacement too, not the server's __main__ (app.py imports Gradio, and Gradio imports
+        # `spaces`, whose torch patch on ZeroGPU belongs to the serving process alone).
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["core.pipeline"])
-        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_up, context=self.context)
+        self.context.set_forkserver_preload(["core.tasks"])
+        # Each CPU worker start that finished warming sends one report here (a pipe: no semaphore
+        # for the process to leave behind when it ends by a signal).
+        self.reports, report = self.context.Pipe(duplex=False)
+        self.warmed = 0
+        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_worker,
+                                initargs=(settings, report), context=self.context)
         self.gpu_pool: ProcessPool | None = None  # started with the first GPU job
         self.in_process: ThreadPoolExecutor | None = None  # ZeroGPU's lane, likewise
         self.lanes = {"cpu": _Lane(settings.job_workers, self._start_cpu),
@@ -141,6 +164,22 @@ class JobRunner:
         self.active: dict[str, type[SQLModel]] = {}  # submitted, not yet settled
         # Re-entrant: a future that is already done runs its callback at once, in the thread adding it.
         self.lock = threading.RLock()
+
+    def start(self) -> None:
+        """Start the workers now, each warming (core.tasks.warm_up) before anyone waits on it; call
+        once the presets are seeded, so that their bodies are among what is warmed."""
+        self.pool.schedule(_started)
+
+    def health(self) -> str:
+        """'ok' once as many worker starts have warmed as the pool holds workers, else how many have."""
+        with self.lock:
+            while self.reports.poll():
+                pid, seconds = self.reports.recv()
+                self.warmed += 1
+                log.info("worker warm", extra={"pid": pid, "warm_up_s": seconds})
+            size = self.settings.job_workers
+            warmed = min(self.warmed, size)
+        return "ok" if warmed == size else f"warming: {warmed} of {size} workers ready"
 
     @property
     def owners(self) -> dict[str | None, _Owner]:
@@ -277,6 +316,12 @@ class CeleryRunner:
             update_job(context_for(self.settings), table, job_id, status=ERROR,
                        log="the job queue is unavailable; please try again")
             raise Unavailable(f"The job queue is unavailable ({type(exc).__name__}).") from exc
+
+    def start(self) -> None:
+        """Nothing to start here: each Celery worker process warms itself (core/celery_app.py)."""
+
+    def health(self) -> None:
+        """None: this process cannot see the workers' state (they serve no HTTP of their own)."""
 
     def _sweep(self) -> None:
         every = min(30.0, self.settings.resolved_stall_after_s / 4)

@@ -14,25 +14,29 @@ def import_source_key(job_id: str, fmt: str) -> str:
     return f"clothes3d/{job_id}/source.{fmt}"
 
 
-def garment_keys(job_id: str, *, thumb: bool = True, cutout: bool = True) -> dict[str, str | None]:
+def garment_keys(job_id: str, *, cutout: bool = True) -> dict[str, str | None]:
     """A 3D garment's files, as soon as it is usable; a preview that could not be drawn has no key."""
     prefix = f"clothes3d/{job_id}"
     return {"glb_key": f"{prefix}/garment.glb", "gltf_key": f"{prefix}/garment.draco.glb",
-            "thumb_key": f"{prefix}/thumb.png" if thumb else None,
             "cutout_key": f"{prefix}/cutout.png" if cutout else None}
 
 
 def extras_keys(job_id: str) -> dict[str, str]:
-    """A 3D garment's files made after it: the OBJ zip and the turntable."""
+    """A 3D garment's files made after it is done: the thumbnail, the OBJ zip and the turntable."""
     prefix = f"clothes3d/{job_id}"
-    return {"obj_key": f"{prefix}/garment.obj.zip", "turntable_key": f"{prefix}/turntable.gif"}
+    return {"thumb_key": f"{prefix}/thumb.png", "obj_key": f"{prefix}/garment.obj.zip",
+            "turntable_key": f"{prefix}/turntable.gif"}
 
 
-def fitting_keys(job_id: str, *, thumb: bool = True) -> dict[str, str | None]:
-    """A fitting session's files; a thumbnail that could not be drawn has no key."""
+def fitting_keys(job_id: str) -> dict[str, str]:
+    """A fitting session's files, as soon as it is usable."""
     prefix = f"fittings/{job_id}"
-    return {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb",
-            "thumb_key": f"{prefix}/thumb.png" if thumb else None}
+    return {"fitted_glb_key": f"{prefix}/fitted.glb", "fitted_gltf_key": f"{prefix}/fitted.draco.glb"}
+
+
+def fitting_extras_keys(job_id: str) -> dict[str, str]:
+    """A fitting session's file made after it is done: its thumbnail."""
+    return {"thumb_key": f"fittings/{job_id}/thumb.png"}
 
 
 def avatar_keys(avatar_id: str) -> dict[str, str]:

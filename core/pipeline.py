@@ -34,9 +34,15 @@ BACK_MATCH = 0.75  # a back photo's outline overlapping the front's less than th
 log = logging.getLogger("fitroom.pipeline")
 
 # The stages each function publishes through `on_stage`, in order: the page's progress bars read them.
-PHOTO_STAGES = ("cut-out", "category", "reconstruction", *ml.STAGES, "cleanup", "export", "thumbnail")
-DRESS_STAGES = ("fitting", "export", "thumbnail")
-EXTRA_STAGES = ("obj", "turntable")  # timed, not published: made after the garment is shown
+PHOTO_STAGES = ("cut-out", "category", "reconstruction", *ml.STAGES, "cleanup", "export", "preview")
+DRESS_STAGES = ("fitting", "export")
+# Timed, not published: made once the job is done and shown, nobody waits for them (its extras).
+EXTRA_STAGES = ("thumbnail", "obj", "turntable")
+
+
+def job_seconds(timings: dict[str, float]) -> float:
+    """A job's own time, up to `done`: its stages, neither their parts ("reconstruction/…") nor extras."""
+    return sum(v for k, v in timings.items() if k not in EXTRA_STAGES and "/" not in k)
 
 
 @dataclass
@@ -59,7 +65,6 @@ class GarmentFiles:
     category: str
     glb: bytes
     draco_glb: bytes
-    thumbnail: bytes
     cutout_preview: bytes
     timings: dict[str, float]
     stats: dict
@@ -96,7 +101,7 @@ def photo_to_garment(image: Image.Image, category: str | None, quality: str,
         garment = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage, back=back)
     timer.timings.update({f"reconstruction/{k}": v for k, v in garment.timings.items()})
     files = finish_garment(garment.mesh, parse.category, timer)
-    with timer.stage("thumbnail"):
+    with timer.stage("preview"):  # the cut-out, shown beside the garment as soon as it is done
         files.cutout_preview = png_bytes(cutout.preview())
     files.stats |= {"segmentation": cutout.method, "parse": parse.to_json()} | garment.stats
     fallback = f"cut-out: {cutout.method}" if cutout.method.startswith("classical (") else None  # and why
@@ -153,7 +158,8 @@ def import_to_garment(data: bytes, filename: str | None, category: str | None, u
 
 
 def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = None) -> GarmentFiles:
-    """The one path after any reconstruction or import: cleanup, GLB + Draco GLB, thumbnail."""
+    """The one path after any reconstruction or import: cleanup, GLB + Draco GLB (its thumbnail is
+    one of the extras, made after)."""
     timer = timer or Timer()
     with timer.stage("cleanup"):
         mesh = clean(mesh)
@@ -161,39 +167,49 @@ def finish_garment(mesh: trimesh.Trimesh, category: str, timer: Timer | None = N
         mesh.metadata["category"] = category  # the mesh's glTF extras (three.js: its userData)
         glb = mesh_to_glb(mesh, name=garment_node(category))
         draco = draco_compress_glb(glb)
-    with timer.stage("thumbnail"):
-        thumb = thumbnail([mesh])
     stats = {"faces": len(mesh.faces), "vertices": len(mesh.vertices),
              "extents_m": [round(float(x), 4) for x in mesh.extents],
              "openings": opening_count(mesh),
-             "glb_bytes": len(glb), "draco_bytes": len(draco), "thumb_bytes": len(thumb)}
-    return GarmentFiles(mesh, category, glb, draco, thumb, b"", timer.timings, stats)
+             "glb_bytes": len(glb), "draco_bytes": len(draco)}
+    return GarmentFiles(mesh, category, glb, draco, b"", timer.timings, stats)
 
 
 @dataclass
 class GarmentExtras:
+    thumbnail: bytes  # b"" when it could not be drawn
     obj_zip: bytes
     turntable_gif: bytes
     timings: dict[str, float]
 
 
 def garment_extras(mesh: trimesh.Trimesh) -> GarmentExtras:
-    """What is made after the garment is ready: the OBJ zip and the turntable."""
+    """What is made after the garment is ready (and shown): the thumbnail, the OBJ zip and the turntable."""
     timer = Timer()
+    with timer.stage("thumbnail"):
+        thumb = thumbnail([mesh])
     with timer.stage("obj"):
         obj_zip = mesh_to_obj_zip(mesh)
     with timer.stage("turntable"):
         gif = turntable([mesh])
-    return GarmentExtras(obj_zip, gif, timer.timings)
+    return GarmentExtras(thumb, obj_zip, gif, timer.timings)
 
 
 @dataclass
 class FittedFiles:
     glb: bytes
     draco_glb: bytes
-    thumbnail: bytes
     metrics: dict
     timings: dict[str, float]
+    meshes: list[trimesh.Trimesh]  # the body and the fitted garments, for the thumbnail made after
+
+
+def fitted_thumbnail(files: FittedFiles) -> tuple[bytes, dict[str, float]]:
+    """A dressed avatar's thumbnail (b"" when it could not be drawn) and its timing: made after the
+    fitting is done and shown."""
+    timer = Timer()
+    with timer.stage("thumbnail"):
+        thumb = thumbnail(files.meshes, yaw_deg=20)
+    return thumb, timer.timings
 
 
 def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float, ease: str = "regular",
@@ -204,7 +220,5 @@ def dress(layers: list[FitLayer], body: BodyModel, offset_mm: float, ease: str =
     with timer.stage("export"):
         glb = scene_to_glb(result.scene)
         draco = draco_compress_glb(glb)
-    with timer.stage("thumbnail"):
-        thumb = thumbnail([body.mesh, *result.garments], yaw_deg=20)
     metrics = result.metrics | {"glb_bytes": len(glb), "draco_bytes": len(draco)}
-    return FittedFiles(glb, draco, thumb, metrics, timer.timings)
+    return FittedFiles(glb, draco, metrics, timer.timings, [body.mesh, *result.garments])

@@ -36,13 +36,21 @@ class JobRecord(Record):
     updated_at: str
 
 
-def _extras(row: Cloth3D) -> Literal["pending", "done", "error"] | None:
-    """Whether a finished garment's OBJ zip and turntable, made after it, are still coming."""
+Extras = Literal["pending", "done", "error"] | None
+
+
+def _extras(row: Cloth3D | FittingSession) -> Extras:
+    """Whether what follows a finished job is still coming: a garment's thumbnail, OBJ zip and
+    turntable (stored together), a fitting's thumbnail (its time then in the timings)."""
     if row.status != DONE:
         return None
-    if row.obj_key and row.turntable_key:
+    if isinstance(row, Cloth3D):
+        made, notes = bool(row.obj_key and row.turntable_key), row.stats
+    else:
+        made, notes = "thumbnail" in (row.timings or {}), row.metrics
+    if made:
         return "done"
-    return "error" if (row.stats or {}).get("extras") == "error" else "pending"
+    return "error" if (notes or {}).get("extras") == "error" else "pending"
 
 
 class ClothRecord(Record):
@@ -78,8 +86,8 @@ class Cloth3DRecord(JobRecord):
     thumb_url: str | None
     cutout_url: str | None
     turntable_url: str | None
-    extras: Literal["pending", "done", "error"] | None = Field(
-        description="a finished garment's OBJ zip and turntable: still coming, there, or not coming")
+    extras: Extras = Field(
+        description="a finished garment's thumbnail, OBJ zip and turntable: still coming, there, or not coming")
     page_url: str = Field(description=PAGE_URL)
     stats: dict[str, Any]
 
@@ -104,6 +112,7 @@ class FittingRecord(JobRecord):
     fitted_gltf_url: str | None
     fitted_glb_url: str | None
     thumb_url: str | None
+    extras: Extras = Field(description="a finished fitting's thumbnail: still coming, there, or not coming")
     metrics: dict[str, Any]
     page_url: str = Field(description=PAGE_URL)
 
@@ -113,7 +122,7 @@ class FittingRecord(JobRecord):
                    user_id=row.user_id, cloth3d_id=row.cloth3d_id, layers=row.layers,
                    avatar_preset_id=row.avatar_preset_id, stage=row.stage, log=row.log,
                    fitted_gltf_url=url(row.fitted_gltf_key), fitted_glb_url=url(row.fitted_glb_key),
-                   thumb_url=url(row.thumb_key), metrics=row.metrics, timings=row.timings,
+                   thumb_url=url(row.thumb_key), extras=_extras(row), metrics=row.metrics, timings=row.timings,
                    page_url=f"{base_url}/?fitting={row.id}", updated_at=row.updated_at.isoformat())
 
 

@@ -75,6 +75,11 @@ class FitroomService:
         seeded = self.seed_presets()
         return {"interrupted_jobs": interrupted, "seeded_presets": seeded}
 
+    def warm_up(self) -> None:
+        """What this process's own first requests would pay for: generate_3d's check of the GPU path
+        (it imports torch where installed, seconds on a cold disk). The job workers warm themselves."""
+        resolve("auto", self.ctx.settings)
+
     def seed_presets(self) -> int:
         """Idempotent: a preset already in the DB (by slug) is not added again; its files are re-put
         when storage lacks them (e.g. after switching to S3) or holds another GLB than the committed
@@ -388,7 +393,8 @@ class FitroomService:
         return [self._record(r, caller.base_url) for r in rows]
 
     def health(self) -> dict[str, str]:
-        """Each dependency really exercised; a failure is named, not hidden."""
+        """Each dependency really exercised; a failure is named, not hidden. With an in-process pool,
+        its workers too: 'warming: …' until each has warmed, so that no one waits on a cold one."""
         checks: dict[str, str] = {}
         for name, probe in (("database", lambda: check_db(self.ctx.engine)),
                             ("storage", self.ctx.storage.check)):
@@ -397,6 +403,8 @@ class FitroomService:
                 checks[name] = "ok"
             except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
                 checks[name] = f"failed: {exc}"
+        if (workers := self.runner.health()) is not None:
+            checks["workers"] = workers
         return checks
 
     def local_files(self, job_id: str, *, caller: Caller) -> dict[str, Path]:

@@ -68,8 +68,9 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "failed"]
-    checks: dict[str, str] = Field(description="'ok' or 'failed: <reason>' per dependency")
+    status: Literal["ok", "warming", "failed"] = Field(
+        description="ok (200); warming (503) while the job workers warm up at a start; failed (503)")
+    checks: dict[str, str] = Field(description="'ok', 'warming: <how far>' or 'failed: <reason>' per dependency")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -183,9 +184,10 @@ def build_router(service: FitroomService) -> APIRouter:
     @router.get("/healthz", tags=["ops"], response_model=HealthOut, responses={503: {"model": HealthOut}})
     def healthz() -> JSONResponse:
         checks = service.health()
-        ok = all(v == "ok" for v in checks.values())
-        body = HealthOut(status="ok" if ok else "failed", checks=checks)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        status = ("failed" if any(v.startswith("failed") for v in checks.values())
+                  else "ok" if all(v == "ok" for v in checks.values()) else "warming")
+        body = HealthOut(status=status, checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if status == "ok" else 503)
 
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):

@@ -49,6 +49,8 @@ def build_app(settings: Settings, app_class: type[FastAPI]) -> tuple[FastAPI, gr
     runner = make_runner(settings)
     service = FitroomService(ctx, runner)
     started = service.start()
+    runner.start()  # after the presets are seeded: the workers warm their bodies (/healthz waits for them)
+    service.warm_up()  # meanwhile, this process
     log.info("started", extra=started)
 
     @asynccontextmanager

@@ -230,7 +230,7 @@ def start_app(data_dir: Path, extra_env: dict[str, str] | None = None, port: int
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/healthz", proc=proc)
+    wait_http(base + "/healthz", timeout=240, proc=proc)  # 503 until its workers are warm: tens of s when loaded
     return proc, base
 
 

@@ -23,10 +23,12 @@ pytestmark = pytest.mark.slow
     ("import_bombs.py", ["garment.glb (reference)", "texture-6000.glb", "instanced-100.glb", "polygons-5000.obj",
                          "accepted: ", "refused: ", "peak_mb: the import's peak RSS"]),
     ("attacks.py", ["FileData paths", "refused×4", "slowloris", "429×", "rss_above_idle_mb", "added by A's backlog"]),
+    ("latency.py", ["start → /healthz ok:", "request_to_done_s", "first garment after a start: request → done",
+                    "goals met:", "the page:"]),
 ])
 def test_benchmark_prints_figures(script: str, expected: list[str]) -> None:
     extra = {"fitting.py": ["--no-custom"], "fairness.py": ["--backlog", "4", "--repeat", "1"],
-             "attacks.py": ["--quick"]}.get(script, [])
+             "attacks.py": ["--quick"], "latency.py": ["--garments", "2"]}.get(script, [])
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *extra], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr

@@ -294,3 +294,39 @@ def test_a_garment_says_whether_its_extras_are_coming(settings, monkeypatch) -> 
     fine = svc.generate_3d(cloth["id"], "silhouette", "low")
     run_generate(settings, fine["id"])
     assert svc.get_result(fine["id"])["extras"] == "done"
+
+
+def test_a_fitting_says_whether_its_thumbnail_is_coming(settings, monkeypatch) -> None:
+    """A fitting is done (and shown) before its thumbnail is drawn: pending, then done with its
+    thumb_url; a thumbnail that could not be stored is an error, the fitting stays done."""
+    import core.tasks
+
+    svc = FitroomService(context_for(settings), _Held())
+    svc.start()
+    svc = AsCaller(svc, new_caller(svc))
+    garment = svc.generate_3d(svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")["id"], "silhouette", "low")
+    run_generate(settings, garment["id"])
+    preset = svc.list_presets()[0]["id"]
+    made = core.tasks.add_fit_extras
+    monkeypatch.setattr(core.tasks, "add_fit_extras", lambda *a: None)
+    session = svc.fit(garment["id"], preset)
+    assert session["extras"] is None
+    run_fit(settings, session["id"])
+    session = svc.get_result(session["id"])
+    assert session["status"] == "done" and session["extras"] == "pending" and session["thumb_url"] is None
+    assert "thumbnail" not in session["timings"]  # nobody waited for it
+
+    monkeypatch.setattr(core.tasks, "add_fit_extras", made)
+    fine = svc.fit(garment["id"], preset)
+    run_fit(settings, fine["id"])
+    fine = svc.get_result(fine["id"])
+    assert fine["extras"] == "done" and fine["thumb_url"] and "thumbnail" in fine["timings"]
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(core.tasks, "fitted_thumbnail", broken)
+    failed = svc.fit(garment["id"], preset)
+    run_fit(settings, failed["id"])
+    failed = svc.get_result(failed["id"])
+    assert failed["status"] == "done" and failed["extras"] == "error" and failed["fitted_glb_url"]

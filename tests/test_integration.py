@@ -38,6 +38,16 @@ def poll(http: requests.Session, base: str, path: str, timeout: float = 90) -> d
         time.sleep(0.3)
 
 
+def extras(http: requests.Session, base: str, path: str, timeout: float = 30) -> dict:
+    """A finished job once its extras (made after `done`) are there."""
+    deadline = time.monotonic() + timeout
+    while (job := http.get(base + path, timeout=10).json())["extras"] == "pending":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    assert job["extras"] == "done", job
+    return job
+
+
 def check_valid_gltf(base: str, tmp_path, *urls: str) -> None:
     """Every GLB the app serves passes the Khronos glTF validator with no error."""
     paths = []
@@ -79,6 +89,7 @@ def test_rest_flow(live_app: str, category: str, tmp_path) -> None:
     assert len(mesh.faces) <= 10_000
     assert job["stats"]["openings"] == opening_count(mesh) == (3 if category == "bottom" else 4)
     assert len(decode_draco_glb(get(base, job["gltf_url"]))[0].faces) == len(mesh.faces)
+    job = extras(http, base, f"/clothes3d/{job['id']}")  # the thumbnail follows `done`, with the OBJ and turntable
     assert get(base, job["thumb_url"])[:8] == b"\x89PNG\r\n\x1a\n"
 
     presets = http.get(base + "/avatar-presets", timeout=10).json()
@@ -283,7 +294,7 @@ def test_rest_refuses_bad_requests(live_app: str, method, path, body, status) ->
 
 def test_health_and_request_ids(live_app: str) -> None:
     r = requests.get(live_app + "/healthz", headers={"x-request-id": "abc123"}, timeout=10)
-    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok", "workers": "ok"}}
     assert r.headers["x-request-id"] == "abc123"
 
 

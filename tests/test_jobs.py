@@ -150,3 +150,42 @@ def test_close_ends_running_and_queued_jobs(settings, runner) -> None:
     with pytest.raises(Unavailable, match="stopping"):
         runner.submit(Cloth3D, late, 30, owner="A")
     assert row(settings, late).status == "error"
+
+
+# -- warm workers: nobody's first job waits for imports or bodies ----------------------------------
+def cached_bodies() -> int:
+    """Run in a worker: how many prepared bodies it holds."""
+    from core.tasks import _body
+
+    return _body.cache_info().currsize
+
+
+def wait_warm(runner: jobs.JobRunner, starts: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while runner.health() != "ok" or runner.warmed < starts:
+        assert time.monotonic() < deadline, runner.health()
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_workers_warm_at_start_and_after_a_restart(tmp_path) -> None:
+    """Started with the presets seeded, a worker holds their prepared bodies before health says ok;
+    one that replaces a worker stopped past its time limit warms again before it takes a job.
+    (SQLite only: no `settings` fixture, which would run it on PostgreSQL too.)"""
+    from core.config import Settings
+    from core.service import FitroomService
+
+    settings = Settings(data_dir=tmp_path / "data", job_workers=1)
+    runner = jobs.JobRunner(settings)
+    try:
+        FitroomService(context_for(settings), runner).start()  # seeds the three presets
+        assert runner.health() == "warming: 0 of 1 workers ready"
+        runner.start()
+        wait_warm(runner, 1)
+        assert runner.pool.schedule(cached_bodies).result(timeout=30) == 3
+        with pytest.raises(jobs.FutureTimeout):  # the worker is stopped, pebble starts another
+            runner.pool.schedule(time.sleep, args=(30,), timeout=0.5).result(timeout=60)
+        assert runner.pool.schedule(cached_bodies).result(timeout=180) == 3  # warmed before it ran this
+        wait_warm(runner, 2)
+    finally:
+        runner.close()

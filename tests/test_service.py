@@ -205,7 +205,8 @@ def test_closing_the_runner_ends_running_jobs(settings) -> None:
 
 
 def test_health_names_the_failure(service, monkeypatch) -> None:
-    assert service.health() == {"database": "ok", "storage": "ok"}
+    # the pool not started (nothing warmed yet): not ready, and said so (tests/test_jobs.py warms one)
+    assert service.health() == {"database": "ok", "storage": "ok", "workers": "warming: 0 of 1 workers ready"}
     monkeypatch.setattr(service.ctx.storage, "check", lambda: (_ for _ in ()).throw(Unavailable("disk gone")))
     assert service.health()["storage"] == "failed: disk gone"
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from contextlib import nullcontext
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
 from core.ai.reconstructors import licence_note
 from core.avatars.custom import LIMITS
@@ -23,7 +25,7 @@ from core.errors import FitroomError, about
 from core.garment.registry import SURE
 from core.identity import Caller
 from core.models import Cloth3D, FittingSession
-from core.pipeline import EXTRA_STAGES
+from core.pipeline import job_seconds
 from core.service import BACK_PHOTO, FitroomService
 from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file, upload_folder
@@ -42,6 +44,37 @@ CSS = """
 #fit-report table { font-size: .8rem; }
 #fit-report th, #fit-report td { padding: 4px 6px; word-break: normal; overflow-wrap: normal; hyphens: none; }
 """
+
+
+class Shown:
+    """Which garment (step 2) and fitting (step 4) each page session shows now: a job's extras,
+    which arrive a moment after it is shown, go to the page only if it still shows that job (a
+    history tile clicked meanwhile wins). Bounded: the sessions seen longest ago are forgotten,
+    and a forgotten session takes its extras."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self.ids: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def show(self, request: gr.Request | None, kind: str, job_id: str) -> None:
+        if request is not None and request.session_hash:
+            self.ids[(request.session_hash, kind)] = job_id
+            self.ids.move_to_end((request.session_hash, kind))
+            while len(self.ids) > self.limit:
+                self.ids.popitem(last=False)
+
+    def still(self, request: gr.Request | None, kind: str, job_id: str) -> bool:
+        key = (request.session_hash if request is not None else None, kind)
+        return self.ids.get(key, job_id) == job_id  # type: ignore[arg-type]
+
+
+def _pending_tile(folder: Path) -> Path:
+    """The tile a history entry shows until its thumbnail, one of its extras, is made."""
+    path = folder / "pending-tile.png"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 64), (236, 236, 240)).save(path)
+    return path
 
 
 def _verified(me: Caller | None) -> Caller:
@@ -68,6 +101,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
     example_jobs: dict[tuple, str] = {}  # example photo (hash, category) → its finished garment
     example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
                         for p in EXAMPLES}
+    shown = Shown()
+    pending_tile = _pending_tile(settings.cache_dir)
 
     # Gradio keeps a copy of every file sent to the page (refused ones too): drop them after an hour.
     with gr.Blocks(title="Fitroom 3D", analytics_enabled=False, fill_width=True,
@@ -79,6 +114,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
         me = gr.State(None)  # the verified caller: server-side, per session
         history = gr.State([])  # the caller's recent garments and fittings, from the server
         garment_id = gr.State(None)
+        fitting_id = gr.State(None)  # the fitting step 4 shows
         avatars = gr.State([])  # what the gallery shows, in its order (filled on page load)
         avatar_id = gr.State(None)
 
@@ -145,8 +181,17 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             recent_fits = _tiles("Your recent fittings — click to reopen", "recent-fits")
 
         # -- presentation helpers (closures over the service) -----------------------------------
-        def thumbs(entries: list[dict], caller: Caller, key: str = "thumb") -> list[tuple[str, str]]:
-            return [(str(service.local_files(e["id"], caller=caller)[key]), e["label"]) for e in entries]
+        def thumbs(entries: list[dict], caller: Caller) -> list[tuple[str, str]]:
+            """History tiles: each one's thumbnail, else (its extras still coming, or no picture
+            could be drawn) its cut-out or a blank tile."""
+            tiles = []
+            for e in entries:
+                files = service.local_files(e["id"], caller=caller)
+                tiles.append((str(files.get("thumb") or files.get("cutout") or pending_tile), e["label"]))
+            return tiles
+
+        def downloads(files: dict[str, Path]) -> list[str]:
+            return [str(files[k]) for k in ("glb", "gltf", "obj") if k in files]
 
         def outfit_box(hist: list[dict], chosen: list[str] | None = None) -> gr.CheckboxGroup:
             garments = view.of_kind(hist, "garment")
@@ -160,34 +205,75 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             index = next((i for i, a in enumerate(rows) if a["id"] == selected), None)
             return gr.Gallery(value=items, selected_index=index)
 
-        def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller) -> tuple:
-            """A finished garment in step 2, remembered in the history and put into the outfit."""
-            job = wait_extras(service, job_id, caller)
+        def show_garment(job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller,
+                         request: gr.Request | None) -> tuple:
+            """A finished garment in step 2 at once, remembered in the history and put into the
+            outfit; its extras, if still coming, follow (on_garment_extras)."""
+            job = service.get_result(job_id, caller=caller)
             files = service.local_files(job_id, caller=caller)
-            total = sum(v for k, v in job["timings"].items() if k not in EXTRA_STAGES)
+            shown.show(request, "garment", job_id)
             hist = view.remember(hist, "garment", job_id, view.garment_label(job), job["category"])
-            text = (f"**Done** in {total:.2f} s · {job['category']} · {job['stats'].get('faces', 0)} faces"
-                    f" · {how}")
+            text = (f"**Done** in {job_seconds(job['timings']):.2f} s · {job['category']} · "
+                    f"{job['stats'].get('faces', 0)} faces · {how}")
             chosen = view.with_garment(chosen, hist, job_id, job["category"])
             return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
-                    [str(files[k]) for k in ("glb", "gltf", "obj") if k in files],
-                    str(files["turntable"]) if "turntable" in files else None, hist,
+                    downloads(files), str(files["turntable"]) if "turntable" in files else None, hist,
                     thumbs(view.of_kind(hist, "garment"), caller), outfit_box(hist, chosen),
                     view.link_line("garment", job["page_url"]))
 
-        def show_fit(job: dict, hist: list[dict], caller: Caller) -> tuple:
+        def extras_of(job_id: str | None, caller: Caller | None) -> dict | None:
+            """The job once its extras are made or failed; None if they are late or it is gone (the
+            page then keeps what it shows: nothing here is worth a message)."""
+            try:
+                job = wait_extras(service, job_id, caller) if job_id and caller else None
+            except FitroomError:
+                return None
+            return job if job is not None and job["extras"] != "pending" else None
+
+        def on_garment_extras(job_id: str | None, hist: list[dict], caller: Caller | None,
+                              request: gr.Request) -> tuple:
+            """The shown garment's turntable, OBJ zip and history tile, once made (if it is still shown)."""
+            job = extras_of(job_id, caller)
+            if job is None or not shown.still(request, "garment", job_id):
+                return gr.skip(), gr.skip(), gr.skip()
+            files = service.local_files(job_id, caller=caller)
+            return (downloads(files), str(files["turntable"]) if "turntable" in files else None,
+                    thumbs(view.of_kind(hist, "garment"), caller))
+
+        def show_fit(job: dict, hist: list[dict], caller: Caller, request: gr.Request | None) -> tuple:
+            """A finished fitting in step 4 at once; its thumbnail (its history tile) follows (on_fit_extras)."""
             files = service.local_files(job["id"], caller=caller)
+            shown.show(request, "fitting", job["id"])
             hist = view.remember(hist, "fitting", job["id"], f"{len(job['layers'])} layer(s) · {job['id'][:8]}")
-            return (str(files["fitted_glb"]), f"**Done** · {len(job['layers'])} garment(s)",
-                    view.report_table(job["metrics"]), [str(files["fitted_glb"]), str(files["fitted_gltf"])],
-                    hist, thumbs(view.of_kind(hist, "fitting"), caller), view.link_line("fitting", job["page_url"]))
+            text = f"**Done** in {job_seconds(job['timings']):.2f} s · {len(job['layers'])} garment(s)"
+            return (str(files["fitted_glb"]), text, view.report_table(job["metrics"]),
+                    [str(files["fitted_glb"]), str(files["fitted_gltf"])], hist,
+                    thumbs(view.of_kind(hist, "fitting"), caller), view.link_line("fitting", job["page_url"]),
+                    job["id"])
+
+        def on_fit_extras(job_id: str | None, hist: list[dict], caller: Caller | None, request: gr.Request):
+            """The shown fitting's history tile, once its thumbnail is made (if it is still shown)."""
+            job = extras_of(job_id, caller)
+            if job is None or not shown.still(request, "fitting", job_id):
+                return gr.skip()
+            return thumbs(view.of_kind(hist, "fitting"), caller)
+
+        def with_extras(event, kind: str) -> None:
+            """After an event that shows a garment or a fitting: its extras, quietly (no progress)."""
+            if kind == "garment":
+                event.success(on_garment_extras, [garment_id, history, me], [garment_files, turntable, recent_garments],
+                              api_visibility="private", show_progress="hidden")
+            else:
+                event.success(on_fit_extras, [fitting_id, history, me], recent_fits, api_visibility="private",
+                              show_progress="hidden")
 
         # -- step 1: photo → 3D garment ---------------------------------------------------------
         garment_outputs = [garment_id, cutout, garment_view, gen_status, garment_files, turntable, history,
                            recent_garments, outfit, garment_link]
 
         def generate(photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
-                     progress: gr.Progress, caller: Caller, back_path: str | None = None) -> tuple:
+                     progress: gr.Progress, caller: Caller, request: gr.Request | None,
+                     back_path: str | None = None) -> tuple:
             if not photo_path:
                 raise refused("Upload a garment photo first, or click an example.")
             path = client_file(photo_path, uploads, settings.max_upload_bytes)
@@ -199,13 +285,13 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             job = wait(service, job["id"], GENERATE_STAGES, progress, settings.generate_timeout_s + 15, caller)
             if job["status"] == "error":
                 raise refused(f"Generation failed: {job['log']}")
-            return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller)
+            return show_garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
 
         def on_generate(photo_path, back_path, category_v, quality_v, model_v, hist, chosen, caller,
-                        progress=gr.Progress()):
+                        request: gr.Request, progress=gr.Progress()):
             try:
                 return generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
-                                _verified(caller), back_path)
+                                _verified(caller), request, back_path)
             except FitroomError as exc:
                 raise refused(exc) from None
 
@@ -219,17 +305,17 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         other = gr.State(None)
         model.change(lambda m: gr.Dropdown(info=licence_note(m)), model, model, api_visibility="private")
-        generate_btn.click(on_generate, [photo, back_photo, category, quality, model, history, outfit, me],
-                           garment_outputs,
-                           api_visibility="private", concurrency_limit=4).then(
-            offer_other, [garment_id, me], [recategory, other], api_visibility="private")
-        recategory.click(lambda o: (o, gr.Button(visible=False)), other, [category, recategory],
-                         api_visibility="private").then(
+        generated = generate_btn.click(on_generate, [photo, back_photo, category, quality, model, history, outfit, me],
+                                       garment_outputs, api_visibility="private", concurrency_limit=4)
+        regenerated = recategory.click(lambda o: (o, gr.Button(visible=False)), other, [category, recategory],
+                                       api_visibility="private").then(
             on_generate, [photo, back_photo, category, quality, model, history, outfit, me], garment_outputs,
-            api_visibility="private", concurrency_limit=4).then(
-            offer_other, [garment_id, me], [recategory, other], api_visibility="private")
+            api_visibility="private", concurrency_limit=4)
+        for event in (generated, regenerated):
+            event.then(offer_other, [garment_id, me], [recategory, other], api_visibility="private")
+            with_extras(event, "garment")
 
-        def on_example(photo_path, category_v, hist, chosen, caller, progress=gr.Progress()):
+        def on_example(photo_path, category_v, hist, chosen, caller, request: gr.Request, progress=gr.Progress()):
             """An example is generated once per visitor and server process, then reopened at once.
             (Gradio's own example cache would replay the history and outfit of whoever clicked first.)"""
             try:
@@ -241,8 +327,8 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 key = (digest, category_v, caller.user_id)
                 job_id = example_jobs.get(key)
                 if job_id and service.get_result(job_id, caller=caller)["status"] == "done":
-                    return show_garment(job_id, "example, made earlier", hist, chosen, caller)
-                out = generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller)
+                    return show_garment(job_id, "example, made earlier", hist, chosen, caller, request)
+                out = generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller, request)
                 example_jobs[key] = out[0]
                 return out
             except FitroomError as exc:
@@ -253,10 +339,11 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 examples = gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], examples_per_page=8,
                                        label="Examples — one click to a 3D garment (drawn for this project)",
                                        api_visibility="private")
-            examples.load_input_event.then(on_example, [photo, category, history, outfit, me], garment_outputs,
-                                           api_visibility="private", concurrency_limit=4)
+            with_extras(examples.load_input_event.then(on_example, [photo, category, history, outfit, me],
+                                                       garment_outputs, api_visibility="private",
+                                                       concurrency_limit=4), "garment")
 
-        def on_import(mesh_path, category_v, hist, chosen, caller):
+        def on_import(mesh_path, category_v, hist, chosen, caller, request: gr.Request):
             if not mesh_path:
                 raise refused("Choose a 3D garment file first.")
             try:
@@ -264,28 +351,44 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 path = client_file(mesh_path, uploads, int(settings.max_import_mb * 2**20))
                 with path.open("rb") as fh:
                     job = service.upload_garment_3d(fh, path.name, category_v, caller=caller)
-                return show_garment(job["id"], f"imported · {job['log']}", hist, chosen, caller)
+                return show_garment(job["id"], f"imported · {job['log']}", hist, chosen, caller, request)
             except FitroomError as exc:
                 raise refused(exc) from None
 
-        import_btn.click(on_import, [mesh_file, category, history, outfit, me], garment_outputs,
-                         api_visibility="private", concurrency_limit=4)
+        with_extras(import_btn.click(on_import, [mesh_file, category, history, outfit, me], garment_outputs,
+                                     api_visibility="private", concurrency_limit=4), "garment")
 
-        def on_reopen_garment(hist, chosen, caller, evt: gr.SelectData):
+        def on_reopen_garment(hist, chosen, caller, evt: gr.SelectData, request: gr.Request):
             entry = view.of_kind(hist, "garment")[evt.index]
             try:
-                return show_garment(entry["id"], "reopened from your history", hist, chosen, _verified(caller))
+                return show_garment(entry["id"], "reopened from your history", hist, chosen, _verified(caller),
+                                    request)
             except FitroomError as exc:
                 raise refused(exc) from None
 
-        recent_garments.select(on_reopen_garment, [history, outfit, me], garment_outputs, api_visibility="private")
+        with_extras(recent_garments.select(on_reopen_garment, [history, outfit, me], garment_outputs,
+                                           api_visibility="private"), "garment")
 
         # -- step 3: avatar ---------------------------------------------------------------------
         def on_select_avatar(rows, evt: gr.SelectData):
             chosen = rows[evt.index]
             return chosen["id"], view.avatar_line(chosen)
 
-        gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private")
+        def bare_avatar(avatar: str | None, fitting: str | None, caller: Caller | None) -> tuple:
+            """Step 4 before anything is fitted: the chosen avatar itself. Loading it also loads the
+            3D viewer's code while the person picks a garment, so that their first garment shows at
+            once (the viewer's first model otherwise waits ~1 s for that code)."""
+            if fitting or not avatar or caller is None:
+                return gr.skip(), gr.skip()
+            try:
+                glb = service.local_files(avatar, caller=caller)["glb"]
+            except FitroomError:
+                return gr.skip(), gr.skip()
+            return str(glb), "Your avatar: make or pick a garment, tick it in the outfit, then **Fit**."
+
+        bare = ([avatar_id, fitting_id, me], [fitted_view, fit_status])
+        gallery.select(on_select_avatar, avatars, [avatar_id, avatar_status], api_visibility="private").then(
+            bare_avatar, *bare, api_visibility="private", show_progress="hidden")
 
         def on_build_avatar(h, c, w, hp, g, caller, progress=gr.Progress()):
             caller = _verified(caller)
@@ -301,10 +404,11 @@ def build_ui(service: FitroomService) -> gr.Blocks:
 
         build_btn.click(on_build_avatar, [height_cm, chest_cm, waist_cm, hips_cm, gender, me],
                         [avatars, avatar_id, gallery, avatar_status], api_visibility="private",
-                        concurrency_limit=2)
+                        concurrency_limit=2).success(bare_avatar, *bare, api_visibility="private",
+                                                     show_progress="hidden")
 
         # -- step 4: fit ------------------------------------------------------------------------
-        def on_fit(chosen, preset, ease_v, tuck_v, hist, caller, progress=gr.Progress()):
+        def on_fit(chosen, preset, ease_v, tuck_v, hist, caller, request: gr.Request, progress=gr.Progress()):
             caller = _verified(caller)
             if not chosen:
                 raise refused("Make or pick a garment first: tick it under Outfit.")
@@ -317,21 +421,22 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                 raise refused(exc) from None
             if job["status"] == "error":
                 raise refused(f"Fitting failed: {job['log']}")
-            return show_fit(job, hist, caller)
+            return show_fit(job, hist, caller, request)
 
-        fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits, fit_link]
-        fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history, me], fit_outputs,
-                      api_visibility="private", concurrency_limit=4)
+        fit_outputs = [fitted_view, fit_status, fit_report, fitted_files, history, recent_fits, fit_link, fitting_id]
+        with_extras(fit_btn.click(on_fit, [outfit, avatar_id, ease_in, tuck_box, history, me], fit_outputs,
+                                  api_visibility="private", concurrency_limit=4), "fitting")
 
-        def on_reopen_fit(hist, caller, evt: gr.SelectData):
+        def on_reopen_fit(hist, caller, evt: gr.SelectData, request: gr.Request):
             try:
                 caller = _verified(caller)
                 job = service.get_result(view.of_kind(hist, "fitting")[evt.index]["id"], caller=caller)
-                return show_fit(job, hist, caller)
+                return show_fit(job, hist, caller, request)
             except FitroomError as exc:
                 raise refused(exc) from None
 
-        recent_fits.select(on_reopen_fit, [history, me], fit_outputs, api_visibility="private")
+        with_extras(recent_fits.select(on_reopen_fit, [history, me], fit_outputs, api_visibility="private"),
+                    "fitting")
 
         # -- page load: who this is, their recent rows, the avatars ------------------------------
         def on_load(sealed, request: gr.Request):
@@ -377,7 +482,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             try:
                 if (job := linked(request, Cloth3D, caller)) is None:
                     return tuple(gr.skip() for _ in garment_outputs)
-                return show_garment(job["id"], "opened from its link", hist, chosen, caller)
+                return show_garment(job["id"], "opened from its link", hist, chosen, caller, request)
             except FitroomError as exc:
                 raise refused(exc) from None
 
@@ -385,15 +490,18 @@ def build_ui(service: FitroomService) -> gr.Blocks:
             try:
                 if (job := linked(request, FittingSession, caller)) is None:
                     return tuple(gr.skip() for _ in fit_outputs)
-                return show_fit(job, hist, caller)
+                return show_fit(job, hist, caller, request)
             except FitroomError as exc:
                 raise refused(exc) from None
 
-        blocks.load(on_load, token_box,
-                    [token_box, me, history, recent_garments, recent_fits, outfit, avatars, avatar_id, gallery,
-                     avatar_status], api_visibility="private").then(
-            on_garment_link, [history, outfit, me], garment_outputs, api_visibility="private").then(
-            on_fit_link, [history, me], fit_outputs, api_visibility="private")
+        linked_garment = blocks.load(on_load, token_box,
+                                     [token_box, me, history, recent_garments, recent_fits, outfit, avatars, avatar_id,
+                                      gallery, avatar_status], api_visibility="private").then(
+            on_garment_link, [history, outfit, me], garment_outputs, api_visibility="private")
+        with_extras(linked_garment, "garment")
+        linked_fit = linked_garment.then(on_fit_link, [history, me], fit_outputs, api_visibility="private")
+        with_extras(linked_fit, "fitting")
+        linked_fit.then(bare_avatar, *bare, api_visibility="private", show_progress="hidden")
 
         public_api(service)
     return blocks

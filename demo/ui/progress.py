@@ -12,7 +12,8 @@ from core.identity import Caller
 from core.service import FitroomService
 from demo.ui.errors import refused
 
-POLL_S = 0.3
+POLL_S = 0.05  # a job's end is seen within this (a read of its row): the page shows it at once
+SHOW_S = 0.25  # the bar's elapsed time is sent this often (and at each new stage), not at every poll
 
 
 def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: gr.Progress,
@@ -20,7 +21,7 @@ def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: 
     """Poll a job, showing its stage and the elapsed time, until it ends; with `failed`, a job that
     ended in error is refused with that prefix and its message instead of returned."""
     t0 = time.monotonic()
-    step = 0
+    step, shown, shown_at = 0, None, 0.0
     while True:
         job = service.get_result(job_id, caller=caller)
         if job["status"] != "processing":
@@ -30,14 +31,17 @@ def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: 
         stage = job.get("stage") or "queued"
         # A stage outside the list (a weights download line) keeps the bar where it was.
         step = stages.index(stage) if stage in stages else step
-        progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
+        if stage != shown or time.monotonic() - shown_at >= SHOW_S:
+            progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
+            shown, shown_at = stage, time.monotonic()
         if time.monotonic() - t0 > timeout_s:
             raise refused("The job is taking longer than its time limit; check its status later.")
         time.sleep(POLL_S)
 
 
 def wait_extras(service: FitroomService, job_id: str, caller: Caller, timeout_s: float = 15.0) -> dict:
-    """The OBJ zip and turntable follow a finished garment within a second or two: wait for them."""
+    """A finished job's extras (a garment's thumbnail, OBJ zip and turntable; a fitting's thumbnail)
+    follow it within a second or two, after it is shown: wait for them."""
     deadline = time.monotonic() + timeout_s
     while (job := service.get_result(job_id, caller=caller))["extras"] == "pending" and time.monotonic() < deadline:
         time.sleep(POLL_S)
