@@ -1,7 +1,7 @@
 """The pipeline as a library, free of database, storage and server: photo → `Garment`,
 garments + body → `FittedOutfit` (meshes and plain reports), then export them as a separate step.
 
-    garment = garment_from_photo(Image.open("shirt.jpg"))
+    garment = garment_from_photo(open_photo("shirt.jpg"))
     outfit = fit_outfit([garment], preset_body("average-man-175"))
     Path("dressed.glb").write_bytes(outfit_glb(outfit))
 
@@ -33,7 +33,7 @@ from core.pipeline.files import (
     import_to_garment,
     photo_to_garment,
 )
-from core.pipeline.garments import Garment, GarmentReport, garment_from_file, garment_from_photo
+from core.pipeline.garments import Garment, GarmentReport, garment_from_file, garment_from_photo, open_photo
 from core.pipeline.outfits import FittedOutfit, fit_outfit, preset_body
 from core.pipeline.stages import DRESS_STAGES, EXTRA_STAGES, PHOTO_STAGES, StageCallback, Timer, job_seconds
 
@@ -42,6 +42,6 @@ __all__ = [
     "GarmentFiles", "GarmentReport", "StageCallback", "Timer", "cutout_png", "draco_compress_glb", "dress",
     "finish_garment", "fit_outfit", "fitted_thumbnail", "garment_extras", "garment_files", "garment_from_file",
     "garment_from_photo", "garment_glb", "garment_obj_zip", "garment_thumbnail", "garment_turntable",
-    "import_to_garment", "job_seconds", "outfit_glb", "outfit_thumbnail", "photo_to_garment", "png_bytes",
+    "import_to_garment", "job_seconds", "open_photo", "outfit_glb", "outfit_thumbnail", "photo_to_garment", "png_bytes",
     "preset_body", "thumbnail",
 ]

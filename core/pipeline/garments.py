@@ -7,6 +7,7 @@ caller who wants the mesh pays for no file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import trimesh
 from PIL import Image
@@ -22,9 +23,11 @@ from core.mesh.cleanup import clean, decimate, opening_count
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.pipeline.stages import StageCallback, Timer
 from core.quality import IMPORT_FACES
+from core.uploads import validate_image
 
 BACK_MATCH = 0.75  # a back photo's outline overlapping the front's less than this is named in the log
-MAX_IMPORT_BYTES = int(Settings.model_fields["max_import_mb"].default * 2**20)  # the server's default limit
+DEFAULTS = Settings.model_construct()  # the server's default limits, the environment not read
+MAX_IMPORT_BYTES = int(DEFAULTS.max_import_mb * 2**20)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,14 @@ class Garment:
     report: GarmentReport
     parse: GarmentParse | None = None  # the fit places the garment by it (parsed again without it)
     cutout: Cutout | None = None  # a photo's cut-out; None for an import
+
+
+def open_photo(source: str | Path | bytes) -> Image.Image:
+    """A photo decoded as an upload is (core/uploads.py): its type read from the bytes, the size
+    limits, EXIF orientation, an alpha channel kept only when it is a real cut-out."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    return validate_image(data, max_bytes=DEFAULTS.max_upload_bytes, max_side=DEFAULTS.max_image_side,
+                          max_pixels=DEFAULTS.max_image_pixels).image
 
 
 def garment_from_photo(image: Image.Image, category: str | None = None, quality: str = "low",

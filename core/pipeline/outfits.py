@@ -16,7 +16,7 @@ from core.fitting.fit import FitLayer, fit
 from core.pipeline.garments import Garment
 from core.pipeline.stages import StageCallback, Timer
 
-CLEARANCE_MM = Settings.model_fields["clearance_mm"].default  # the server's default gap to the skin
+CLEARANCE_MM = Settings.model_construct().clearance_mm  # the server's default gap to the skin
 DEFAULT_PRESET = "average-man-175"
 
 
