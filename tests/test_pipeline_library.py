@@ -42,6 +42,22 @@ def test_the_quickstart_dresses_a_preset_from_a_photo(tmp_path) -> None:
     assert set(scene.geometry) == {"avatar", "garment_top"}
 
 
+README_BLOCK = "<!-- tests/test_pipeline_library.py runs this block -->\n```python\n"
+
+
+def test_the_readme_library_block_runs_as_written(tmp_path, monkeypatch) -> None:
+    """The README's "As a library" code, as it is written there: three calls, a dressed GLB."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(README_BLOCK) + len(README_BLOCK)
+    code = text[start:text.index("```", start)]
+    (tmp_path / "shirt.jpg").write_bytes(photo_bytes("top"))
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["garment"].category == "top" and len(scope["outfit"].garments) == 1
+    assert set(trimesh.load(tmp_path / "dressed.glb").geometry) == {"avatar", "garment_top"}
+
+
 def test_a_job_stores_the_export_of_the_library_garment_and_outfit() -> None:
     """photo_to_garment and dress (what core/tasks.py calls) are the library call and its export."""
     image = open_photo(photo_bytes("top"))
