@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import zipfile
 
 import pytest
 import trimesh
@@ -13,13 +14,20 @@ from PIL import Image
 
 from core.ai.reconstructors import REGISTRY
 from core.errors import UnsupportedMedia
+from core.mesh.export import decode_draco_glb
 from core.pipeline import (
     FittedOutfit,
     Garment,
+    cutout_png,
+    draco_compress_glb,
     dress,
     fit_outfit,
+    garment_from_file,
     garment_from_photo,
     garment_glb,
+    garment_obj_zip,
+    garment_thumbnail,
+    garment_turntable,
     open_photo,
     outfit_glb,
     photo_to_garment,
@@ -29,6 +37,7 @@ from core.pipeline.outfits import as_layer
 from tests.conftest import ROOT, photo_bytes
 
 
+@pytest.mark.slow
 def test_the_quickstart_dresses_a_preset_from_a_photo(tmp_path) -> None:
     """No server, database or storage: run from elsewhere, it leaves only the GLB it was asked for."""
     photo, out = tmp_path / "shirt.jpg", tmp_path / "dressed.glb"
@@ -75,6 +84,21 @@ def test_a_job_stores_the_export_of_the_library_garment_and_outfit() -> None:
     assert isinstance(outfit, FittedOutfit) and outfit.meshes[0] is body.mesh and len(outfit.garments) == 1
     assert outfit_glb(outfit) == fitted.glb
     assert outfit.metrics["inside_share"] == fitted.metrics["inside_share"] and list(outfit.timings) == ["fitting"]
+
+
+def test_the_export_step_makes_each_file_of_a_garment() -> None:
+    """GLB, Draco GLB, OBJ zip and pictures from a photo's garment; an imported GLB is a garment again."""
+    garment = garment_from_photo(open_photo(photo_bytes("bottom")), category="bottom")
+    glb = garment_glb(garment)
+    assert list(trimesh.load(io.BytesIO(glb), file_type="glb").geometry) == ["garment_bottom"]
+    assert len(decode_draco_glb(draco_compress_glb(glb))) == 1
+    with zipfile.ZipFile(io.BytesIO(garment_obj_zip(garment))) as z:
+        assert any(name.endswith(".obj") for name in z.namelist())
+    assert garment_thumbnail(garment).startswith(b"\x89PNG") and cutout_png(garment).startswith(b"\x89PNG")
+    assert garment_turntable(garment).startswith(b"GIF8")
+    imported = garment_from_file(glb, "bottom.glb", category="bottom")
+    assert imported.cutout is None and cutout_png(imported) == b""
+    assert imported.report.notes[0] == "imported from GLB" and imported.report.source["format"] == "glb"
 
 
 def test_open_photo_reads_a_photo_as_an_upload_is_read() -> None:
