@@ -29,6 +29,8 @@ from core.pipeline.stages import StageCallback, Timer
 
 @dataclass(frozen=True)
 class GarmentFiles:
+    """A garment as a job stores it: the encoded files and the record's stats, timings and log."""
+
     garment: Garment
     glb: bytes
     draco_glb: bytes
@@ -84,6 +86,8 @@ def finish_garment(mesh: trimesh.Trimesh, category: str) -> GarmentFiles:
 
 @dataclass(frozen=True)
 class GarmentExtras:
+    """What follows a done garment, which nobody waits for."""
+
     thumbnail: bytes  # b"" when it could not be drawn
     obj_zip: bytes
     turntable_gif: bytes
@@ -104,6 +108,8 @@ def garment_extras(mesh: trimesh.Trimesh) -> GarmentExtras:
 
 @dataclass(frozen=True)
 class FittedFiles:
+    """A fitting as a job stores it: the dressed avatar's files and the record's metrics and timings."""
+
     outfit: FittedOutfit  # the body and the fitted garments, for the thumbnail made after
     glb: bytes
     draco_glb: bytes
