@@ -17,14 +17,20 @@ class InputError(FitroomError):
 
 
 class PayloadTooLarge(InputError):
+    """Bigger than the limit for its kind (an upload, an import): refused before it is read."""
+
     status_code = 413
 
 
 class UnsupportedMedia(InputError):
+    """Not a format we read (HTTP 415)."""
+
     status_code = 415
 
 
 class NotFound(FitroomError):
+    """No such record for this caller: someone else's and a missing one read the same."""
+
     status_code = 404
 
 
@@ -45,6 +51,8 @@ class Unauthorized(InputError):
 
 
 class Forbidden(InputError):
+    """A known caller asking for what is not theirs to do (HTTP 403)."""
+
     status_code = 403
 
 

@@ -44,6 +44,12 @@ def t_shirt(chest: float = 0.3, sleeve: float = 0.16, angle: float = 0.8) -> np.
     return bodice(chest=chest, sleeve=sleeve, angle=angle, angle_r=angle, shoulder=0.95, cuff=0.8)
 
 
+def legs(waist: float, crotch: float, **values: float) -> np.ndarray:
+    """A pair of legs' parameters: hems level at the bottom, hips as given or a plain pair's."""
+    plain = {"hip": 1.2, "hip_y": 0.2, "hem_out_y": 1.0, "hem_in_y": 1.0}
+    return LEGS.vector(**(plain | {"waist_x": waist, "crotch_y": crotch} | values))
+
+
 def close(found: float, true: float, rel: float) -> bool:
     return abs(found - true) <= rel * abs(true)
 
@@ -115,9 +121,7 @@ def test_a_long_narrow_bodice_parses_as_a_dress(chest: float, hem: float) -> Non
 @FEW
 @given(waist=st.floats(0.15, 0.22), crotch=st.floats(0.3, 0.4), gap=st.floats(0.3, 0.5))
 def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) -> None:
-    x = LEGS.vector(waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.1, hem_in=gap,
-               hem_out_y=1.0, hem_in_y=1.0, fork=0.8)
-    parse = parse_mask(render(LEGS, x))
+    parse = parse_mask(render(LEGS, legs(waist, crotch, hem_out=waist * 1.1, hem_in=gap, fork=0.8)))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
     assert close(parse.params["waist_x"], waist, 0.15)
     assert abs(parse.params["crotch_y"] - crotch) < 0.1
@@ -127,9 +131,7 @@ def test_trousers_parse_as_long_legs(waist: float, crotch: float, gap: float) ->
 @given(waist=st.floats(0.14, 0.22), crotch=st.floats(0.28, 0.4))
 def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) -> None:
     # Legs apart by a hairline: the parse raster cannot see it, the photo's resolution can.
-    x = LEGS.vector(waist_x=waist, hip=1.2, hip_y=0.2, crotch_y=crotch, hem_out=waist * 1.05, hem_in=0.03,
-               hem_out_y=1.0, hem_in_y=1.0, fork=1.0)
-    parse = parse_mask(render(LEGS, x))
+    parse = parse_mask(render(LEGS, legs(waist, crotch, hem_out=waist * 1.05, hem_in=0.03, fork=1.0)))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
     assert abs(parse.params["crotch_y"] - crotch) < 0.12
 
@@ -137,9 +139,7 @@ def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) 
 @FEW
 @given(waist=st.floats(0.38, 0.48), crotch=st.floats(0.6, 0.72), gap=st.floats(0.15, 0.3))
 def test_shorts_parse_as_short_legs(waist: float, crotch: float, gap: float) -> None:
-    x = LEGS.vector(waist_x=waist, hip=1.1, hip_y=0.3, crotch_y=crotch, hem_out=waist * 1.2, hem_in=gap,
-               hem_out_y=1.0, hem_in_y=1.0, fork=0.9)
-    parse = parse_mask(render(LEGS, x))
+    parse = parse_mask(render(LEGS, legs(waist, crotch, hip=1.1, hip_y=0.3, hem_out=waist * 1.2, hem_in=gap, fork=0.9)))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "short")
     assert abs(parse.params["crotch_y"] - crotch) < 0.1
 
