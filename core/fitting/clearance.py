@@ -163,6 +163,8 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
         count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
         count *= 2 if last else 1  # the last look is the closest: what it misses stays
         pick, bary, points = _sample_faces(v[faces[live]], count, rng)
+        if whole:  # a sliver (a long thin face across a crease) may take no random sample at all
+            pick, bary, points = _with_long_faces(v[faces[live]], pick, bary, points)
         signed, _, normals = body.surface_query(points, near=near)
         if last:  # inside a part thinner than the samples' reach (a finger) the nearest sample can
             # be on its far side and read "outside", and in a crease the fast reading of a sample
@@ -202,6 +204,23 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
         moved = (after != v).any(axis=1)
         v = clear(after, exact=False, only=np.flatnonzero(moved))
         live, k = np.flatnonzero(keep & moved[faces].any(axis=1)), k + 1
+
+
+_MIDDLES = np.array([[2, 2, 2], [3, 3, 0], [0, 3, 3], [3, 0, 3]]) / 6.0  # a face's centre, its edges' middles
+
+
+def _with_long_faces(triangles: np.ndarray, pick: np.ndarray, bary: np.ndarray, points: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples, and the centre and edge middles of each sliver: a face longer than two sample
+    spacings and narrower than half of one, which area-weighted samples all but miss (the points
+    where one spanning a crease dips deepest)."""
+    longest = np.linalg.norm(triangles - np.roll(triangles, 1, axis=1), axis=2).max(axis=1)
+    narrow = 2 * trimesh.triangles.area(triangles) / np.maximum(longest, 1e-12)  # its height across
+    long_faces = np.flatnonzero((longest > 2 * SURFACE_SPACING) & (narrow < SURFACE_SPACING / 2))
+    more = np.tile(_MIDDLES, (len(long_faces), 1))
+    faces = np.repeat(long_faces, len(_MIDDLES))
+    return (np.r_[pick, faces], np.r_[bary, more],
+            np.r_[points, np.einsum("ij,ijk->ik", more, triangles[faces])])
 
 
 def _sample_faces(triangles: np.ndarray, count: int, rng: np.random.Generator
