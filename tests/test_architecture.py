@@ -64,7 +64,8 @@ def test_every_stage_a_job_sets_is_in_its_list() -> None:
     from core.ai import ml
     from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, QUEUED_STAGES
 
-    assert set(_stages_set("core/service.py") + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
+    services = [s for path in sorted((ROOT / "core/services").glob("*.py")) for s in _stages_set(str(path))]
+    assert set(services + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
     assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
     garment = ("photo_to_garment", "finish_garment", "run_generate", "run_import")
     assert set(_stages_set("core/pipeline.py", garment) + _stages_set("core/tasks.py", garment)) <= set(GENERATE_STAGES)
@@ -118,3 +119,49 @@ def test_object_keys_have_one_layout() -> None:
             source = path.read_text()
             assert not [p for p in ("clothes/{", "clothes3d/{", "fittings/{", "avatars/{", "presets/{")
                         if p in source], path
+
+
+STAGES = ("core.mesh", "core.fitting", "core.garment", "core.ai")  # the pipeline's stages
+STAGE_DOORS = ("core.ai.reconstructors",)  # the registry a reconstructor is chosen from, in one place
+SERVICES = sorted([ROOT / "core/service.py", *(ROOT / "core/services").glob("*.py")])
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def past_the_pipeline(path: Path) -> set[str]:
+    """The pipeline stages a module imports itself (`from core import mesh` counts) instead of
+    calling the pipeline, the avatar library or the reconstructor registry."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return {n for n in names if _within(n, STAGES) and not _within(n, STAGE_DOORS)}
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_services_call_the_pipeline_not_its_stages(path: Path) -> None:
+    assert not past_the_pipeline(path), f"{path.name} reaches past the pipeline: {past_the_pipeline(path)}"
+
+
+def test_checker_sees_a_service_reaching_past_the_pipeline(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from core.mesh.export import mesh_to_glb\nimport core.fitting.fit\nfrom core import garment\n"
+                     "from core.ai.segment import cut_out\nfrom core.ai.reconstructors import resolve\n"
+                     "from core.pipeline import dress\n")
+    flagged = past_the_pipeline(probe)
+    assert {"core.mesh.export", "core.fitting.fit", "core.garment", "core.ai.segment"} <= flagged
+    assert not [n for n in flagged if "reconstructors" in n or "pipeline" in n]
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_services_stay_small(path: Path) -> None:
+    """A service is read in one sitting: at most 250 lines, each function at most 60."""
+    source = path.read_text()
+    assert source.count("\n") <= 250, path.name
+    long = [f.name for f in ast.walk(ast.parse(source)) if isinstance(f, ast.FunctionDef)
+            and f.end_lineno - f.lineno + 1 > 60]
+    assert not long, f"{path.name}: {long}"

@@ -245,12 +245,12 @@ def test_bad_import_leaves_nothing(service) -> None:
 def test_an_import_that_cannot_start_in_time_is_a_503_and_leaves_nothing(service, monkeypatch) -> None:
     """Queued behind other work past its time limit, an import is the server's delay, not the file's
     fault: 503, and neither its row nor its stored file is kept."""
-    import core.service
+    import core.services.garments
     from core.models import Cloth3D
     from tests.test_importer import exported, garment
 
     monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the pool never gets to it
-    monkeypatch.setattr(core.service, "IMPORT_GRACE_S", 0.3)
+    monkeypatch.setattr(core.services.garments, "IMPORT_GRACE_S", 0.3)
     monkeypatch.setattr(service.ctx.settings, "generate_timeout_s", 0.2)
     with pytest.raises(Unavailable, match="busy"):
         service.upload_garment_3d(io.BytesIO(exported(garment("top"), "glb")), "g.glb")
