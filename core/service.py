@@ -13,6 +13,7 @@ from core.context import Context
 from core.identity import Caller, Identity
 from core.jobs import JobRunner
 from core.quotas import Quotas
+from core.schemas import Token
 from core.services.avatars import Avatars
 from core.services.fittings import Fittings
 from core.services.garments import BACK_PHOTO, Garments
@@ -49,10 +50,10 @@ class FitroomService:
 
     # -- identity -------------------------------------------------------------------------------
     def new_token(self, client: str | None = None) -> dict:
-        """A new anonymous user and its bearer token (core/schemas.py Token)."""
+        """A new anonymous user and its bearer token."""
         self.quotas.check_token(client)
         user_id, token = self.identity.issue()
-        return {"token": token, "user_id": user_id, "token_type": "bearer"}
+        return Token(token=token, user_id=user_id, token_type="bearer").model_dump()
 
     def caller(self, credential: str | None, client: str | None = None) -> Caller:
         """The verified caller of a token or API key (401 without one)."""

@@ -5,7 +5,7 @@ Every route declares its response model and error codes, so that /openapi.json t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
@@ -17,7 +17,7 @@ from core.choices import Category, Ease, Gender, Model, Quality, Units, Up
 from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
-from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord
+from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord, Health, Token
 from core.service import FitroomService
 from core.storage import LocalStorage
 from demo.origin import base_url
@@ -57,20 +57,8 @@ class FitRequest(BaseModel):
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
-class TokenOut(BaseModel):
-    token: str = Field(description="send as 'Authorization: Bearer <token>'; browsers also get it as a cookie")
-    user_id: str = Field(description="the new user the token names")
-    token_type: Literal["bearer"]
-
-
 class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, for a person to read")
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "warming", "failed"] = Field(
-        description="ok (200); warming (503) while the job workers warm up at a start; failed (503)")
-    checks: dict[str, str] = Field(description="'ok', 'warming: <how far>' or 'failed: <reason>' per dependency")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -108,7 +96,7 @@ def build_router(service: FitroomService) -> APIRouter:
     router = APIRouter(responses=COMMON_ERRORS)
 
     @router.post("/auth/token", status_code=201, tags=["auth"])
-    def new_token(request: Request, response: Response) -> TokenOut:
+    def new_token(request: Request, response: Response) -> Token:
         """A new anonymous user. REST clients send the token as a Bearer header; a browser also gets it as
         an HttpOnly cookie (SameSite=Lax: no other site's form can post with it)."""
         issued = service.new_token(client_address(request))
@@ -181,13 +169,10 @@ def build_router(service: FitroomService) -> APIRouter:
         me.claim(user_id)
         return service.get_result(session_id, kind=FittingSession, caller=me)
 
-    @router.get("/healthz", tags=["ops"], response_model=HealthOut, responses={503: {"model": HealthOut}})
+    @router.get("/healthz", tags=["ops"], response_model=Health, responses={503: {"model": Health}})
     def healthz() -> JSONResponse:
-        checks = service.health()
-        status = ("failed" if any(v.startswith("failed") for v in checks.values())
-                  else "ok" if all(v == "ok" for v in checks.values()) else "warming")
-        body = HealthOut(status=status, checks=checks)
-        return JSONResponse(body.model_dump(), status_code=200 if status == "ok" else 503)
+        body = Health.of(service.health())
+        return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):
