@@ -73,7 +73,7 @@ class Operations:
         if again or not self._holds(keys["glb_key"], glb):
             self.ctx.storage.put_bytes(keys["glb_key"], glb, GLB)
             self.ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb(), GLB)
-            self.ctx.storage.put_bytes(keys["thumbnail_key"], files.thumbnail.read_bytes(), "image/png")
+            self.ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail.read_bytes(), "image/png")
 
     def _holds(self, key: str, data: bytes) -> bool:
         """Whether storage holds exactly `data` at `key`."""
