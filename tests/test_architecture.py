@@ -167,3 +167,28 @@ def test_services_stay_small(path: Path) -> None:
     long = [f.name for f in ast.walk(ast.parse(source)) if isinstance(f, ast.FunctionDef)
             and f.end_lineno - f.lineno + 1 > 60]
     assert not long, f"{path.name}: {long}"
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_core_has_no_import_cycle() -> None:
+    """core's modules import one another in one order (at module level; the services among them),
+    so that any of them can be imported first."""
+    from graphlib import CycleError, TopologicalSorter
+
+    modules = {_module(p): p for p in (ROOT / "core").rglob("*.py") if "migrations" not in p.parts}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        graph[name] = {m for m in found if m in modules and m != name}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
