@@ -93,8 +93,14 @@ Me = Annotated[Caller, Depends(caller)]
 
 
 def build_router(service: FitroomService) -> APIRouter:
+    """The routes, by concern as the services are, in the order /openapi.json lists them."""
     router = APIRouter(responses=COMMON_ERRORS)
+    for add in (_auth_routes, _garment_routes, _avatar_routes, _fitting_routes, _ops_routes):
+        add(router, service)
+    return router
 
+
+def _auth_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/auth/token", status_code=201, tags=["auth"])
     def new_token(request: Request, response: Response) -> Token:
         """A new anonymous user. REST clients send the token as a Bearer header; a browser also gets it as
@@ -105,6 +111,8 @@ def build_router(service: FitroomService) -> APIRouter:
                             max_age=int(service.ctx.settings.token_max_age_days * 86400))
         return issued
 
+
+def _garment_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def upload_image(me: Me, file: Annotated[UploadFile, File(description="the garment photo (PNG, JPEG, WebP)")],
                      back: Annotated[UploadFile | None, File(description=BACK_FILE)] = None,
@@ -137,6 +145,8 @@ def build_router(service: FitroomService) -> APIRouter:
         me.claim(user_id)
         return service.get_result(cloth3d_id, kind=Cloth3D, caller=me)
 
+
+def _avatar_routes(router: APIRouter, service: FitroomService) -> None:
     @router.get("/avatar-presets", tags=["avatars"])
     def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarRecord]:
         """The presets, for anyone; with a token, the caller's own custom avatars after them."""
@@ -154,6 +164,8 @@ def build_router(service: FitroomService) -> APIRouter:
     def get_avatar(me: Me, avatar_id: str) -> AvatarRecord:
         return service.get_result(avatar_id, kind=AvatarPreset, caller=me)
 
+
+def _fitting_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/fit", status_code=202, tags=["fitting"])
     def fit(me: Me, body: FitRequest) -> FittingRecord:
         me.claim(body.user_id)
@@ -169,6 +181,8 @@ def build_router(service: FitroomService) -> APIRouter:
         me.claim(user_id)
         return service.get_result(session_id, kind=FittingSession, caller=me)
 
+
+def _ops_routes(router: APIRouter, service: FitroomService) -> None:
     @router.get("/healthz", tags=["ops"], response_model=Health, responses={503: {"model": Health}})
     def healthz() -> JSONResponse:
         body = Health.of(service.health())
@@ -186,5 +200,3 @@ def build_router(service: FitroomService) -> APIRouter:
             # local_path refuses keys outside the root. Cached privately (the files are someone's),
             # and never past the URL's own end.
             return FileResponse(storage.local_path(key), headers={"cache-control": f"private, max-age={left}"})
-
-    return router
