@@ -67,10 +67,12 @@ def test_every_stage_a_job_sets_is_in_its_list() -> None:
     services = [s for path in sorted((ROOT / "core/services").glob("*.py")) for s in _stages_set(str(path))]
     assert set(services + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
     assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
-    garment = ("photo_to_garment", "finish_garment", "run_generate", "run_import")
-    assert set(_stages_set("core/pipeline.py", garment) + _stages_set("core/tasks.py", garment)) <= set(GENERATE_STAGES)
-    fit = _stages_set("core/pipeline.py", ("dress",)) + _stages_set("core/tasks.py", ("run_fit",))
-    assert set(fit) <= set(FIT_STAGES)
+    pipeline = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "core/pipeline").glob("*.py"))
+    garment = ("garment_from_photo", "finished", "garment_files", "run_generate", "run_import")
+    made = [s for path in pipeline for s in _stages_set(path, garment)] + _stages_set("core/tasks.py", garment)
+    assert set(made) <= set(GENERATE_STAGES)
+    fit = [s for path in pipeline for s in _stages_set(path, ("fit_outfit", "dress"))]
+    assert set(fit + _stages_set("core/tasks.py", ("run_fit",))) <= set(FIT_STAGES)
     assert _stages_set("core/tasks.py", ("run_avatar",)) == list(AVATAR_STAGES[len(QUEUED_STAGES):])
 
 

@@ -248,7 +248,7 @@ def test_failing_thumbnail_does_not_fail_the_job(settings, monkeypatch) -> None:
     def broken(*_args, **_kw):
         raise RuntimeError("no ray tracer today")
 
-    monkeypatch.setattr(core.pipeline, "render", broken)
+    monkeypatch.setattr(core.pipeline.export, "render", broken)
     svc = FitroomService(context_for(settings), _Held())
     svc.start()
     svc = AsCaller(svc, new_caller(svc))

@@ -65,6 +65,13 @@ def test_a_t_shirt_parses_as_a_top_with_short_sleeves(chest: float, sleeve: floa
     assert np.linalg.norm(cuff(parse.landmarks()) - cuff(truth)) < 0.06
 
 
+@pytest.mark.parametrize(("sleeve", "angle"), [(0.375, 0.6), (0.375, 0.7), (0.39, 0.6)])
+def test_short_sleeves_spread_out_to_a_third_of_the_top_are_short(sleeve: float, angle: float) -> None:
+    # A T-shirt laid out with its sleeves spread: measured from the armhole, they read a third of
+    # its length; worn, they end above the elbow.
+    assert parse_mask(render(BODICE, t_shirt(0.3, sleeve, angle))).kind == "short"
+
+
 @FEW
 @given(chest=st.floats(0.28, 0.38), sleeve=st.floats(0.55, 0.7), angle=st.floats(0.45, 0.8))
 def test_a_long_sleeved_top_parses_with_long_sleeves(chest: float, sleeve: float, angle: float) -> None:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.avatars.builder import Phenotype
-from core.mesh.export import draco_compress_glb
 
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "presets"
 
@@ -36,10 +35,6 @@ class PresetFiles:
     meta: dict  # name, notes, gender, height_cm, phenotype, landmarks, measurements
     glb: Path
     thumbnail: Path
-
-    def draco_glb(self) -> bytes:
-        """The Draco-compressed copy stored beside the plain GLB (made, not committed: one source)."""
-        return draco_compress_glb(self.glb.read_bytes())
 
 
 def load_presets(directory: Path = PRESETS_DIR) -> list[PresetFiles]:

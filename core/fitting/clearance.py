@@ -165,9 +165,11 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
         pick, bary, points = _sample_faces(v[faces[live]], count, rng)
         signed, _, normals = body.surface_query(points, near=near)
         if last:  # inside a part thinner than the samples' reach (a finger) the nearest sample can
-            # be on its far side and read "outside": the exact test settles the points near the skin
-            unsure = np.flatnonzero((signed < 0.01) & (signed >= offset / 2))
-            signed[unsure[body.contains(points[unsure])]] = -2 * THIN_DEPTH
+            # be on its far side and read "outside", and in a crease the fast reading of a sample
+            # just under the skin can read just outside: the exact test settles the points near it
+            unsure = np.flatnonzero((signed < 0.01) & (signed >= -SHALLOW))
+            unsure = unsure[body.contains(points[unsure])]
+            signed[unsure] = np.where(signed[unsure] >= offset / 2, -2 * THIN_DEPTH, -2 * SHALLOW)
         bad = np.flatnonzero(signed < -SHALLOW)
         if last:  # in creases the fast reading can be wrong: the last look settles it exactly
             bad = bad[body.contains(points[bad])]

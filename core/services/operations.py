@@ -14,6 +14,7 @@ from core.errors import NotFound
 from core.jobs import JobRunner
 from core.keys import preset_keys
 from core.models import AvatarPreset, utcnow
+from core.pipeline import draco_compress_glb
 
 GLB = "model/gltf-binary"
 
@@ -72,7 +73,7 @@ class Operations:
         glb = files.glb.read_bytes()
         if again or not self._holds(keys["glb_key"], glb):
             self.ctx.storage.put_bytes(keys["glb_key"], glb, GLB)
-            self.ctx.storage.put_bytes(keys["gltf_key"], files.draco_glb(), GLB)
+            self.ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), GLB)
             self.ctx.storage.put_bytes(keys["thumb_key"], files.thumbnail.read_bytes(), "image/png")
 
     def _holds(self, key: str, data: bytes) -> bool:

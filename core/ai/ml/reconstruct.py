@@ -1,6 +1,6 @@
 """The ML reconstruction end to end: cut-out → 6 views → triplanes → surface → colour → the
-project's garment frame. What follows (cleanup, export, thumbnail) is the common path in
-core/pipeline.py."""
+project's garment frame. What follows (cleanup, then the export step) is the common path in
+core/pipeline/."""
 
 from __future__ import annotations
 
