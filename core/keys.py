@@ -51,4 +51,4 @@ def preset_keys(slug: str) -> dict[str, str]:
 
 def _body_keys(prefix: str) -> dict[str, str]:
     return {"glb_key": f"{prefix}/avatar.glb", "gltf_key": f"{prefix}/avatar.draco.glb",
-            "thumbnail_key": f"{prefix}/thumb.png"}
+            "thumb_key": f"{prefix}/thumb.png"}

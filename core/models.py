@@ -57,9 +57,8 @@ class Cloth(SQLModel, table=True):
     height: int = 0
     size_bytes: int = 0  # the upload's bytes, both photos (the quotas count them)
     has_alpha: bool = False
-    original_name: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    original_name: str | None = None  # the uploaded file's name, a label for its owner
+    created_at: datetime = Field(default_factory=utcnow)  # a photo never changes after its upload
 
 
 class Cloth3D(SQLModel, table=True):
@@ -108,8 +107,8 @@ class AvatarPreset(SQLModel, table=True):
     user_id: str | None = Field(default=None, index=True)
     params: dict = _json(dict)
     glb_key: str | None = None
-    gltf_key: str | None = None
-    thumbnail_key: str | None = None
+    gltf_key: str | None = None  # Draco-compressed GLB
+    thumb_key: str | None = None
     landmarks: dict = _json(dict)
     measurements: dict = _json(dict)
     is_custom: bool = False
@@ -133,7 +132,7 @@ class FittingSession(SQLModel, table=True):
     attempts: int = 0
     params: dict = _json(dict)
     fitted_glb_key: str | None = None
-    fitted_gltf_key: str | None = None
+    fitted_gltf_key: str | None = None  # Draco-compressed GLB
     thumb_key: str | None = None
     metrics: dict = _json(dict)
     timings: dict = _json(dict)

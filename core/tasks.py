@@ -289,7 +289,7 @@ def run_avatar(settings: Settings, job_id: str) -> None:
         keys = avatar_keys(job_id)
         ctx.storage.put_bytes(keys["glb_key"], glb, "model/gltf-binary")
         ctx.storage.put_bytes(keys["gltf_key"], draco_compress_glb(glb), "model/gltf-binary")
-        ctx.storage.put_bytes(keys["thumbnail_key"], png_bytes(render([solved.body.mesh], yaw_deg=15)), "image/png")
+        ctx.storage.put_bytes(keys["thumb_key"], png_bytes(render([solved.body.mesh], yaw_deg=15)), "image/png")
         off = ", ".join(f"{k} {v:+.1f} cm" for k, v in solved.error_cm.items())
         update_job(ctx, AvatarPreset, job_id, status=DONE, stage="done", landmarks=solved.body.landmarks,
                    measurements=solved.body.measurements, log=f"measured against the request: {off}",

@@ -1,16 +1,21 @@
-"""Validation of uploaded image bytes: type from the bytes, size, bombs, orientation, alpha."""
+"""Uploaded bytes: received through a temp file under a size limit, their type told from the bytes;
+images checked (size, bombs, orientation, alpha)."""
 
 from __future__ import annotations
 
 import io
+import re
+import tempfile
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
+from core.errors import InputError, PayloadTooLarge, Unavailable, UnsupportedMedia
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -32,6 +37,24 @@ class ValidatedImage:
         return self.image.size
 
 
+def receive(stream: BinaryIO, limit: int, tmp_dir: Path) -> bytes:
+    """An upload's bytes, through a temp file, refused as soon as they pass `limit`.
+    A temp disk that is full or gone is the server's fault: 503 with a message, not a 500."""
+    try:
+        with tempfile.SpooledTemporaryFile(max_size=1 << 20, dir=tmp_dir) as tmp:
+            copied = 0
+            while chunk := stream.read(CHUNK):
+                copied += len(chunk)
+                if copied > limit:
+                    raise PayloadTooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.")
+                tmp.write(chunk)
+            tmp.seek(0)
+            return tmp.read()
+    except OSError as exc:
+        raise Unavailable(f"The server cannot store the upload right now ({exc.strerror or exc}); "
+                          "please try again later.") from exc
+
+
 def sniff_format(head: bytes) -> str | None:
     """The format the bytes say they are, whatever the file's name claims."""
     for magic, fmt in _MAGIC:
@@ -40,6 +63,22 @@ def sniff_format(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
     return None
+
+
+def sniff_mesh_format(data: bytes, filename: str | None) -> str:
+    """glb, gltf, obj or ply, from the bytes (the name only tells OBJ and glTF text apart)."""
+    if data[:4] == b"glTF":
+        return "glb"
+    if data[:4] in (b"ply\n", b"ply\r"):
+        return "ply"
+    head = data[:4096].lstrip()
+    if head[:1] == b"{" and b'"asset"' in data[:65536]:
+        return "gltf"
+    text = head.decode("utf-8", errors="replace")
+    if re.search(r"^\s*(v|vt|vn|f|o|g|mtllib|usemtl)\s", text, re.MULTILINE) and "\0" not in text:
+        return "obj"
+    name = (filename or "").lower()
+    raise UnsupportedMedia(f"This is not a GLB, glTF, OBJ or PLY file{f' ({name[-40:]})' if name else ''}.")
 
 
 def validate_image(data: bytes, *, max_bytes: int, max_side: int, max_pixels: int) -> ValidatedImage:

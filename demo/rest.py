@@ -5,7 +5,7 @@ Every route declares its response model and error codes, so that /openapi.json t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
@@ -17,7 +17,7 @@ from core.choices import Category, Ease, Gender, Model, Quality, Units, Up
 from core.file_urls import BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
-from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord
+from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord, Health, Token
 from core.service import FitroomService
 from core.storage import LocalStorage
 from demo.origin import base_url
@@ -57,20 +57,8 @@ class FitRequest(BaseModel):
     user_id: str | None = Field(None, description=DEPRECATED_USER)
 
 
-class TokenOut(BaseModel):
-    token: str = Field(description="send as 'Authorization: Bearer <token>'; browsers also get it as a cookie")
-    user_id: str = Field(description="the new user the token names")
-    token_type: Literal["bearer"]
-
-
 class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, for a person to read")
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "warming", "failed"] = Field(
-        description="ok (200); warming (503) while the job workers warm up at a start; failed (503)")
-    checks: dict[str, str] = Field(description="'ok', 'warming: <how far>' or 'failed: <reason>' per dependency")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -105,10 +93,16 @@ Me = Annotated[Caller, Depends(caller)]
 
 
 def build_router(service: FitroomService) -> APIRouter:
+    """The routes, by concern as the services are, in the order /openapi.json lists them."""
     router = APIRouter(responses=COMMON_ERRORS)
+    for add in (_auth_routes, _garment_routes, _avatar_routes, _fitting_routes, _ops_routes):
+        add(router, service)
+    return router
 
+
+def _auth_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/auth/token", status_code=201, tags=["auth"])
-    def new_token(request: Request, response: Response) -> TokenOut:
+    def new_token(request: Request, response: Response) -> Token:
         """A new anonymous user. REST clients send the token as a Bearer header; a browser also gets it as
         an HttpOnly cookie (SameSite=Lax: no other site's form can post with it)."""
         issued = service.new_token(client_address(request))
@@ -117,6 +111,8 @@ def build_router(service: FitroomService) -> APIRouter:
                             max_age=int(service.ctx.settings.token_max_age_days * 86400))
         return issued
 
+
+def _garment_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/clothes/upload-image", status_code=201, tags=["clothes"], responses=UPLOAD_ERRORS)
     def upload_image(me: Me, file: Annotated[UploadFile, File(description="the garment photo (PNG, JPEG, WebP)")],
                      back: Annotated[UploadFile | None, File(description=BACK_FILE)] = None,
@@ -149,6 +145,8 @@ def build_router(service: FitroomService) -> APIRouter:
         me.claim(user_id)
         return service.get_result(cloth3d_id, kind=Cloth3D, caller=me)
 
+
+def _avatar_routes(router: APIRouter, service: FitroomService) -> None:
     @router.get("/avatar-presets", tags=["avatars"])
     def list_presets(request: Request, auth: Bearer, cookie: Cookie) -> list[AvatarRecord]:
         """The presets, for anyone; with a token, the caller's own custom avatars after them."""
@@ -166,6 +164,8 @@ def build_router(service: FitroomService) -> APIRouter:
     def get_avatar(me: Me, avatar_id: str) -> AvatarRecord:
         return service.get_result(avatar_id, kind=AvatarPreset, caller=me)
 
+
+def _fitting_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/fit", status_code=202, tags=["fitting"])
     def fit(me: Me, body: FitRequest) -> FittingRecord:
         me.claim(body.user_id)
@@ -181,13 +181,12 @@ def build_router(service: FitroomService) -> APIRouter:
         me.claim(user_id)
         return service.get_result(session_id, kind=FittingSession, caller=me)
 
-    @router.get("/healthz", tags=["ops"], response_model=HealthOut, responses={503: {"model": HealthOut}})
+
+def _ops_routes(router: APIRouter, service: FitroomService) -> None:
+    @router.get("/healthz", tags=["ops"], response_model=Health, responses={503: {"model": Health}})
     def healthz() -> JSONResponse:
-        checks = service.health()
-        status = ("failed" if any(v.startswith("failed") for v in checks.values())
-                  else "ok" if all(v == "ok" for v in checks.values()) else "warming")
-        body = HealthOut(status=status, checks=checks)
-        return JSONResponse(body.model_dump(), status_code=200 if status == "ok" else 503)
+        body = Health.of(service.health())
+        return JSONResponse(body.model_dump(), status_code=200 if body.status == "ok" else 503)
 
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):
@@ -201,5 +200,3 @@ def build_router(service: FitroomService) -> APIRouter:
             # local_path refuses keys outside the root. Cached privately (the files are someone's),
             # and never past the URL's own end.
             return FileResponse(storage.local_path(key), headers={"cache-control": f"private, max-age={left}"})
-
-    return router

@@ -64,7 +64,8 @@ def test_every_stage_a_job_sets_is_in_its_list() -> None:
     from core.ai import ml
     from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, QUEUED_STAGES
 
-    assert set(_stages_set("core/service.py") + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
+    services = [s for path in sorted((ROOT / "core/services").glob("*.py")) for s in _stages_set(str(path))]
+    assert set(services + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
     assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
     pipeline = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "core/pipeline").glob("*.py"))
     garment = ("garment_from_photo", "finished", "garment_files", "run_generate", "run_import")
@@ -93,8 +94,10 @@ def test_rest_declares_the_core_records() -> None:
     from demo import rest
 
     assert not [n for n, v in vars(rest).items() if n.endswith("Out") and isinstance(v, type)
-                and n not in ("TokenOut", "ErrorOut", "HealthOut")]
+                and n != "ErrorOut"]  # HTTP's own error body; every other shape is the core's
     assert {rest.Cloth3DRecord, rest.AvatarRecord} <= set(schemas.RECORDS.values())
+    assert rest.Token is schemas.Token and rest.Health is schemas.Health
+    assert "Literal" not in (ROOT / "demo/rest.py").read_text(), "REST writes out allowed values itself"
 
 
 def test_every_face_lists_the_core_choices() -> None:
@@ -120,3 +123,74 @@ def test_object_keys_have_one_layout() -> None:
             source = path.read_text()
             assert not [p for p in ("clothes/{", "clothes3d/{", "fittings/{", "avatars/{", "presets/{")
                         if p in source], path
+
+
+STAGES = ("core.mesh", "core.fitting", "core.garment", "core.ai")  # the pipeline's stages
+STAGE_DOORS = ("core.ai.reconstructors",)  # the registry a reconstructor is chosen from, in one place
+SERVICES = sorted([ROOT / "core/service.py", *(ROOT / "core/services").glob("*.py")])
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def past_the_pipeline(path: Path) -> set[str]:
+    """The pipeline stages a module imports itself (`from core import mesh` counts) instead of
+    calling the pipeline, the avatar library or the reconstructor registry."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return {n for n in names if _within(n, STAGES) and not _within(n, STAGE_DOORS)}
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_services_call_the_pipeline_not_its_stages(path: Path) -> None:
+    assert not past_the_pipeline(path), f"{path.name} reaches past the pipeline: {past_the_pipeline(path)}"
+
+
+def test_checker_sees_a_service_reaching_past_the_pipeline(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from core.mesh.export import mesh_to_glb\nimport core.fitting.fit\nfrom core import garment\n"
+                     "from core.ai.segment import cut_out\nfrom core.ai.reconstructors import resolve\n"
+                     "from core.pipeline import dress\n")
+    flagged = past_the_pipeline(probe)
+    assert {"core.mesh.export", "core.fitting.fit", "core.garment", "core.ai.segment"} <= flagged
+    assert not [n for n in flagged if "reconstructors" in n or "pipeline" in n]
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: p.name)
+def test_services_stay_small(path: Path) -> None:
+    """A service is read in one sitting: at most 250 lines, each function at most 60."""
+    source = path.read_text()
+    assert source.count("\n") <= 250, path.name
+    long = [f.name for f in ast.walk(ast.parse(source)) if isinstance(f, ast.FunctionDef)
+            and f.end_lineno - f.lineno + 1 > 60]
+    assert not long, f"{path.name}: {long}"
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_core_has_no_import_cycle() -> None:
+    """core's modules import one another in one order (at module level; the services among them),
+    so that any of them can be imported first."""
+    from graphlib import CycleError, TopologicalSorter
+
+    modules = {_module(p): p for p in (ROOT / "core").rglob("*.py") if "migrations" not in p.parts}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        graph[name] = {m for m in found if m in modules and m != name}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")

@@ -30,7 +30,7 @@ def test_presets_seeded_once(settings) -> None:
     assert sorted(r.slug for r in rows) == ["average-man-175", "slim-woman-160", "tall-man-185"]
     for r in rows:
         assert ctx.storage.exists(r.glb_key) and ctx.storage.exists(r.gltf_key)
-        assert ctx.storage.exists(r.thumbnail_key)
+        assert ctx.storage.exists(r.thumb_key)
         assert {"neck", "shoulder_l", "chest", "waist", "hips", "crotch", "knee_l", "ankle_r"} <= set(r.landmarks)
 
 

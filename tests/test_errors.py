@@ -96,6 +96,7 @@ def test_names_the_database_refuses_are_cleaned(settings) -> None:
         with session_scope(context_for(settings).engine) as db:
             names = {c.id: c.original_name for c in db.exec(select(Cloth))}
         assert names == {r.json()["id"]: "ab.jpg", surrogate["id"]: "x.jpg"}
+        assert (r.json()["filename"], surrogate["filename"]) == ("ab.jpg", "x.jpg")  # the record's label
 
 
 @pytest.mark.parametrize("raw", ['1e999', '-1e999', 'NaN', 'Infinity', '1' + '0' * 400, '9' * 5000])

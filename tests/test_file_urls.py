@@ -147,5 +147,5 @@ def test_record_urls_are_absolute_against_the_request(client) -> None:
     assert job["page_url"] == f"http://testserver/?garment={job['id']}"
     anonymous = client.get("/avatar-presets", headers={"authorization": ""}).json()  # no caller: still absolute
     assert all(p[k].startswith("http://testserver/files/presets/") for p in anonymous
-               for k in ("glb_url", "gltf_url", "thumbnail_url"))
+               for k in ("glb_url", "draco_glb_url", "gltf_url", "thumbnail_url"))
     assert client.get(anonymous[0]["glb_url"]).content[:4] == b"glTF"

@@ -28,7 +28,7 @@ def test_empty_db_upgrades_to_the_models(settings) -> None:
     engine = context_for(settings).engine
     init_db(engine)
     diff, rev = schema_diff(engine)
-    assert diff == [] and rev == HEAD == "0005"
+    assert diff == [] and rev == HEAD == "0006"
     init_db(engine)  # idempotent: a second start changes nothing
     assert schema_diff(engine) == ([], HEAD)
 
@@ -55,3 +55,26 @@ def test_db_made_before_migrations_is_adopted(settings) -> None:
     init_db(engine)
     assert schema_diff(engine) == ([], HEAD)
 
+
+
+def test_0005_upgrades_to_one_thumbnail_name_with_rows_kept(settings) -> None:
+    """0006 renames a preset's `thumbnail_key` to `thumb_key` (the other tables' name) and drops
+    the garment photo's `updated_at`, which nothing wrote: an existing DB keeps its rows and keys."""
+    from core.models import AvatarPreset, Cloth
+
+    engine = context_for(settings).engine
+    init_db(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO avatarpreset (id, slug, name, height_cm, gender, status, attempts, params, "
+                          "thumbnail_key, landmarks, measurements, is_custom, created_at, updated_at) VALUES "
+                          "('p', 'old-preset', 'Old', 170, 'female', 'done', 0, '{}', 'presets/old/thumb.png', "
+                          "'{}', '{}', false, :t, :t)"), {"t": "2026-01-01 00:00:00+00"})
+        conn.execute(text("INSERT INTO cloth (id, image_key, status, width, height, size_bytes, has_alpha, "
+                          "original_name, created_at, updated_at) VALUES ('c', 'clothes/c/photo.jpg', 'uploaded', "
+                          "64, 64, 10, false, 'tee.jpg', :t, :t)"), {"t": "2026-01-01 00:00:00+00"})
+    init_db(engine)
+    assert schema_diff(engine) == ([], HEAD)
+    with session_scope(engine) as s:
+        preset, cloth = s.get(AvatarPreset, "p"), s.get(Cloth, "c")
+    assert preset.thumb_key == "presets/old/thumb.png"
+    assert (cloth.image_key, cloth.original_name) == ("clothes/c/photo.jpg", "tee.jpg")

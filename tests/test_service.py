@@ -79,7 +79,9 @@ def test_photo_to_fitted_avatar(service) -> None:
     assert session["metrics"]["inside_share"] == 0.0
     fitted = trimesh.load(service.local_files(session["id"])["fitted_glb"], force="scene")
     assert set(fitted.graph.nodes_geometry) == {"avatar", "garment_top"}
-    assert service.get_result(session["id"])["fitted_gltf_url"].split("?")[0].endswith("fitted.draco.glb")
+    result = service.get_result(session["id"])
+    assert result["fitted_draco_glb_url"].split("?")[0].endswith("fitted.draco.glb")
+    assert result["fitted_gltf_url"] == result["fitted_draco_glb_url"]  # the design notes' name for it
 
 
 def test_bad_upload_leaves_nothing(service) -> None:
@@ -218,7 +220,7 @@ def test_import_then_fit(service) -> None:
     job = service.upload_garment_3d(io.BytesIO(data), "trousers.obj")
     assert job["status"] == "done" and job["model_used"] == "import" and job["category"] == "bottom"
     assert "units guessed as cm" in job["log"]
-    assert job["glb_url"] and job["gltf_url"]  # usable at once; the OBJ zip and turntable follow, as for photos
+    assert job["glb_url"] and job["gltf_url"] == job["draco_glb_url"]  # usable at once; the extras follow
     deadline = time.monotonic() + 30
     while not (extras := service.get_result(job["id"]))["turntable_url"]:
         assert time.monotonic() < deadline
@@ -245,12 +247,12 @@ def test_bad_import_leaves_nothing(service) -> None:
 def test_an_import_that_cannot_start_in_time_is_a_503_and_leaves_nothing(service, monkeypatch) -> None:
     """Queued behind other work past its time limit, an import is the server's delay, not the file's
     fault: 503, and neither its row nor its stored file is kept."""
-    import core.service
+    import core.services.garments
     from core.models import Cloth3D
     from tests.test_importer import exported, garment
 
     monkeypatch.setattr(service.runner, "submit", lambda *a, **kw: None)  # the pool never gets to it
-    monkeypatch.setattr(core.service, "IMPORT_GRACE_S", 0.3)
+    monkeypatch.setattr(core.services.garments, "IMPORT_GRACE_S", 0.3)
     monkeypatch.setattr(service.ctx.settings, "generate_timeout_s", 0.2)
     with pytest.raises(Unavailable, match="busy"):
         service.upload_garment_3d(io.BytesIO(exported(garment("top"), "glb")), "g.glb")

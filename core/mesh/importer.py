@@ -4,7 +4,6 @@ normalised into the garment frame (metres, +Y up, facing +Z, origin at the top c
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -13,10 +12,10 @@ import trimesh
 from PIL import Image
 from scipy import ndimage
 
-from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
+from core.errors import InputError, PayloadTooLarge
 from core.mesh.frames import frame_rotation
 from core.mesh.precheck import MAX_FACES, precheck
-from core.uploads import storable_image
+from core.uploads import sniff_mesh_format, storable_image
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 UPS = ("auto", "+y", "+z", "-y", "-z", "+x", "-x")
@@ -29,22 +28,6 @@ TEXTURE_ATTRS = ("image", "baseColorTexture", "emissiveTexture", "metallicRoughn
 class ImportedMesh:
     mesh: trimesh.Trimesh
     notes: list[str] = field(default_factory=list)
-
-
-def sniff_mesh_format(data: bytes, filename: str | None) -> str:
-    """glb, gltf, obj or ply, from the bytes (the name only tells OBJ and glTF text apart)."""
-    if data[:4] == b"glTF":
-        return "glb"
-    if data[:4] in (b"ply\n", b"ply\r"):
-        return "ply"
-    head = data[:4096].lstrip()
-    if head[:1] == b"{" and b'"asset"' in data[:65536]:
-        return "gltf"
-    text = head.decode("utf-8", errors="replace")
-    if re.search(r"^\s*(v|vt|vn|f|o|g|mtllib|usemtl)\s", text, re.MULTILINE) and "\0" not in text:
-        return "obj"
-    name = (filename or "").lower()
-    raise UnsupportedMedia(f"This is not a GLB, glTF, OBJ or PLY file{f' ({name[-40:]})' if name else ''}.")
 
 
 def load_mesh(data: bytes, filename: str | None, max_bytes: int) -> tuple[trimesh.Trimesh, str]:

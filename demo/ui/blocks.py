@@ -200,7 +200,7 @@ def build_ui(service: FitroomService) -> gr.Blocks:
                                     value=[g for g in chosen or [] if g in ids])
 
         def avatar_gallery(rows: list[dict], selected: str | None, caller: Caller) -> gr.Gallery:
-            items = [(str(service.local_files(a["id"], caller=caller)["thumbnail"]), view.avatar_caption(a))
+            items = [(str(service.local_files(a["id"], caller=caller)["thumb"]), view.avatar_caption(a))
                      for a in rows]
             index = next((i for i, a in enumerate(rows) if a["id"] == selected), None)
             return gr.Gallery(value=items, selected_index=index)
