@@ -9,44 +9,19 @@ gradio_client sends: `Client(url, headers={"Authorization": f"Bearer {token}"})`
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any
 
 import gradio as gr
 
 from core.choices import Category, Ease, Gender, Model, Quality, Units, Up, values
-from core.errors import FitroomError, about
+from core.errors import about
 from core.identity import Caller, bearer
 from core.service import BACK_PHOTO, FitroomService
 from core.tasks import FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file, upload_folder
 from demo.origin import base_url
-from demo.ui.errors import refused
+from demo.ui.errors import handled
 from demo.ui.progress import wait
-
-log = logging.getLogger("fitroom.api")
-
-
-def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Service errors become gr.Error: a readable message in gradio_client, one log line. A bug is
-    one JSON log line with its traceback (Gradio would print it raw between the JSON lines), and
-    the caller reads that it is logged."""
-    @functools.wraps(fn)  # keeps the signature: Gradio names the API parameters from it
-    def wrapper(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except FitroomError as exc:
-            raise refused(exc) from None
-        except gr.Error:
-            raise
-        except Exception:
-            log.exception("api call failed", extra={"api": fn.__name__})
-            raise gr.Error(f"Internal error in {fn.__name__}; it is logged on the server.",
-                           print_exception=False) from None
-    return wrapper
 
 
 def _layers(cloth3d_id: str | None) -> str | list[str]:
@@ -180,15 +155,17 @@ def public_api(service: FitroomService) -> None:
         return str(service.local_files(job["id"], caller=caller)["fitted_glb"]), job
 
     b_upload, b_generate, b_presets, b_fit, b_result, b_import, b_avatar, b_token, b_photo, b_dress = buttons
-    b_token.click(_api(new_token), None, out, api_name="new_token")
-    b_upload.click(_api(upload_image), [file_in, back_in, user_id], out, api_name="upload_image")
-    b_generate.click(_api(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
-    b_presets.click(_api(list_presets), None, out, api_name="list_presets")
-    b_fit.click(_api(fit), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], out, api_name="fit")  # optional last
-    b_result.click(_api(get_result), [job_id, user_id], out, api_name="get_result")
-    b_import.click(_api(upload_garment_3d), [file_in, category, units, up, user_id], out, api_name="upload_garment_3d")
-    b_avatar.click(_api(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
-    b_photo.click(_api(photo_to_3d), [file_in, model, quality, category, back_in, user_id], [garment_glb, out],
+    b_token.click(handled(new_token), None, out, api_name="new_token")
+    b_upload.click(handled(upload_image), [file_in, back_in, user_id], out, api_name="upload_image")
+    b_generate.click(handled(generate_3d), [cloth_id, model, quality, category, user_id], out, api_name="generate_3d")
+    b_presets.click(handled(list_presets), None, out, api_name="list_presets")
+    b_fit.click(handled(fit), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], out,  # optional last
+                api_name="fit")
+    b_result.click(handled(get_result), [job_id, user_id], out, api_name="get_result")
+    b_import.click(handled(upload_garment_3d), [file_in, category, units, up, user_id], out,
+                   api_name="upload_garment_3d")
+    b_avatar.click(handled(create_avatar), [*numbers, gender, user_id], out, api_name="create_avatar")
+    b_photo.click(handled(photo_to_3d), [file_in, model, quality, category, back_in, user_id], [garment_glb, out],
                   api_name="photo_to_3d", concurrency_limit=4)
-    b_dress.click(_api(dress), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], [fitted_glb, out],
+    b_dress.click(handled(dress), [cloth3d_id, avatar_preset_id, ease, tuck_in, user_id], [fitted_glb, out],
                   api_name="dress", concurrency_limit=4)
