@@ -12,7 +12,7 @@ from core.choices import Ease, Gender, values
 from core.service import FitroomService
 from core.tasks import AVATAR_STAGES
 from demo.ui import view
-from demo.ui.errors import handled, refused
+from demo.ui.errors import handled
 from demo.ui.progress import wait
 from demo.ui.results import Results
 from demo.ui.state import verified
@@ -75,9 +75,7 @@ class AvatarStep:
         caller = verified(caller)
         job = self.service.create_avatar(h, c, w, hp, g, caller=caller)
         job = wait(self.service, job["id"], AVATAR_STAGES, progress, self.service.ctx.settings.generate_timeout_s + 15,
-                   caller)
-        if job["status"] == "error":
-            raise refused(f"The avatar could not be built: {job['log']}")
+                   caller, failed="The avatar could not be built")
         rows = self.service.list_presets(caller)
         gallery = self.results.avatar_gallery(rows, job["id"], caller)
         return rows, job["id"], gallery, f"**{job['name']}** · {job['log']}"

@@ -10,10 +10,9 @@ import gradio as gr
 from core.errors import FitroomError
 from core.identity import Caller
 from core.service import FitroomService
-from core.tasks import FIT_STAGES
 from demo.ui import view
+from demo.ui.calls import fitted
 from demo.ui.errors import handled, refused
-from demo.ui.progress import wait
 from demo.ui.results import Results
 from demo.ui.state import verified
 from demo.ui.widgets import viewer
@@ -51,10 +50,7 @@ class FittingStep:
             raise refused("Make or pick a garment first: tick it under Outfit.")
         if not preset:
             raise refused("Pick an avatar in step 3.")
-        job = self.service.fit(list(chosen), preset, ease=ease_v, tuck_in=bool(tuck_v), caller=caller)
-        job = wait(self.service, job["id"], FIT_STAGES, progress, self.service.ctx.settings.fit_timeout_s + 15, caller)
-        if job["status"] == "error":
-            raise refused(f"Fitting failed: {job['log']}")
+        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress)
         return self.results.fitting(job, hist, caller, request)
 
     @handled

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,15 +12,13 @@ import gradio as gr
 
 from core.ai.reconstructors import licence_note
 from core.choices import Category, Model, Quality, values
-from core.errors import about
 from core.garment.registry import SURE
 from core.identity import Caller
-from core.service import BACK_PHOTO, FitroomService
-from core.tasks import GENERATE_STAGES
+from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
+from demo.ui.calls import generated, upload_photo
 from demo.ui.errors import handled, refused
-from demo.ui.progress import wait
 from demo.ui.results import Results
 from demo.ui.state import verified
 
@@ -97,16 +94,8 @@ class PhotoStep:
         """Upload the photo (and its back), generate its 3D garment, wait for it and show it."""
         if not photo_path:
             raise refused("Upload a garment photo first, or click an example.")
-        limit = self.settings.max_upload_bytes
-        path = client_file(photo_path, self.uploads, limit)
-        with about(BACK_PHOTO):
-            back = client_file(back_path, self.uploads, limit) if back_path else None
-        with path.open("rb") as fh, (back.open("rb") if back else nullcontext()) as back_fh:
-            cloth = self.service.upload_image(fh, path.name, back_fh, caller=caller)
-        job = self.service.generate_3d(cloth["id"], model_v, quality_v, category_v, caller=caller)
-        job = wait(self.service, job["id"], GENERATE_STAGES, progress, self.settings.generate_timeout_s + 15, caller)
-        if job["status"] == "error":
-            raise refused(f"Generation failed: {job['log']}")
+        cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
+        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress)
         return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
 
     @handled
