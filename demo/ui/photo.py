@@ -67,12 +67,12 @@ class PhotoStep:
                        outfit, state.me]
         self.model.change(handled(lambda m: gr.Dropdown(info=licence_note(m))), self.model, self.model,
                           api_visibility="private")
-        generated = self.generate_btn.click(self.on_generate, generate_in, outputs, api_visibility="private",
-                                            concurrency_limit=4)
+        clicked = self.generate_btn.click(self.on_generate, generate_in, outputs, api_visibility="private",
+                                          concurrency_limit=4)
         regenerated = self.recategory.click(handled(lambda o: (o, gr.Button(visible=False))), state.other,
                                             [self.category, self.recategory], api_visibility="private").then(
             self.on_generate, generate_in, outputs, api_visibility="private", concurrency_limit=4)
-        for event in (generated, regenerated):
+        for event in (clicked, regenerated):
             event.then(self.offer_other, [state.garment_id, state.me], [self.recategory, state.other],
                        api_visibility="private")
             page.with_extras(event, "garment")

@@ -26,12 +26,10 @@ class Session:
 
     def __init__(self, service: FitroomService, results: Results) -> None:
         self.service, self.results = service, results
-        self.outputs = {"garment": 0, "fitting": 0}  # how many outputs a link that names nothing skips
 
     def wire(self, page: Page, blocks: gr.Blocks) -> None:
         """The load, then the garment link, then the fitting link, then (nothing fitted) the bare avatar."""
         state, avatar = page.state, page.avatar
-        self.outputs = {"garment": len(page.garment_outputs), "fitting": len(page.fit_outputs)}
         loaded = blocks.load(self.on_load, state.token_box,
                              [state.token_box, state.me, state.history, page.history.garments, page.history.fits,
                               avatar.outfit, state.avatars, state.avatar_id, avatar.gallery, avatar.status],
@@ -86,12 +84,12 @@ class Session:
     def on_garment_link(self, hist, chosen, caller, request: gr.Request):
         """/?garment=<id>: that garment in step 2; without it, nothing changes."""
         if (job := linked(self.service, request, Cloth3D, caller)) is None:
-            return tuple(gr.skip() for _ in range(self.outputs["garment"]))
+            return gr.skip()  # one skip leaves every output as it is
         return self.results.garment(job["id"], "opened from its link", hist, chosen, caller, request)
 
     @handled
     def on_fit_link(self, hist, caller, request: gr.Request):
         """/?fitting=<id>: that fitting in step 4; without it, nothing changes."""
         if (job := linked(self.service, request, FittingSession, caller)) is None:
-            return tuple(gr.skip() for _ in range(self.outputs["fitting"]))
+            return gr.skip()
         return self.results.fitting(job, hist, caller, request)
