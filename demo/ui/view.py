@@ -68,6 +68,10 @@ def garment_label(job: dict) -> str:
     return f"{job.get('category') or 'garment'} · {job.get('model_used') or '3D'} · {job['id'][:8]}"
 
 
+def fitting_label(job: dict) -> str:
+    return f"{len(job['layers'])} layer(s) · {job['id'][:8]}"
+
+
 def remember(history: list[dict] | None, kind: str, job_id: str, label: str, category: str | None = None) -> list[dict]:
     """The history with this job first (once), at most MAX_HISTORY entries of each kind."""
     entry = {"kind": kind, "id": job_id, "label": label, "category": category}

@@ -1,0 +1,45 @@
+"""The service calls the page and the one-call API operations make alike: a photo (and its back)
+uploaded from Gradio's upload folder, a garment generated and a fitting run, each waited for in
+the call with its stages as progress; a job that failed is refused with its message."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import gradio as gr
+
+from core.errors import about
+from core.identity import Caller
+from core.service import BACK_PHOTO, FitroomService
+from core.tasks import FIT_STAGES, GENERATE_STAGES
+from demo.gradio_files import client_file
+from demo.ui.progress import wait
+
+
+def upload_photo(service: FitroomService, uploads: tuple[Path, ...], photo: str, back: str | None,
+                 caller: Caller) -> dict:
+    """The Cloth of a garment photo and its optional back, both files the client uploaded to Gradio
+    (`uploads`: the folders it may name); a refused back says it is the back."""
+    limit = service.ctx.settings.max_upload_bytes
+    path = client_file(photo, uploads, limit)
+    with about(BACK_PHOTO):
+        back_path = client_file(back, uploads, limit) if back else None
+    with path.open("rb") as fh, (back_path.open("rb") if back_path else nullcontext()) as back_fh:
+        return service.upload_image(fh, path.name, back_fh, caller=caller)
+
+
+def generated(service: FitroomService, cloth_id: str, model: str, quality: str, category: str | None,
+              caller: Caller, progress: gr.Progress) -> dict:
+    """The finished 3D garment of an uploaded photo."""
+    job = service.generate_3d(cloth_id, model, quality, category, caller=caller)
+    return wait(service, job["id"], GENERATE_STAGES, progress, service.ctx.settings.generate_timeout_s + 15, caller,
+                failed="Generation failed")
+
+
+def fitted(service: FitroomService, layers: str | list[str], avatar_id: str, ease: str, tuck_in: bool,
+           caller: Caller, progress: gr.Progress) -> dict:
+    """The finished fitting of one garment or layers on an avatar."""
+    job = service.fit(layers, avatar_id, ease, tuck_in, caller=caller)
+    return wait(service, job["id"], FIT_STAGES, progress, service.ctx.settings.fit_timeout_s + 15, caller,
+                failed="Fitting failed")

@@ -1,0 +1,142 @@
+"""Step 1 · Garment: a photo (and optionally its back), an example, or an imported 3D file in;
+its 3D garment out (shown in step 2, added to the history and the outfit)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from core.ai.reconstructors import licence_note
+from core.choices import Category, Model, Quality, values
+from core.garment.registry import SURE
+from core.identity import Caller
+from core.service import FitroomService
+from demo.gradio_files import client_file, upload_folder
+from demo.ui import view
+from demo.ui.calls import generated, upload_photo
+from demo.ui.errors import handled, refused
+from demo.ui.results import Results
+from demo.ui.state import verified
+
+if TYPE_CHECKING:  # wire's annotation only: the page imports this module
+    from demo.ui.page import Page
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
+EXAMPLE_CATEGORIES = json.loads((EXAMPLES_DIR / "categories.json").read_text()) if EXAMPLES else {}
+
+
+class PhotoStep:
+    """Step 1's column and its handlers. An example is generated once per visitor and server
+    process, then reopened at once (Gradio's own example cache would replay the history and outfit
+    of whoever clicked first)."""
+
+    def __init__(self, service: FitroomService, results: Results) -> None:
+        self.service, self.results, self.settings = service, results, service.ctx.settings
+        self.uploads = (upload_folder(self.settings), EXAMPLES_DIR)  # the only files a page event may name
+        self.example_jobs: dict[tuple, str] = {}  # example photo (hash, category, user) → its finished garment
+        self.example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
+                                 for p in EXAMPLES}
+        gr.Markdown("### 1 · Garment", elem_classes="step-title")
+        self.photo = gr.Image(type="filepath", label="Garment photo (one garment, plain background)",
+                              sources=["upload", "clipboard"], height=240, elem_id="photo")
+        self.back_photo = gr.Image(type="filepath", label="Back (optional)", sources=["upload", "clipboard"],
+                                   height=120, elem_id="back-photo")
+        with gr.Row():
+            self.category = gr.Dropdown(values(Category), value="auto", label="Category", min_width=100)
+            self.quality = gr.Radio(values(Quality), value="low", label="Quality", min_width=100)
+        self.model = gr.Dropdown(values(Model), value="auto", label="Model", info=licence_note("auto"),
+                                 elem_id="model")
+        self.generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
+        self.status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
+        self.recategory = gr.Button(visible=False, size="sm", elem_id="recategory")  # when auto was unsure
+        self.example_block = gr.Column()
+        self.cutout = gr.Image(label="Cut-out", interactive=False, height=180, elem_id="cutout")
+        with gr.Accordion("…or import a 3D garment (GLB, OBJ, PLY)", open=False):
+            self.mesh_file = gr.File(label="3D garment", file_types=[".glb", ".gltf", ".obj", ".ply"])
+            self.import_btn = gr.Button("Import")
+
+    def wire(self, page: Page) -> None:
+        """Generate, make again as another category, the examples, import: each shows a garment, then its extras."""
+        state, outputs, outfit = page.state, page.garment_outputs, page.avatar.outfit  # a new garment joins the outfit
+        generate_in = [self.photo, self.back_photo, self.category, self.quality, self.model, state.history,
+                       outfit, state.me]
+        self.model.change(handled(lambda m: gr.Dropdown(info=licence_note(m))), self.model, self.model,
+                          api_visibility="private")
+        clicked = self.generate_btn.click(self.on_generate, generate_in, outputs, api_visibility="private",
+                                          concurrency_limit=4)
+        regenerated = self.recategory.click(handled(lambda o: (o, gr.Button(visible=False))), state.other,
+                                            [self.category, self.recategory], api_visibility="private").then(
+            self.on_generate, generate_in, outputs, api_visibility="private", concurrency_limit=4)
+        for event in (clicked, regenerated):
+            event.then(self.offer_other, [state.garment_id, state.me], [self.recategory, state.other],
+                       api_visibility="private")
+            page.with_extras(event, "garment")
+        if EXAMPLES:
+            with self.example_block:
+                examples = gr.Examples([[str(p)] for p in EXAMPLES], inputs=[self.photo], examples_per_page=8,
+                                       label="Examples — one click to a 3D garment (drawn for this project)",
+                                       api_visibility="private")
+            page.with_extras(examples.load_input_event.then(
+                self.on_example, [self.photo, self.category, state.history, outfit, state.me],
+                outputs, api_visibility="private", concurrency_limit=4), "garment")
+        page.with_extras(self.import_btn.click(
+            self.on_import, [self.mesh_file, self.category, state.history, outfit, state.me],
+            outputs, api_visibility="private", concurrency_limit=4), "garment")
+
+    def generate(self, photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
+                 progress: gr.Progress, caller: Caller, request: gr.Request | None,
+                 back_path: str | None = None) -> tuple:
+        """Upload the photo (and its back), generate its 3D garment, wait for it and show it."""
+        if not photo_path:
+            raise refused("Upload a garment photo first, or click an example.")
+        cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
+        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress)
+        return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
+
+    @handled
+    def on_generate(self, photo_path, back_path, category_v, quality_v, model_v, hist, chosen, caller,
+                    request: gr.Request, progress=gr.Progress()):
+        """Generate 3D (and its again-as-another-category button)."""
+        return self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
+                             verified(caller), request, back_path)
+
+    @handled
+    def offer_other(self, job_id: str | None, caller) -> tuple:
+        """When auto was unsure of the category: a button to make the garment again as the next one."""
+        job = self.service.get_result(job_id, caller=verified(caller)) if job_id else None
+        other = view.other_category(job, SURE)
+        if other is None:
+            return gr.Button(visible=False), None
+        return gr.Button(f"Not a {job['category']}? Make it a {other}", visible=True), other
+
+    @handled
+    def on_example(self, photo_path, category_v, hist, chosen, caller, request: gr.Request, progress=gr.Progress()):
+        """An example photo's garment: made for this visitor the first time, reopened after."""
+        caller = verified(caller)
+        path = client_file(photo_path, self.uploads, self.settings.max_upload_bytes)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if category_v == "auto":
+            category_v = self.example_category.get(digest, "auto")
+        key = (digest, category_v, caller.user_id)
+        job_id = self.example_jobs.get(key)
+        if job_id and self.service.get_result(job_id, caller=caller)["status"] == "done":
+            return self.results.garment(job_id, "example, made earlier", hist, chosen, caller, request)
+        out = self.generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller, request)
+        self.example_jobs[key] = out[0]
+        return out
+
+    @handled
+    def on_import(self, mesh_path, category_v, hist, chosen, caller, request: gr.Request):
+        """A 3D file in: imported in the request (no job to wait for), then shown like a generated garment."""
+        if not mesh_path:
+            raise refused("Choose a 3D garment file first.")
+        caller = verified(caller)
+        path = client_file(mesh_path, self.uploads, int(self.settings.max_import_mb * 2**20))
+        with path.open("rb") as fh:
+            job = self.service.upload_garment_3d(fh, path.name, category_v, caller=caller)
+        return self.results.garment(job["id"], f"imported · {job['log']}", hist, chosen, caller, request)
