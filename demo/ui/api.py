@@ -63,7 +63,9 @@ def _choice(choices: list[str], value: str, label: str) -> gr.Dropdown:
 
 def public_api(service: FitroomService) -> None:
     """The Gradio API: exactly the service's operations. Choices come from core's own tables, so
-    the API page lists what is accepted; a component's initial value is the parameter's default."""
+    the API page lists what is accepted; a component's initial value is the parameter's default.
+    Long because it is the API's one list: each operation a closure over the shared components and
+    `me`, named and documented on the API page by its own name and docstring."""
     settings = service.ctx.settings
     uploads = (upload_folder(settings),)  # the only files an API call may name
     with gr.Group(visible=False):
