@@ -44,7 +44,9 @@ def create_app(settings: Settings) -> FastAPI:
 def build_app(settings: Settings, app_class: type[FastAPI]) -> tuple[FastAPI, gr.Blocks, dict]:
     """A new `app_class` app with the REST routes, /metrics, the middleware and the handlers; the
     Blocks; and the options Gradio is served with (mounted by `create_app`, or through Gradio's
-    own launch() on ZeroGPU: demo/launch.py)."""
+    own launch() on ZeroGPU: demo/launch.py). Long because it is the app's wiring in the order it
+    must happen (the service started before the runner, the body limits inside the request log,
+    CORS outermost), which reads best top to bottom."""
     ctx = context_for(settings)
     runner = make_runner(settings)
     service = FitroomService(ctx, runner)

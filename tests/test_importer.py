@@ -19,9 +19,8 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.errors import InputError, PayloadTooLarge, UnsupportedMedia
 from core.garment.parse import parse_mask
-from core.mesh import precheck as precheck_module
 from core.mesh.importer import MAX_FACES, front_mask, load_mesh, orient, scale_and_anchor, sniff_mesh_format
-from core.mesh.precheck import TEXTURE_SIDE, gltf_counts, precheck
+from core.mesh.precheck import TEXTURE_SIDE, gltf_counts, limits, precheck
 from core.samples import draw_garment
 from tests.damage import damaged
 
@@ -468,7 +467,7 @@ def test_polygons_within_the_limits_still_import(kind) -> None:
     (ply_header_only(1).replace(b"element vertex 3", b"element vertex 1001"), "ply"),
 ])
 def test_vertex_counts_bounded(data, fmt, monkeypatch) -> None:
-    monkeypatch.setattr(precheck_module, "MAX_VERTICES", 1000)
+    monkeypatch.setattr(limits, "MAX_VERTICES", 1000)
     no_trimesh(monkeypatch)
     with pytest.raises(InputError, match="The mesh has 1,001 vertices; at most 1,000 are accepted"):
         load_mesh(data, f"v.{fmt}", LIMIT)

@@ -28,8 +28,9 @@ import trimesh
 from PIL import Image
 from scipy import ndimage, sparse
 
-from core.ai.fabric import back_texture
+from core.ai.fabric import BackTexture, back_texture
 from core.ai.segment import Cutout, fill_background
+from core.ai.shell_grid import corner_depth, manifold_cells, shell_faces
 from core.errors import InputError
 from core.garment.registry import REGISTRY
 from core.quality import QUALITY
@@ -57,7 +58,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     # Each cell gives ~4 faces (2 front, 2 back): size the cells to fit the budget.
     cell_px = max(1.0, min(np.sqrt(mask.sum() * 4.4 / budget), min(mask.shape) / 8))
     rows, cols = max(2, int(np.ceil(mask.shape[0] / cell_px))), max(2, int(np.ceil(mask.shape[1] / cell_px)))
-    cells = _manifold_cells(cv2.resize(mask.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) >= 0.5)
+    cells = manifold_cells(cv2.resize(mask.astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) >= 0.5)
     if not cells.any() or not ndimage.binary_erosion(cells, np.ones((2, 2), bool)).any():
         raise InputError("The garment's outline is too thin to build a 3D shape from it.")
     metres_per_cell = height_m / rows
@@ -65,21 +66,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     cells = np.pad(cells, pad)
     ext = _openings(cells, category, pad)
 
-    # Corners of the grid, (R+1)×(C+1). Around each, four cells: inside, opening, or outside.
-    def around(a: np.ndarray) -> np.ndarray:
-        p = np.pad(a, 1)
-        return np.stack([p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]])
-
-    inside4, open4 = around(cells), around(ext)
-    used = inside4.any(axis=0)
-    seam = used & (~inside4 & ~open4).any(axis=0)  # front and back are joined here (depth 0)
-    # Depth: distance to the outline, measured as if the garment went on through its openings.
-    dist = ndimage.distance_transform_edt((inside4 | open4).all(axis=0)) * metres_per_cell
-    radius = np.maximum(ndimage.grey_dilation(dist, size=(2 * pad + 1, 2 * pad + 1)), 1e-9)  # local half-width
-    # An elliptical section: round (radius = half-width) where narrow, flattened to the
-    # category's depth across the torso.
-    depth = np.minimum(half_depth, radius) * np.sqrt(np.clip(dist * (2 * radius - dist), 0, None)) / radius
-    depth[seam] = 0.0
+    used, seam, depth = corner_depth(cells, ext, pad, metres_per_cell, half_depth)
 
     # Every corner is a front and a back vertex; on the seam both lie at depth 0, one point.
     n_front = int(used.sum())
@@ -93,20 +80,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
         np.stack([jj, -ii, -depth[ii, jj] / metres_per_cell], axis=1),
     ]).astype(np.float64) * metres_per_cell
 
-    ci, cj = np.nonzero(cells)
-    corners = [(ci, cj), (ci, cj + 1), (ci + 1, cj + 1), (ci + 1, cj)]  # a, b, c, d clockwise
-    a, b, c, d = (front_id[i, j] for i, j in corners)
-    ab, bb, cb, db = (back_id[i, j] for i, j in corners)
-    # Split each cell along a diagonal through a corner off the seam, so that no triangle has all
-    # three corners on the seam (its front and back copies would coincide).
-    ac = ~seam[ci, cj] | ~seam[ci + 1, cj + 1]
-    front = np.where(ac[:, None, None],
-                     np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1),
-                     np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1)).reshape(-1, 3)
-    back_faces = np.where(ac[:, None, None],
-                          np.stack([np.stack([ab, cb, db], 1), np.stack([ab, bb, cb], 1)], 1),
-                          np.stack([np.stack([ab, bb, db], 1), np.stack([bb, cb, db], 1)], 1)).reshape(-1, 3)
-    faces = np.concatenate([front, back_faces])  # front counter-clockwise from +Z, back from -Z
+    front, faces = shell_faces(cells, seam, front_id, back_id)
 
     smooth_xy = _smooth_outline(vertices[:n_front, :2], front)
     vertices[:n_front, :2] = smooth_xy
@@ -119,22 +93,29 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
 
-    # The texture: the garment's box at the texture's size, every backdrop pixel taking the colour
-    # of the nearest garment pixel, so lookups at the outline never pick up the backdrop; then the
-    # back in the same layout.
-    tex_rgb = cv2.resize(cutout.rgb[y0:y1, x0:x1], (tex_side, tex_side), interpolation=cv2.INTER_AREA)
-    tex_mask = cv2.resize(mask.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
-    front_tex = fill_background(tex_rgb, tex_mask)
-    t0 = time.perf_counter()
-    back_tex = back_texture(front_tex, tex_mask, back)
-    timings = {"back": round(time.perf_counter() - t0, 4)}
-    texture = Image.fromarray(np.concatenate([front_tex, back_tex.rgb], axis=1))
+    texture, back_tex, timings = _texture(cutout.rgb[y0:y1, x0:x1], mask, tex_side, back)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
         doubleSided=True)  # open garments show their inside
     mesh = trimesh.Trimesh(vertices, faces, process=False,
                            visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
     return Garment3D(mesh=mesh, category=category, timings=timings, stats={"back": back_tex.stats})
+
+
+
+
+def _texture(rgb: np.ndarray, mask: np.ndarray, tex_side: int,
+             back: Cutout | None) -> tuple[Image.Image, BackTexture, dict[str, float]]:
+    """The texture: the garment's box at the texture's size, every backdrop pixel taking the colour
+    of the nearest garment pixel, so lookups at the outline never pick up the backdrop; then the
+    back in the same layout. Returns the image, the back texture and its timing."""
+    tex_rgb = cv2.resize(rgb, (tex_side, tex_side), interpolation=cv2.INTER_AREA)
+    tex_mask = cv2.resize(mask.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
+    front_tex = fill_background(tex_rgb, tex_mask)
+    t0 = time.perf_counter()
+    back_tex = back_texture(front_tex, tex_mask, back)
+    timings = {"back": round(time.perf_counter() - t0, 4)}
+    return Image.fromarray(np.concatenate([front_tex, back_tex.rgb], axis=1)), back_tex, timings
 
 
 def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
@@ -193,46 +174,3 @@ def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> n
             mean = adj @ out
             out[on] += weight * (mean[on] / degree[on, None] - out[on])
     return out
-
-
-def _rim_corners(cells: np.ndarray) -> np.ndarray:
-    """Corners touching both an inside and an outside cell (shape (rows+1, cols+1))."""
-    pad = np.pad(cells, 1)
-    around = np.stack([pad[:-1, :-1], pad[:-1, 1:], pad[1:, :-1], pad[1:, 1:]])
-    return around.any(axis=0) & ~around.all(axis=0)
-
-
-def _manifold_cells(cells: np.ndarray) -> np.ndarray:
-    """Trim the cells until front and back can meet only along the outline.
-
-    An edge between two inside cells whose both ends lie on the outline (a one-cell neck, or a
-    cell with no inside corner) would be shared by four faces once front and back are joined
-    there; diagonal-only contacts would pinch. Removing one cell of each such place and keeping
-    the largest piece converges in a few rounds; a long thin shape takes more, as each round can
-    open new such places along it. Every round removes a cell, so it always ends.
-    """
-    cells = _largest_piece(cells)
-    for _ in range(int(cells.sum()) + 1):
-        rim = _rim_corners(cells)
-        bad = np.zeros_like(cells)
-        # horizontal edges between (i-1, j) and (i, j): corners (i, j) and (i, j+1)
-        bad[1:] |= cells[:-1] & cells[1:] & rim[1:-1, :-1] & rim[1:-1, 1:]
-        # vertical edges between (i, j-1) and (i, j): corners (i, j) and (i+1, j)
-        bad[:, 1:] |= cells[:, :-1] & cells[:, 1:] & rim[:-1, 1:-1] & rim[1:, 1:-1]
-        # diagonal-only contacts
-        diag = cells[:-1, :-1] & cells[1:, 1:] & ~cells[:-1, 1:] & ~cells[1:, :-1]
-        anti = cells[:-1, 1:] & cells[1:, :-1] & ~cells[:-1, :-1] & ~cells[1:, 1:]
-        bad[1:, 1:] |= diag
-        bad[1:, :-1] |= anti
-        if not bad.any():
-            return cells
-        cells = _largest_piece(cells & ~bad)
-    return cells
-
-
-def _largest_piece(cells: np.ndarray) -> np.ndarray:
-    labels, n = ndimage.label(cells)
-    if n <= 1:
-        return cells
-    sizes = ndimage.sum_labels(cells, labels, index=np.arange(1, n + 1))
-    return labels == (np.argmax(sizes) + 1)

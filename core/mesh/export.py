@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 
 import DracoPy
 import numpy as np
@@ -117,46 +118,7 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
         for prim in mesh.primitives:
             if prim.mode not in (None, 4) or prim.indices is None:
                 raise ValueError("only indexed triangle primitives can be Draco-compressed")
-            attrs = prim.attributes
-            pos = _read_accessor(gltf, blob, attrs.POSITION)
-            faces = _read_accessor(gltf, blob, prim.indices).reshape(-1, 3)
-            extra = {}
-            if attrs.NORMAL is not None:
-                extra["normals"] = _read_accessor(gltf, blob, attrs.NORMAL).astype(np.float64)
-            if attrs.TEXCOORD_0 is not None:
-                extra["tex_coord"] = _read_accessor(gltf, blob, attrs.TEXCOORD_0).astype(np.float64)
-            if attrs.COLOR_0 is not None:
-                col = _read_accessor(gltf, blob, attrs.COLOR_0)
-                extra["colors"] = (col * 255).round().astype(np.uint8) if col.dtype.kind == "f" \
-                    else col.astype(np.uint8)
-            data = DracoPy.encode(pos.astype(np.float64), faces.astype(np.uint32),
-                                  quantization_bits=quantization_bits, compression_level=level,
-                                  tex_coord_quantization_bits=12, normal_quantization_bits=8,
-                                  **extra)
-            data = _float_attributes_not_normalized(bytes(data))
-            decoded = DracoPy.decode(data)  # the accessors must describe what a decoder will see
-            ids, new_attrs = {}, {}
-            for att in decoded.attributes:
-                ids[_DRACO_TO_GLTF[att["attribute_type"]]] = att["unique_id"]
-            n_points = len(decoded.points)
-            for name, values in (("POSITION", decoded.points), ("NORMAL", decoded.normals),
-                                 ("TEXCOORD_0", decoded.tex_coord), ("COLOR_0", decoded.colors)):
-                if name not in ids:
-                    continue
-                values = np.asarray(values).reshape(n_points, -1)
-                acc = pygltflib.Accessor(count=n_points, byteOffset=None, type=f"VEC{values.shape[1]}",
-                                         componentType=5126 if name != "COLOR_0" else 5121,
-                                         normalized=True if name == "COLOR_0" else None)
-                if name == "POSITION":
-                    acc.min = values.min(axis=0).astype(float).tolist()
-                    acc.max = values.max(axis=0).astype(float).tolist()
-                accessors.append(acc)
-                new_attrs[name] = len(accessors) - 1
-            accessors.append(pygltflib.Accessor(count=int(decoded.faces.size), type="SCALAR", byteOffset=None,
-                                                componentType=5125))
-            prim.indices = len(accessors) - 1
-            prim.attributes = pygltflib.Attributes(**new_attrs)
-            prim.extensions = {DRACO_EXT: {"bufferView": add_view(bytes(data)), "attributes": ids}}
+            _draco_primitive(gltf, blob, prim, accessors, add_view, quantization_bits, level)
     for image in gltf.images:  # images keep their bytes, in a view of their own
         if image.bufferView is not None:
             v = gltf.bufferViews[image.bufferView]
@@ -169,6 +131,53 @@ def draco_compress_glb(glb: bytes, quantization_bits: int = 14, level: int = 7) 
     gltf.extensionsUsed = sorted(set(gltf.extensionsUsed or []) | {DRACO_EXT})
     gltf.extensionsRequired = sorted(set(gltf.extensionsRequired or []) | {DRACO_EXT})
     return b"".join(gltf.save_to_bytes())
+
+
+def _draco_primitive(gltf: pygltflib.GLTF2, blob: bytes, prim: pygltflib.Primitive,
+                     accessors: list[pygltflib.Accessor], add_view: Callable[[bytes], int],
+                     quantization_bits: int, level: int) -> None:
+    """One triangle primitive re-packed as a Draco stream in a view of its own (`add_view`), with
+    new accessors appended to `accessors` that describe what a decoder will see."""
+    attrs = prim.attributes
+    pos = _read_accessor(gltf, blob, attrs.POSITION)
+    faces = _read_accessor(gltf, blob, prim.indices).reshape(-1, 3)
+    extra = {}
+    if attrs.NORMAL is not None:
+        extra["normals"] = _read_accessor(gltf, blob, attrs.NORMAL).astype(np.float64)
+    if attrs.TEXCOORD_0 is not None:
+        extra["tex_coord"] = _read_accessor(gltf, blob, attrs.TEXCOORD_0).astype(np.float64)
+    if attrs.COLOR_0 is not None:
+        col = _read_accessor(gltf, blob, attrs.COLOR_0)
+        extra["colors"] = (col * 255).round().astype(np.uint8) if col.dtype.kind == "f" \
+            else col.astype(np.uint8)
+    data = DracoPy.encode(pos.astype(np.float64), faces.astype(np.uint32),
+                          quantization_bits=quantization_bits, compression_level=level,
+                          tex_coord_quantization_bits=12, normal_quantization_bits=8,
+                          **extra)
+    data = _float_attributes_not_normalized(bytes(data))
+    decoded = DracoPy.decode(data)  # the accessors must describe what a decoder will see
+    ids, new_attrs = {}, {}
+    for att in decoded.attributes:
+        ids[_DRACO_TO_GLTF[att["attribute_type"]]] = att["unique_id"]
+    n_points = len(decoded.points)
+    for name, values in (("POSITION", decoded.points), ("NORMAL", decoded.normals),
+                         ("TEXCOORD_0", decoded.tex_coord), ("COLOR_0", decoded.colors)):
+        if name not in ids:
+            continue
+        values = np.asarray(values).reshape(n_points, -1)
+        acc = pygltflib.Accessor(count=n_points, byteOffset=None, type=f"VEC{values.shape[1]}",
+                                 componentType=5126 if name != "COLOR_0" else 5121,
+                                 normalized=True if name == "COLOR_0" else None)
+        if name == "POSITION":
+            acc.min = values.min(axis=0).astype(float).tolist()
+            acc.max = values.max(axis=0).astype(float).tolist()
+        accessors.append(acc)
+        new_attrs[name] = len(accessors) - 1
+    accessors.append(pygltflib.Accessor(count=int(decoded.faces.size), type="SCALAR", byteOffset=None,
+                                        componentType=5125))
+    prim.indices = len(accessors) - 1
+    prim.attributes = pygltflib.Attributes(**new_attrs)
+    prim.extensions = {DRACO_EXT: {"bufferView": add_view(bytes(data)), "attributes": ids}}
 
 
 def _float_attributes_not_normalized(data: bytes) -> bytes:

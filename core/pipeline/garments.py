@@ -89,7 +89,7 @@ def garment_from_photo(image: Image.Image, category: str | None = None, quality:
 def garment_from_file(data: bytes, filename: str | None = None, category: str | None = None,
                       units: str = "auto", up: str = "auto", max_bytes: int = MAX_IMPORT_BYTES) -> Garment:
     """A 3D file (GLB, glTF, OBJ, …) to its garment: its cost counted before it is parsed (see
-    core/mesh/precheck.py), then the garment frame, the category, the units, 40k faces at most."""
+    core/mesh/precheck/), then the garment frame, the category, the units, 40k faces at most."""
     mesh, fmt = load_mesh(data, filename, max_bytes)
     item = orient(mesh, fmt in ("glb", "gltf"), up or "auto")
     parse = parse_mask(front_mask(item.mesh), category)  # the same parse as a photo's, of its front

@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Long because a migration is frozen history: the first schema as Alembic wrote it, a table a call."""
     op.create_table("avatarpreset",
     sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(), nullable=False),

@@ -142,6 +142,15 @@ def extract(x: torch.Tensor, sdf: torch.Tensor, res: int, cubes: torch.Tensor, c
     alpha = torch.tanh(weights[:, 12:20]) * 0.5 + 1
     gamma = torch.sigmoid(weights[:, 20]) * 0.5 + 0.25
 
+    vertices, first, patch = _dual_vertices(x, sdf, res, cubes, case, edge_patch, n_patch, alpha, beta)
+    return vertices, _quads(sdf, res, cubes, first, patch, gamma)
+
+
+def _dual_vertices(x: torch.Tensor, sdf: torch.Tensor, res: int, cubes: torch.Tensor, case: torch.Tensor,
+                   edge_patch: torch.Tensor, n_patch: torch.Tensor, alpha: torch.Tensor,
+                   beta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The dual vertices [V, 3], each cube's first dual vertex id [M] and its edges' patches [M, 12]."""
+    dev = x.device
     # Dual vertices: per cube and crossed edge, the α-weighted crossing; per patch, the β-mean.
     corner_ids = cube_corner_ids(cubes, res)                        # [M, 8]
     patch = edge_patch[case]                                        # [M, 12]
@@ -157,7 +166,13 @@ def extract(x: torch.Tensor, sdf: torch.Tensor, res: int, cubes: torch.Tensor, c
     num = torch.zeros((n_vd, 3), dtype=x.dtype, device=dev).index_add_(0, vd, crossing * b[:, None])
     den = torch.zeros(n_vd, dtype=x.dtype, device=dev).index_add_(0, vd, b)
     vertices = num / den[:, None]
+    return vertices, first, patch
 
+
+def _quads(sdf: torch.Tensor, res: int, cubes: torch.Tensor, first: torch.Tensor, patch: torch.Tensor,
+           gamma: torch.Tensor) -> torch.Tensor:
+    """The faces [F, 3] (int64): each crossed edge's quad split into two triangles by γ."""
+    dev = sdf.device
     # Quads: every crossed grid edge with four cubes around it.
     row_of = torch.full((res ** 3,), -1, dtype=torch.int64, device=dev)
     row_of[cubes] = torch.arange(len(cubes), device=dev)
@@ -202,5 +217,4 @@ def extract(x: torch.Tensor, sdf: torch.Tensor, res: int, cubes: torch.Tensor, c
         t1 = torch.where(split, q[:, [0, 1, 2]], q[:, [0, 1, 3]])
         t2 = torch.where(split, q[:, [0, 2, 3]], q[:, [3, 1, 2]])
         faces.append(torch.cat([t1, t2]))
-    faces_t = torch.cat(faces) if faces else torch.zeros((0, 3), dtype=torch.int64, device=dev)
-    return vertices, faces_t
+    return torch.cat(faces) if faces else torch.zeros((0, 3), dtype=torch.int64, device=dev)
