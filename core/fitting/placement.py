@@ -17,12 +17,11 @@ from core.fitting.torso import wrap_body
 from core.garment.frames import MeshFrame
 from core.garment.parse import GarmentParse, parse_mask, part_labels
 from core.garment.patterns import SHAPES
-from core.garment.registry import PARTS
+from core.garment.registry import PARTS, REGISTRY
 from core.mesh.importer import front_mask
 
 # Ease over the body's flat half-girth: how much wider than the body the garment is cut.
 EASE = {"tight": 1.02, "regular": 1.10, "loose": 1.22}
-OUTER_EXTRA_EASE = 1.08  # outerwear goes over another layer
 TOP_ABOVE_CROTCH_M = 0.02  # the longest a top hangs: its hem just above the crotch
 ANKLE_BELOW_M = 0.02  # the longest trousers hang: just past the ankle joint, well above the soles
 ANKLE_ABOVE_M = 0.08  # the shortest long trousers end: this far above the ankle
@@ -67,7 +66,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     x0, x1, z0, z1 = body.torso_extent(body.point(ref_name)[1])
     girth_key = "waist_cm" if ref_name == "waist" else "chest_cm"
     half_girth = body.measurements.get(girth_key, 200 * (x1 - x0)) / 200.0
-    target = half_girth * EASE[ease] * (OUTER_EXTRA_EASE if category == "outer" else 1.0)
+    target = half_girth * EASE[ease] * REGISTRY[category].ease
     s = float(np.clip(target / max(garment_width, 1e-6), 0.5, 2.0))
     sy = min(s, (anchor_y - lowest_hem(category, body)) / max(length, 1e-6))
     if "hips" in body.landmarks and anchor_y - length * sy < body.point("hips")[1]:
@@ -278,18 +277,18 @@ def lowest_hem(category: str, body: BodyModel) -> float:
     floor). A top ends just above the crotch, trousers at the ankles, a dress or a coat above the
     feet."""
     soles = float(body.mesh.bounds[0, 1])
-    if category == "top" and "crotch" in body.landmarks:
+    longest = REGISTRY[category].longest
+    if longest == "crotch" and "crotch" in body.landmarks:
         return float(body.point("crotch")[1]) + TOP_ABOVE_CROTCH_M
     ankles = [body.landmarks[k][1] for k in ("ankle_l", "ankle_r") if k in body.landmarks]
-    if category == "bottom" and ankles:
+    if longest == "ankles" and ankles:
         return max(float(np.mean(ankles)) - ANKLE_BELOW_M, soles + FLOOR_CLEAR_M)
-    if ankles:  # a dress or a coat hangs clear of the feet, not round them to the floor
+    if ankles:  # "feet": a dress or a coat hangs clear of the feet, not round them to the floor
         return max(float(np.mean(ankles)) + FEET_CLEAR_M, soles + FLOOR_CLEAR_M)
     return soles + FLOOR_CLEAR_M
 
 
-def hug_weights(v: np.ndarray, category: str, band_m: float = 0.12) -> np.ndarray:
+def hug_weights(v: np.ndarray, category: str) -> np.ndarray:
     """Where the garment should rest on the body: the shoulders of tops and dresses, the waistband
-    of bottoms (1 at the top edge, fading out over `band_m`); elsewhere it hangs."""
-    band = 0.06 if category == "bottom" else band_m
-    return np.clip(1.0 - (v[:, 1].max() - v[:, 1]) / band, 0.0, 1.0)
+    of bottoms (1 at the top edge, fading out over the category's `rests_m`); elsewhere it hangs."""
+    return np.clip(1.0 - (v[:, 1].max() - v[:, 1]) / REGISTRY[category].rests_m, 0.0, 1.0)

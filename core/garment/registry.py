@@ -109,7 +109,11 @@ class Category:
     openings: tuple[str, ...]
     length_range: tuple[float, float]  # length over chest width (bodice) or waist width (bottoms)
     kind: Callable[[Fitted], str]
+    longest: str  # how low its hem may hang, by the body's landmarks: "crotch", "ankles" or "feet"
+    excludes: tuple[str, ...]  # the categories an outfit cannot hold with it (a new one replaces them)
     flare: tuple[float, float] = (0.0, math.inf)  # a bodice's hem width over its chest width
+    ease: float = 1.0  # over the body's girth, on top of the fit's ease (outerwear goes over a layer)
+    rests_m: float = 0.12  # the band along its top edge that rests on the body; below it the cloth hangs
 
     def penalty(self, fitted: Fitted) -> float:
         """IoU-units of implausibility: a shape outside this category's proportions."""
@@ -148,12 +152,14 @@ class Category:
 # may flare to any width.
 REGISTRY: dict[str, Category] = {c.name: c for c in (
     Category("top", ("bodice",), 0.70, 0.10, 1, "neck", ("neck", "hem", "sleeves"), (0.5, 2.7), top_sleeve_kind,
-             flare=(0.0, 1.35)),
-    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), top_sleeve_kind),
-    Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.3, 6.0), dress_sleeve_kind),
-    Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind),
+             "crotch", ("top", "dress"), flare=(0.0, 1.35)),
+    Category("bottom", ("legs", "skirt"), 1.00, 0.08, 0, "waist", ("waist", "legs"), (0.75, 5.5), leg_kind,
+             "ankles", ("bottom", "dress"), rests_m=0.06),
+    Category("dress", ("bodice",), 1.05, 0.10, 0, "neck", ("neck", "hem", "sleeves"), (2.3, 6.0), dress_sleeve_kind,
+             "feet", ("top", "bottom", "dress")),
+    Category("outer", ("bodice",), 0.78, 0.12, 2, "neck", ("neck", "hem", "sleeves"), (0.5, 3.0), top_sleeve_kind,
+             "feet", ("outer",), ease=1.08),
 )}
 AUTO_CATEGORIES = ("top", "bottom", "dress")  # outerwear looks like a top: the user says so
-CATEGORIES = ("top", "bottom", "dress", "outer")  # as every face lists them
-assert set(CATEGORIES) == set(REGISTRY)
+CATEGORIES = tuple(REGISTRY)  # in the order every face lists them
 SURE = 0.8  # a parse's confidence from which `auto` is said to be sure of the category

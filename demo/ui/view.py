@@ -3,10 +3,9 @@ history of a person's garments and fittings (a list of small dicts kept in their
 
 from __future__ import annotations
 
+from core.garment.registry import REGISTRY
+
 MAX_HISTORY = 12
-# Garments that cannot be worn together: a new one replaces these in the outfit.
-EXCLUDES = {"top": {"top", "dress"}, "bottom": {"bottom", "dress"}, "dress": {"top", "bottom", "dress"},
-            "outer": {"outer"}}
 
 
 def report_table(metrics: dict) -> str:
@@ -91,7 +90,7 @@ def with_garment(selected: list[str] | None, history: list[dict], job_id: str, c
     """The outfit after adding a garment: it replaces whatever it cannot be worn with."""
     category = category or "top"
     by_id = {e["id"]: e.get("category") or "top" for e in of_kind(history, "garment")}
-    clash = EXCLUDES.get(category, {category})
+    clash = set(REGISTRY[category].excludes) if category in REGISTRY else {category}
     return [job_id] + [g for g in (selected or []) if g != job_id and g in by_id and by_id[g] not in clash]
 
 
