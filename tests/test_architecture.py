@@ -62,15 +62,16 @@ def test_every_stage_a_job_sets_is_in_its_list() -> None:
     """The page's progress bars read the core's stage lists: a renamed stage fails here instead of
     freezing a bar."""
     from core.ai import ml
-    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, QUEUED_STAGES
+    from core.jobs.kinds import QUEUED_STAGES
+    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES
 
-    assert set(_stages_set("core/service.py") + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
+    assert set(_stages_set("core/service.py") + _stages_set("core/jobs/lifecycle.py")) == set(QUEUED_STAGES)
     assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
-    garment = ("photo_to_garment", "finish_garment", "run_generate", "run_import")
-    assert set(_stages_set("core/pipeline.py", garment) + _stages_set("core/tasks.py", garment)) <= set(GENERATE_STAGES)
-    fit = _stages_set("core/pipeline.py", ("dress",)) + _stages_set("core/tasks.py", ("run_fit",))
+    garment = _stages_set("core/pipeline.py", ("photo_to_garment", "finish_garment"))
+    assert set(garment + _stages_set("core/jobs/garment.py")) <= set(GENERATE_STAGES)
+    fit = _stages_set("core/pipeline.py", ("dress",)) + _stages_set("core/jobs/fitting.py")
     assert set(fit) <= set(FIT_STAGES)
-    assert _stages_set("core/tasks.py", ("run_avatar",)) == list(AVATAR_STAGES[len(QUEUED_STAGES):])
+    assert _stages_set("core/jobs/avatar.py") == list(AVATAR_STAGES[len(QUEUED_STAGES):])
 
 
 def test_the_page_copies_no_stage_list() -> None:
