@@ -1,6 +1,7 @@
 """core/ stays free of UI and HTTP frameworks: the faces depend on it, never the other way."""
 
 import ast
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,99 @@ def test_checker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import gradio as gr\nfrom fastapi import FastAPI\n")
     assert imported_roots(probe) >= {"gradio", "fastapi"}
+
+
+def modules_of(root: Path, package: str) -> dict[str, Path]:
+    """Every module under `root` (the folder of `package`) by its dotted name; a package by its own."""
+    found = {}
+    for path in root.rglob("*.py"):
+        parts = (package, *path.relative_to(root).with_suffix("").parts)
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import that can run, in functions too; not those under `if TYPE_CHECKING:`."""
+    for node in nodes:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from _runtime_imports(node.orelse)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        else:
+            yield from _runtime_imports(ast.iter_child_nodes(node))
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Which of `modules` each one imports when it runs: the module named (`from pkg import sub`:
+    pkg.sub), and the packages above it that the importer is not inside (importing a.b.c runs
+    a/__init__.py and a/b/__init__.py first)."""
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _runtime_imports([ast.parse(path.read_text())]):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+                continue
+            base = ".".join(here.split(".")[: len(here.split(".")) - node.level + 1]) if node.level else ""
+            source = ".".join(p for p in (base, node.module or "") if p)
+            targets |= {f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source for a in node.names}
+        edges = set()
+        for target in targets:
+            parts = target.split(".")
+            for i in range(1, len(parts) + 1):
+                above = ".".join(parts[:i])
+                if above in modules and above != name and not name.startswith(above + "."):
+                    edges.add(above)
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (its modules in order, the first repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: explored, no cycle through it
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_core_has_no_import_cycle() -> None:
+    """No core module imports, even inside a function, a module that imports it back: each layer
+    depends only on the ones below it (core/jobs/ on the pipeline, never the other way)."""
+    assert find_cycle(import_graph(modules_of(ROOT / "core", "core"))) is None
+
+
+@pytest.mark.parametrize(("files", "cycle"), [
+    ({"a.py": "from pkg import b\n", "b.py": "def f():\n    from pkg.a import x\n"}, ["pkg.a", "pkg.b", "pkg.a"]),
+    ({"sub/__init__.py": "from pkg.sub.m import x\n", "sub/m.py": "from pkg.a import y\n", "a.py": "import pkg.sub.n\n",
+      "sub/n.py": ""}, ["pkg.a", "pkg.sub", "pkg.sub.m", "pkg.a"]),
+    ({"a.py": "from . import b\n", "b.py": "from .a import x\n"}, ["pkg.a", "pkg.b", "pkg.a"]),
+    ({"a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import B\n",
+      "b.py": "import pkg.a\n", "sub/__init__.py": "from pkg.sub.m import x\n",
+      "sub/m.py": "from pkg.sub import n\n", "sub/n.py": ""}, None),
+])
+def test_cycle_check_sees_cycles(tmp_path: Path, files: dict[str, str], cycle: list[str] | None) -> None:
+    """The check finds a cycle through a function's import, through a package's __init__ and through
+    relative imports; an import for type checkers only, or between a package's own modules, is none."""
+    for name, text in {"__init__.py": "", **files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert find_cycle(import_graph(modules_of(tmp_path, "pkg"))) == cycle
 
 
 def test_measurement_limits_have_one_source() -> None:
