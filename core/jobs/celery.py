@@ -52,7 +52,9 @@ def make_celery(settings: Settings) -> Celery:
                                   "unacked_restore_interval": 5, "unacked_restore_throttle": 1},
     )
 
-    @app.task(name=TASK_NAME, base=JobTask, settings=settings)  # options become the task's attributes
+    # Options become the task's attributes; shared=False: not added to every app made later (each
+    # app's task runs on that app's settings).
+    @app.task(name=TASK_NAME, base=JobTask, shared=False, settings=settings)
     def run_job(kind: str, job_id: str) -> None:
         execute(settings, kind, job_id)
 
