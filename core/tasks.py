@@ -1,5 +1,6 @@
 """The names other modules have imported from here, now defined in core/jobs/: the job kinds'
-stage lists (the page reads them), the import marker, and each kind run by the one executor."""
+stage lists (the page reads them), the import marker, and the garment and fitting kinds as
+functions of (settings, job id), run by the one executor."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from core.jobs.fitting import FITTING
 from core.jobs.garment import GARMENT, IMPORT
 from core.jobs.kinds import QUEUED_STAGES
 from core.jobs.lifecycle import update_job
-from core.jobs.warm import warm_up
 
-__all__ = ["AVATAR_STAGES", "FIT_STAGES", "GENERATE_STAGES", "IMPORT", "QUEUED_STAGES", "run_avatar", "run_fit",
-           "run_generate", "update_job", "warm_up"]
+__all__ = ["AVATAR_STAGES", "FIT_STAGES", "GENERATE_STAGES", "IMPORT", "QUEUED_STAGES", "run_fit", "run_generate",
+           "update_job"]
 GENERATE_STAGES = GARMENT.all_stages
 FIT_STAGES = FITTING.all_stages
 AVATAR_STAGES = AVATAR.all_stages
 run_generate = partial(run, GARMENT)  # (settings, job_id): a claimed job, run in this process
 run_fit = partial(run, FITTING)
-run_avatar = partial(run, AVATAR)

@@ -13,22 +13,13 @@ The names below are the package's public ones; its modules import each other, ne
 
 from core.config import Settings
 from core.jobs.executor import KINDS, TABLES, TASK_NAME, execute, run
-from core.jobs.kinds import QUEUED_STAGES, Done, Job, JobKind
-from core.jobs.lifecycle import (
-    INTERRUPTED,
-    MAX_ATTEMPTS,
-    STALLED,
-    claim,
-    fail_interrupted_jobs,
-    fail_stalled_jobs,
-    update_job,
-)
+from core.jobs.kinds import QUEUED_STAGES, JobKind
+from core.jobs.lifecycle import MAX_ATTEMPTS, update_job
 from core.jobs.pool import JobRunner
 from core.jobs.queue import CeleryRunner
 
-__all__ = ["INTERRUPTED", "KINDS", "MAX_ATTEMPTS", "QUEUED_STAGES", "STALLED", "TABLES", "TASK_NAME", "CeleryRunner",
-           "Done", "Job", "JobKind", "JobRunner", "claim", "execute", "fail_interrupted_jobs", "fail_stalled_jobs",
-           "make_runner", "run", "update_job"]
+__all__ = ["KINDS", "MAX_ATTEMPTS", "QUEUED_STAGES", "TABLES", "TASK_NAME", "CeleryRunner", "JobKind", "JobRunner",
+           "execute", "make_runner", "run", "update_job"]
 
 
 def make_runner(settings: Settings) -> JobRunner | CeleryRunner:

@@ -3,8 +3,7 @@ done or error, and swept into error when nothing can finish it any more.
 
 Every write is conditional on the row still being `processing`, so a job ended by its time limit
 (or by a sweep) never turns `done` later, and a message delivered twice never runs a job twice.
-The sweeps' queries live in core/db.py, beside the engine (where core.db's importers find them);
-they are named here too, as part of the lifecycle.
+The sweeps' queries live in core/db.py, beside the engine, where their importers find them.
 """
 
 from __future__ import annotations
@@ -18,12 +17,10 @@ from sqlmodel import SQLModel
 
 from core.config import Settings
 from core.context import Context, context_for
-from core.db import INTERRUPTED, STALLED, fail_interrupted_jobs, fail_stalled_jobs, session_scope
+from core.db import fail_stalled_jobs, session_scope
 from core.errors import FitroomError
 from core.models import ERROR, PROCESSING, utcnow
 
-__all__ = ["INTERRUPTED", "MAX_ATTEMPTS", "STALLED", "claim", "fail", "fail_interrupted_jobs", "fail_stalled_jobs",
-           "sweep_stalled_jobs", "update_job"]
 log = logging.getLogger("fitroom.jobs")
 MAX_ATTEMPTS = 2  # a job whose worker died is started once more, never a third time
 

@@ -25,15 +25,14 @@ from sqlmodel import SQLModel
 from core import gpu
 from core.config import Settings
 from core.context import context_for
+from core.db import INTERRUPTED
 from core.errors import Unavailable
 from core.jobs.executor import execute, placement
-from core.jobs.lifecycle import INTERRUPTED, update_job
+from core.jobs.lifecycle import update_job
 from core.jobs.warm import started, warm_cpu_worker, warm_gpu_worker
 from core.models import ERROR
 
 log = logging.getLogger("fitroom.jobs")
-
-
 Queued = tuple[type[SQLModel], str, float, contextvars.Context | None]
 
 
