@@ -22,7 +22,7 @@ def main() -> None:
     configure_logging(settings.log_level)
     host, port = bind_address(settings, dict(os.environ))
     if gpu.active():  # ZeroGPU: models loaded now, then served through launch(), which starts ZeroGPU
-        from core.ai.ml.gpu import prepare_zero_gpu
+        from core.ai.ml.startup import prepare_zero_gpu
         from demo.launch import serve
 
         prepare_zero_gpu(settings)

@@ -1,75 +1,29 @@
-"""Scale-out: jobs as Celery tasks on Redis. Run workers with
+"""The Celery workers' entry point: run them with
 
     WORKER=celery REDIS_URL=redis://… DB_URL=postgresql+psycopg://… S3_ENDPOINT=… \\
         celery -A core.celery_app worker --concurrency 1
 
-The task only calls `core.jobs.execute`, the same entry the in-process pool uses: statuses and
-results are written to the DB by the job itself, the broker carries nothing but (kind, job id).
+Celery's CLI looks up this module's `app`; it is built then, on first use, from the Settings a
+worker has (its environment), by core/jobs/celery.py's factory. Importing the module builds nothing.
 """
 
 from __future__ import annotations
 
-import logging
+from functools import cache
 
-from celery import Celery, Task, signals
-from celery.exceptions import TimeLimitExceeded
+from celery import Celery
 
-from core.config import Settings, get_settings
-from core.context import context_for, forget_connections_after_fork
-from core.jobs import TABLES, TASK_NAME, execute
-from core.logs import configure_logging
-from core.models import ERROR
-from core.tasks import update_job, warm_up
-
-log = logging.getLogger("fitroom.jobs")
-WARM_UP_LIMIT_S = 120.0  # Celery's default, 4 s, would kill a pool process still warming
+from core.config import get_settings
+from core.jobs.celery import worker_app
 
 
-class JobTask(Task):
-    """Hard time limits kill the job's process; Celery then calls this in the worker's main process."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        if isinstance(exc, TimeLimitExceeded) and len(args) == 2:
-            kind, job_id = args
-            update_job(context_for(get_settings()), TABLES[kind], job_id, status=ERROR,
-                       log=f"timed out after {exc.args[0]:g} s and was stopped")
+@cache
+def _app() -> Celery:
+    return worker_app(get_settings())
 
 
-def make_celery(settings: Settings) -> Celery:
-    app = Celery("fitroom", broker=settings.redis_url, set_as_current=False)
-    app.conf.update(
-        task_acks_late=True,  # the message leaves the queue only once its job has run…
-        task_reject_on_worker_lost=True,  # …and goes back to it if the process running it died
-        worker_prefetch_multiplier=1,  # a worker holds no queued jobs beyond those it runs
-        task_ignore_result=True,  # results and statuses live in the DB
-        task_serializer="json", accept_content=["json"],
-        broker_connection_retry_on_startup=True,
-        worker_proc_alive_timeout=WARM_UP_LIMIT_S,  # a pool process warms (below) before it says it is up
-        worker_hijack_root_logger=False,  # our JSON logs, at LOG_LEVEL
-        # A worker killed outright never acks: Redis hands its message out again after this long.
-        broker_transport_options={"visibility_timeout": settings.resolved_queue_visibility_s,
-                                  "unacked_restore_interval": 5, "unacked_restore_throttle": 1},
-    )
-
-    @app.task(name=TASK_NAME, base=JobTask)
-    def run_job(kind: str, job_id: str) -> None:
-        execute(get_settings(), kind, job_id)
-
-    return app
-
-
-@signals.setup_logging.connect
-def _logging(**_kwargs) -> None:
-    configure_logging(get_settings().log_level)
-
-
-@signals.worker_process_init.connect
-def _child_started(**_kwargs) -> None:
-    """A pool process is a fork of the worker: it must not reuse the parent's DB connections. It
-    warms before it takes a job, as the inline pool's workers do (Celery waits for it: see
-    worker_proc_alive_timeout)."""
-    forget_connections_after_fork()
-    warm_up(get_settings())
-
-
-app = make_celery(get_settings())
+def __getattr__(name: str) -> Celery:
+    """`app` (what `celery -A core.celery_app` asks for), built once, when first asked for."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

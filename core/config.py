@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     ml_steps_low: int = Field(28, ge=1, le=200)  # diffusion steps per quality
     ml_steps_med: int = Field(75, ge=1, le=200)
     ml_seed: int = 42
-    gpu_concurrency: int = Field(1, ge=1, le=16)  # GPU jobs at once: the GPU lane's processes (core/jobs.py)
+    gpu_concurrency: int = Field(1, ge=1, le=16)  # GPU jobs at once: the GPU lane's processes (core/jobs/pool.py)
     # ZeroGPU's `duration` per call by quality: the GPU time asked (a short ask is queued sooner); it
     # covers moving the models onto the GPU and the diffusion steps (28 at low, 75 at med).
     zerogpu_duration_low_s: int = Field(30, ge=5, le=600)

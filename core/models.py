@@ -31,6 +31,20 @@ def _json(default: Any = None) -> Any:
                  sa_column=Column(JSON))
 
 
+class JobColumns(SQLModel):
+    """The columns every job table has: whose it is, where it stands (core/jobs/lifecycle.py writes
+    them) and when it was made and last moved."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str | None = Field(default=None, index=True)
+    status: str = Field(default=PROCESSING, index=True)
+    stage: str | None = None
+    log: str | None = None
+    attempts: int = 0  # times a worker started it: a job is run at most twice (once more after a crash)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class User(SQLModel, table=True):
     """Whoever owns rows: an anonymous visitor the server issued a token to, an operator's API key,
     or a Hugging Face login (core/identity.py)."""
@@ -61,22 +75,16 @@ class Cloth(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)  # a photo never changes after its upload
 
 
-class Cloth3D(SQLModel, table=True):
+class Cloth3D(JobColumns, table=True):
     """A garment-to-3D job and its outputs."""
 
     __table_args__ = _by_user("cloth3d", "created_at", "status")
 
-    id: str = Field(default_factory=new_id, primary_key=True)
     cloth_id: str | None = Field(default=None, index=True)
-    user_id: str | None = Field(default=None, index=True)
     model_requested: str = "auto"
     model_used: str | None = None
     quality: str = "low"
     category: str | None = None
-    status: str = Field(default=PROCESSING, index=True)
-    stage: str | None = None
-    log: str | None = None
-    attempts: int = 0  # times a worker started it: a job is run at most twice (once more after a crash)
     glb_key: str | None = None
     gltf_key: str | None = None  # Draco-compressed GLB
     obj_key: str | None = None
@@ -85,26 +93,19 @@ class Cloth3D(SQLModel, table=True):
     turntable_key: str | None = None
     timings: dict = _json(dict)
     stats: dict = _json(dict)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class AvatarPreset(SQLModel, table=True):
+class AvatarPreset(JobColumns, table=True):
     """A body to dress: the seeded presets, and custom bodies built from measurements (a job)."""
 
     __table_args__ = _by_user("avatarpreset", "created_at", "status")
 
-    id: str = Field(default_factory=new_id, primary_key=True)
     slug: str = Field(index=True, unique=True)
     name: str
     height_cm: float
     gender: str
     notes: str | None = None
-    status: str = Field(default=DONE, index=True)
-    stage: str | None = None
-    log: str | None = None
-    attempts: int = 0
-    user_id: str | None = Field(default=None, index=True)
+    status: str = Field(default=DONE, index=True)  # a seeded preset is done; a custom one starts processing
     params: dict = _json(dict)
     glb_key: str | None = None
     gltf_key: str | None = None  # Draco-compressed GLB
@@ -112,32 +113,22 @@ class AvatarPreset(SQLModel, table=True):
     landmarks: dict = _json(dict)
     measurements: dict = _json(dict)
     is_custom: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-class FittingSession(SQLModel, table=True):
+class FittingSession(JobColumns, table=True):
     """A fitting job: one or more garments dressed on one avatar."""
 
     __table_args__ = _by_user("fittingsession", "status")
 
-    id: str = Field(default_factory=new_id, primary_key=True)
-    user_id: str | None = Field(default=None, index=True)
     cloth3d_id: str = Field(index=True)
     layers: list = _json(list)
     avatar_preset_id: str
-    status: str = Field(default=PROCESSING, index=True)
-    stage: str | None = None
-    log: str | None = None
-    attempts: int = 0
     params: dict = _json(dict)
     fitted_glb_key: str | None = None
     fitted_gltf_key: str | None = None  # Draco-compressed GLB
     thumb_key: str | None = None
     metrics: dict = _json(dict)
     timings: dict = _json(dict)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
 
-JOB_TABLES: tuple[type[SQLModel], ...] = (Cloth3D, FittingSession, AvatarPreset)
+JOB_TABLES: tuple[type[JobColumns], ...] = (Cloth3D, FittingSession, AvatarPreset)

@@ -1,6 +1,7 @@
 """core/ stays free of UI and HTTP frameworks: the faces depend on it, never the other way."""
 
 import ast
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,99 @@ def test_checker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import gradio as gr\nfrom fastapi import FastAPI\n")
     assert imported_roots(probe) >= {"gradio", "fastapi"}
+
+
+def modules_of(root: Path, package: str) -> dict[str, Path]:
+    """Every module under `root` (the folder of `package`) by its dotted name; a package by its own."""
+    found = {}
+    for path in root.rglob("*.py"):
+        parts = (package, *path.relative_to(root).with_suffix("").parts)
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import that can run, in functions too; not those under `if TYPE_CHECKING:`."""
+    for node in nodes:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from _runtime_imports(node.orelse)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        else:
+            yield from _runtime_imports(ast.iter_child_nodes(node))
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Which of `modules` each one imports when it runs: the module named (`from pkg import sub`:
+    pkg.sub), and the packages above it that the importer is not inside (importing a.b.c runs
+    a/__init__.py and a/b/__init__.py first)."""
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _runtime_imports([ast.parse(path.read_text())]):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+                continue
+            base = ".".join(here.split(".")[: len(here.split(".")) - node.level + 1]) if node.level else ""
+            source = ".".join(p for p in (base, node.module or "") if p)
+            targets |= {f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source for a in node.names}
+        edges = set()
+        for target in targets:
+            parts = target.split(".")
+            for i in range(1, len(parts) + 1):
+                above = ".".join(parts[:i])
+                if above in modules and above != name and not name.startswith(above + "."):
+                    edges.add(above)
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (its modules in order, the first repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: explored, no cycle through it
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_core_has_no_import_cycle() -> None:
+    """No core module imports, even inside a function, a module that imports it back: each layer
+    depends only on the ones below it (core/jobs/ on the pipeline, never the other way)."""
+    assert find_cycle(import_graph(modules_of(ROOT / "core", "core"))) is None
+
+
+@pytest.mark.parametrize(("files", "cycle"), [
+    ({"a.py": "from pkg import b\n", "b.py": "def f():\n    from pkg.a import x\n"}, ["pkg.a", "pkg.b", "pkg.a"]),
+    ({"sub/__init__.py": "from pkg.sub.m import x\n", "sub/m.py": "from pkg.a import y\n", "a.py": "import pkg.sub.n\n",
+      "sub/n.py": ""}, ["pkg.a", "pkg.sub", "pkg.sub.m", "pkg.a"]),
+    ({"a.py": "from . import b\n", "b.py": "from .a import x\n"}, ["pkg.a", "pkg.b", "pkg.a"]),
+    ({"a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import B\n",
+      "b.py": "import pkg.a\n", "sub/__init__.py": "from pkg.sub.m import x\n",
+      "sub/m.py": "from pkg.sub import n\n", "sub/n.py": ""}, None),
+])
+def test_cycle_check_sees_cycles(tmp_path: Path, files: dict[str, str], cycle: list[str] | None) -> None:
+    """The check finds a cycle through a function's import, through a package's __init__ and through
+    relative imports; an import for type checkers only, or between a package's own modules, is none."""
+    for name, text in {"__init__.py": "", **files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert find_cycle(import_graph(modules_of(tmp_path, "pkg"))) == cycle
 
 
 def test_measurement_limits_have_one_source() -> None:
@@ -62,18 +156,19 @@ def test_every_stage_a_job_sets_is_in_its_list() -> None:
     """The page's progress bars read the core's stage lists: a renamed stage fails here instead of
     freezing a bar."""
     from core.ai import ml
-    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES, QUEUED_STAGES
+    from core.jobs.kinds import QUEUED_STAGES
+    from core.tasks import AVATAR_STAGES, FIT_STAGES, GENERATE_STAGES
 
     services = [s for path in sorted((ROOT / "core/services").glob("*.py")) for s in _stages_set(str(path))]
-    assert set(services + _stages_set("core/jobs.py")) == set(QUEUED_STAGES)
+    assert set(services + _stages_set("core/jobs/lifecycle.py")) == set(QUEUED_STAGES)
     assert set(_stages_set("core/ai/ml/reconstruct.py")) == set(ml.STAGES)
     pipeline = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "core/pipeline").glob("*.py"))
-    garment = ("garment_from_photo", "finished", "garment_files", "run_generate", "run_import")
-    made = [s for path in pipeline for s in _stages_set(path, garment)] + _stages_set("core/tasks.py", garment)
+    garment = ("garment_from_photo", "finished", "garment_files")
+    made = [s for path in pipeline for s in _stages_set(path, garment)] + _stages_set("core/jobs/garment.py")
     assert set(made) <= set(GENERATE_STAGES)
     fit = [s for path in pipeline for s in _stages_set(path, ("fit_outfit", "dress"))]
-    assert set(fit + _stages_set("core/tasks.py", ("run_fit",))) <= set(FIT_STAGES)
-    assert _stages_set("core/tasks.py", ("run_avatar",)) == list(AVATAR_STAGES[len(QUEUED_STAGES):])
+    assert set(fit + _stages_set("core/jobs/fitting.py")) <= set(FIT_STAGES)
+    assert _stages_set("core/jobs/avatar.py") == list(AVATAR_STAGES[len(QUEUED_STAGES):])
 
 
 def test_the_page_copies_no_stage_list() -> None:
@@ -170,27 +265,3 @@ def test_services_stay_small(path: Path) -> None:
             and f.end_lineno - f.lineno + 1 > 60]
     assert not long, f"{path.name}: {long}"
 
-
-def _module(path: Path) -> str:
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-
-
-def test_core_has_no_import_cycle() -> None:
-    """core's modules import one another in one order (at module level; the services among them),
-    so that any of them can be imported first."""
-    from graphlib import CycleError, TopologicalSorter
-
-    modules = {_module(p): p for p in (ROOT / "core").rglob("*.py") if "migrations" not in p.parts}
-    graph = {}
-    for name, path in modules.items():
-        found = set()
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Import):
-                found |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
-        graph[name] = {m for m in found if m in modules and m != name}
-    try:
-        TopologicalSorter(graph).prepare()
-    except CycleError as exc:
-        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")

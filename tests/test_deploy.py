@@ -107,6 +107,22 @@ def test_celery_app_registers_the_job_task() -> None:
     assert app.conf.worker_prefetch_multiplier == 1
 
 
+def test_importing_the_worker_entry_builds_no_app() -> None:
+    """`core.celery_app` builds its app when Celery's CLI asks for `app`, not when imported."""
+    probe = ("import core.celery_app\nfrom celery import _state\nassert not list(_state._get_active_apps())\n"
+             "assert core.celery_app.app.main == 'fitroom' and list(_state._get_active_apps())")
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=120)
+
+
+def test_each_celery_app_runs_on_its_own_settings(tmp_path: Path) -> None:
+    """The factory's apps share no task: each app's job task has the Settings it was made with."""
+    from core.jobs import TASK_NAME
+    from core.jobs.celery import make_celery
+
+    a, b = (Settings(data_dir=tmp_path / name) for name in "ab")
+    assert make_celery(a).tasks[TASK_NAME].settings == a and make_celery(b).tasks[TASK_NAME].settings == b
+
+
 # What ZeroGPU supports (huggingface/hub-docs, docs/hub/spaces-zerogpu.md, "Supported Versions").
 ZEROGPU_PYTHONS = {"3.10", "3.12"}
 ZEROGPU_TORCH = {"2.8.0", "2.9.1", "2.10.0", "2.11.0"}

@@ -268,14 +268,14 @@ def test_failing_thumbnail_does_not_fail_the_job(settings, monkeypatch) -> None:
 def test_a_garment_says_whether_its_extras_are_coming(settings, monkeypatch) -> None:
     """The OBJ zip and turntable follow a finished garment: its record says pending, then done —
     or error when they failed, so that no client waits for them for ever."""
-    import core.tasks
+    from core.jobs import garment as garment_job
 
     svc = FitroomService(context_for(settings), _Held())
     svc.start()
     svc = AsCaller(svc, new_caller(svc))
     cloth = svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")
-    made = core.tasks.add_extras
-    monkeypatch.setattr(core.tasks, "add_extras", lambda *a: None)  # the garment done, its extras not yet
+    made = garment_job.add_extras
+    monkeypatch.setattr(garment_job, "add_extras", lambda *a: None)  # the garment done, its extras not yet
     job = svc.generate_3d(cloth["id"], "silhouette", "low")
     assert job["extras"] is None  # not finished: nothing to say yet
     run_generate(settings, job["id"])
@@ -284,13 +284,13 @@ def test_a_garment_says_whether_its_extras_are_coming(settings, monkeypatch) -> 
     def broken(*_args, **_kw):
         raise RuntimeError("no GIF today")
 
-    monkeypatch.setattr(core.tasks, "add_extras", made)
-    monkeypatch.setattr(core.tasks, "garment_extras", broken)
+    monkeypatch.setattr(garment_job, "add_extras", made)
+    monkeypatch.setattr(garment_job, "garment_extras", broken)
     failed = svc.generate_3d(cloth["id"], "silhouette", "low")
     run_generate(settings, failed["id"])
     failed = svc.get_result(failed["id"])
     assert failed["status"] == "done" and failed["extras"] == "error" and failed["turntable_url"] is None
-    monkeypatch.setattr(core.tasks, "garment_extras", core.pipeline.garment_extras)
+    monkeypatch.setattr(garment_job, "garment_extras", core.pipeline.garment_extras)
     fine = svc.generate_3d(cloth["id"], "silhouette", "low")
     run_generate(settings, fine["id"])
     assert svc.get_result(fine["id"])["extras"] == "done"
@@ -299,7 +299,7 @@ def test_a_garment_says_whether_its_extras_are_coming(settings, monkeypatch) -> 
 def test_a_fitting_says_whether_its_thumbnail_is_coming(settings, monkeypatch) -> None:
     """A fitting is done (and shown) before its thumbnail is drawn: pending, then done with its
     thumb_url; a thumbnail that could not be stored is an error, the fitting stays done."""
-    import core.tasks
+    from core.jobs import fitting
 
     svc = FitroomService(context_for(settings), _Held())
     svc.start()
@@ -307,8 +307,8 @@ def test_a_fitting_says_whether_its_thumbnail_is_coming(settings, monkeypatch) -
     garment = svc.generate_3d(svc.upload_image(io.BytesIO(photo_bytes()), "t.jpg")["id"], "silhouette", "low")
     run_generate(settings, garment["id"])
     preset = svc.list_presets()[0]["id"]
-    made = core.tasks.add_fit_extras
-    monkeypatch.setattr(core.tasks, "add_fit_extras", lambda *a: None)
+    made = fitting.add_fit_extras
+    monkeypatch.setattr(fitting, "add_fit_extras", lambda *a: None)
     session = svc.fit(garment["id"], preset)
     assert session["extras"] is None
     run_fit(settings, session["id"])
@@ -316,7 +316,7 @@ def test_a_fitting_says_whether_its_thumbnail_is_coming(settings, monkeypatch) -
     assert session["status"] == "done" and session["extras"] == "pending" and session["thumb_url"] is None
     assert "thumbnail" not in session["timings"]  # nobody waited for it
 
-    monkeypatch.setattr(core.tasks, "add_fit_extras", made)
+    monkeypatch.setattr(fitting, "add_fit_extras", made)
     fine = svc.fit(garment["id"], preset)
     run_fit(settings, fine["id"])
     fine = svc.get_result(fine["id"])
@@ -325,7 +325,7 @@ def test_a_fitting_says_whether_its_thumbnail_is_coming(settings, monkeypatch) -
     def broken(*_args, **_kw):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(core.tasks, "fitted_thumbnail", broken)
+    monkeypatch.setattr(fitting, "fitted_thumbnail", broken)
     failed = svc.fit(garment["id"], preset)
     run_fit(settings, failed["id"])
     failed = svc.get_result(failed["id"])

@@ -4,6 +4,7 @@ ended is never run again, and a job whose worker died twice ends as an error."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 from sqlmodel import select
@@ -12,8 +13,8 @@ from core import jobs
 from core.context import context_for
 from core.db import INTERRUPTED, init_db, session_scope
 from core.errors import Unavailable
+from core.jobs import executor, pool, update_job
 from core.models import Cloth3D
-from core.tasks import update_job
 
 pytestmark = pytest.mark.both_dbs
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.both_dbs
 @pytest.fixture
 def ran(settings, monkeypatch) -> list[str]:
     calls: list[str] = []
-    monkeypatch.setitem(jobs.JOB_FUNCTIONS, Cloth3D, lambda _settings, job_id: calls.append(job_id))
+    monkeypatch.setattr(executor, "run", lambda _kind, _settings, job_id: calls.append(job_id))
     init_db(context_for(settings).engine)
     return calls
 
@@ -95,7 +96,7 @@ def logged_job(settings, kind: str, job_id: str) -> None:
 
 @pytest.fixture
 def runner(settings, monkeypatch):
-    monkeypatch.setattr(jobs, "execute", logged_job)  # looked up at each schedule, pickled by name
+    monkeypatch.setattr(pool, "execute", logged_job)  # looked up at each schedule, pickled by name
     init_db(context_for(settings).engine)
     r = jobs.JobRunner(settings)  # settings: one worker
     yield r
@@ -155,7 +156,7 @@ def test_close_ends_running_and_queued_jobs(settings, runner) -> None:
 # -- warm workers: nobody's first job waits for imports or bodies ----------------------------------
 def cached_bodies() -> int:
     """Run in a worker: how many prepared bodies it holds."""
-    from core.tasks import _body
+    from core.jobs.fitting import _body
 
     return _body.cache_info().currsize
 
@@ -183,7 +184,7 @@ def test_workers_warm_at_start_and_after_a_restart(tmp_path) -> None:
         runner.start()
         wait_warm(runner, 1)
         assert runner.pool.schedule(cached_bodies).result(timeout=30) == 3
-        with pytest.raises(jobs.FutureTimeout):  # the worker is stopped, pebble starts another
+        with pytest.raises(FutureTimeout):  # the worker is stopped, pebble starts another
             runner.pool.schedule(time.sleep, args=(30,), timeout=0.5).result(timeout=60)
         assert runner.pool.schedule(cached_bodies).result(timeout=180) == 3  # warmed before it ran this
         wait_warm(runner, 2)

@@ -17,7 +17,6 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from core.celery_app import JobTask
 from core.context import context_for
 from core.db import init_db, session_scope
 from core.models import Cloth3D
@@ -146,22 +145,20 @@ def test_killed_worker_leaves_no_job_processing(cluster) -> None:
 
 
 def test_hard_time_limit_ends_the_job(settings, monkeypatch) -> None:
-    """Celery calls `on_failure` with TimeLimitExceeded after killing a job past its hard limit."""
+    """Celery calls `on_failure` with TimeLimitExceeded after killing a job past its hard limit; the
+    task writes with the settings its app was made with."""
     from celery.exceptions import TimeLimitExceeded
 
-    from core.config import get_settings
+    from core.jobs import TASK_NAME
+    from core.jobs.celery import make_celery
 
     ctx = context_for(settings)
     init_db(ctx.engine)
     with session_scope(ctx.engine) as s:
         s.add(Cloth3D(id="late-job", cloth_id="c", stage="started"))
         s.commit()
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))  # the worker reads its settings from the env
-    get_settings.cache_clear()
-    try:
-        JobTask().on_failure(TimeLimitExceeded(20.0), "task-id", ("cloth3d", "late-job"), {}, None)
-    finally:
-        get_settings.cache_clear()
+    task = make_celery(settings).tasks[TASK_NAME]
+    task.on_failure(TimeLimitExceeded(20.0), "task-id", ("cloth3d", "late-job"), {}, None)
     with session_scope(ctx.engine) as s:
         row = s.get(Cloth3D, "late-job")
     assert row.status == "error" and row.log == "timed out after 20 s and was stopped"

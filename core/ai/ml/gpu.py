@@ -1,10 +1,10 @@
 """GPU discipline for the ML path: device and dtype, models loaded once per process, a bounded
 number of concurrent GPU jobs, out-of-memory as a job error (ZeroGPU's decorator: `core.gpu`).
 
-On a CUDA machine GPU jobs run in the runner's GPU lane (core/jobs.py): GPU_CONCURRENCY worker
+On a CUDA machine GPU jobs run in the runner's GPU lane (core/jobs/pool.py): GPU_CONCURRENCY worker
 processes, each holding the models once; a job past its time limit has its process killed, which
 is what frees its GPU memory for certain. On ZeroGPU the serving process loads the models at
-start-up (`preload`). The lock files bound GPU jobs across every process sharing a DATA_DIR
+start-up (`core/ai/ml/startup.py`). The lock files bound GPU jobs across every process sharing a DATA_DIR
 (Celery workers too; a killed worker's lock is released by the OS).
 """
 
@@ -83,7 +83,7 @@ def out_of_memory_as_error() -> Iterator[None]:
 
 
 LOADS = {"count": 0}  # models loaded by this process (a job's stats report it: loaded once, reused)
-# The weight files whose models `preload` loaded at start-up: jobs use those models and no longer
+# The weight files whose models startup.preload loaded at start-up: jobs use those models and no longer
 # look at the files (on ZeroGPU the packed tensors replace them, and the files may be pruned).
 PRELOADED: dict[str, object] = {}
 
@@ -100,36 +100,3 @@ def cached(kind: str, *key) -> object:
     LOADS["count"] += 1
     log.info("loaded %s in %.1f s", kind, time.perf_counter() - t0)
     return model
-
-
-def preload(settings: Settings) -> str:
-    """Load both models now, in this process, for every later job (ZeroGPU: at start-up, before
-    launch, so that its start-up hook packs them). Returns what was loaded, or why not."""
-    from core.ai.ml import weights
-    from core.ai.ml.reconstruct import models
-
-    device = device_name(settings)
-    if device is None:
-        return "not loaded: no CUDA GPU"
-    ok, why = weights.status(settings)
-    if not ok:
-        return f"not loaded: {why}"
-    files = weights.ensure(settings)
-    models(files, settings.instantmesh_variant, device)
-    PRELOADED.update(files=files, device=device, source=why)
-    return f"loaded at start-up on {device} ({why})"
-
-
-def prepare_zero_gpu(settings: Settings) -> str:
-    """On a ZeroGPU Space, before launch(): the GPU function must already be registered (defined
-    at import, after `spaces`) and the models loaded under ZeroGPU's CUDA emulation, so that its
-    start-up hook packs them. Without the weights a job would load them inside its GPU time."""
-    from core import gpu as zerogpu
-    from core.ai.ml import reconstruct
-
-    if not zerogpu.is_decorated(reconstruct.run_on_gpu):
-        raise RuntimeError("The GPU function was defined before `spaces` was imported; "
-                           "call core.gpu.activate() first thing in the serving process.")
-    note = preload(settings)
-    (log.info if note.startswith("loaded") else log.warning)("ZeroGPU: models %s", note)
-    return note

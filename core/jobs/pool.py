@@ -1,14 +1,9 @@
-"""Job runners. `WORKER=inline` (default): pools of worker processes inside the API process.
-`WORKER=celery`: Celery tasks on Redis, run by `celery -A core.celery_app worker` processes.
-
-Both call the same entry, `execute`, which claims the job row before running its job function, so
-statuses, results and the count of starts live in the DB whatever runs the job.
-
-GPU jobs have a lane of their own, so that CPU jobs never wait behind them: inline, a pool of
-GPU_CONCURRENCY processes that hold the models (CPU workers never load them); with Celery, the
-`GPU_QUEUE` queue for GPU workers. On a ZeroGPU Space the GPU lane runs each job in the serving
-process instead, in the context of the request that started it: ZeroGPU gives the GPU only to a
-call made there, and charges it to that visitor (core/gpu.py).
+"""The in-process runner (`WORKER=inline`, the default): pools of worker processes inside the API
+process, one lane each for CPU and GPU jobs, so that CPU jobs never wait behind GPU ones. Inline, the
+GPU lane is a pool of GPU_CONCURRENCY processes that hold the models (CPU workers never load them).
+On a ZeroGPU Space the GPU lane runs each job in the serving process instead, in the context of the
+request that started it: ZeroGPU gives the GPU only to a call made there, and charges it to that
+visitor (core/gpu.py). Every worker runs `execute` (core/jobs/executor.py), which claims the row.
 """
 
 from __future__ import annotations
@@ -16,97 +11,28 @@ from __future__ import annotations
 import contextvars
 import logging
 import multiprocessing
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing.connection import Connection
 
 from pebble import ProcessExpired, ProcessPool
-from sqlalchemy import update
 from sqlmodel import SQLModel
 
 from core import gpu
 from core.config import Settings
 from core.context import context_for
-from core.db import INTERRUPTED, fail_stalled_jobs, session_scope
+from core.db import INTERRUPTED
 from core.errors import Unavailable
-from core.logs import job_context
-from core.models import ERROR, JOB_TABLES, PROCESSING, utcnow
-from core.tasks import JOB_FUNCTIONS, update_job, warm_up
+from core.jobs.executor import execute, placement
+from core.jobs.lifecycle import update_job
+from core.jobs.warm import started, warm_cpu_worker, warm_gpu_worker
+from core.models import ERROR
 
 log = logging.getLogger("fitroom.jobs")
-TABLES = {t.__tablename__: t for t in JOB_TABLES}
-MAX_ATTEMPTS = 2  # a job whose worker died is started once more, never a third time
-TASK_NAME = "fitroom.run_job"
-
-
-def claim(settings: Settings, table: type[SQLModel], job_id: str) -> bool:
-    """Count a start, only while the job is processing and has starts left. A message delivered
-    again after the job ended (a redelivery, a duplicate) is dropped here: no job runs twice."""
-    ctx = context_for(settings)
-    with session_scope(ctx.engine) as s:
-        res = s.exec(update(table)  # type: ignore[call-overload]
-                     .where(table.id == job_id, table.status == PROCESSING, table.attempts < MAX_ATTEMPTS)
-                     .values(attempts=table.attempts + 1, stage="started", updated_at=utcnow()))
-        s.commit()
-    if res.rowcount:
-        return True
-    update_job(ctx, table, job_id, status=ERROR,  # still processing: its starts are used up
-               log=f"the worker running this job died {MAX_ATTEMPTS} times; please start it again")
-    return False
-
-
-def execute(settings: Settings, kind: str, job_id: str) -> None:
-    """Run one job in this process: the only way any runner starts a job function."""
-    table = TABLES[kind]
-    if not claim(settings, table, job_id):
-        log.info("job not started: it already ended", extra={"job_id": job_id, "kind": kind})
-        return
-    with job_context(job_id):
-        log.info("job started", extra={"kind": kind})
-        JOB_FUNCTIONS[table](settings, job_id)
-        log.info("job ended", extra={"kind": kind})
-
-
-def _warm_up() -> None:
-    """Import the pipeline when a GPU worker starts (the fork server preloads it: then a no-op)."""
-    import core.pipeline  # noqa: F401
-
-
-def _warm_worker(settings: Settings, report: Connection) -> None:
-    """Every pool worker's start (the first ones and any that replace a worker stopped past its
-    time limit or dead): warm before it takes a job, then say so to the runner, for /healthz. The
-    report is one small write (atomic on a pipe); a pipe left full, never read, drops it."""
-    seconds = warm_up(settings)
-    os.set_blocking(report.fileno(), False)
-    with suppress(BlockingIOError):
-        report.send((os.getpid(), seconds))
-
-
-def _started() -> None:
-    """Nothing: scheduled once so that pebble starts its workers (it does so on the first job)."""
-
-
-def _warm_up_gpu(settings: Settings) -> None:
-    """A GPU worker loads the models as it starts, once, for every job it will run (when the
-    weights are already on disk: a download is left to the first job, which announces it)."""
-    _warm_up()
-    try:
-        from core.ai.ml import gpu as ml_gpu
-        from core.ai.ml import weights
-
-        if not weights.missing(weights.expected(settings)):
-            log.info("GPU worker: %s", ml_gpu.preload(settings))
-    except Exception:  # a worker that cannot preload still serves; its job says why
-        log.exception("GPU worker: the models could not be loaded ahead")
-
-
 Queued = tuple[type[SQLModel], str, float, contextvars.Context | None]
 
 
@@ -145,16 +71,16 @@ class JobRunner:
         # Processes rather than threads, so that a job past its time limit can really be stopped and
         # its memory given back (pebble kills that worker and starts a fresh one). forkserver:
         # workers start from a clean, single-threaded process, never a fork of the server's threads;
-        # it preloads the job code (core.tasks, the pipeline with it) once for every worker, a
+        # it preloads the job code (core.jobs, the pipeline with it) once for every worker, a
         # replacement too, not the server's __main__ (app.py imports Gradio, and Gradio imports
         # `spaces`, whose torch patch on ZeroGPU belongs to the serving process alone).
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["core.tasks"])
+        self.context.set_forkserver_preload(["core.jobs"])
         # Each CPU worker start that finished warming sends one report here (a pipe: no semaphore
         # for the process to leave behind when it ends by a signal).
         self.reports, report = self.context.Pipe(duplex=False)
         self.warmed = 0
-        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=_warm_worker,
+        self.pool = ProcessPool(max_workers=settings.job_workers, initializer=warm_cpu_worker,
                                 initargs=(settings, report), context=self.context)
         self.gpu_pool: ProcessPool | None = None  # started with the first GPU job
         self.in_process: ThreadPoolExecutor | None = None  # ZeroGPU's lane, likewise
@@ -166,9 +92,9 @@ class JobRunner:
         self.lock = threading.RLock()
 
     def start(self) -> None:
-        """Start the workers now, each warming (core.tasks.warm_up) before anyone waits on it; call
+        """Start the workers now, each warming (core/jobs/warm.py) before anyone waits on it; call
         once the presets are seeded, so that their bodies are among what is warmed."""
-        self.pool.schedule(_started)
+        self.pool.schedule(started)
 
     def health(self) -> str:
         """'ok' once as many worker starts have warmed as the pool holds workers, else how many have."""
@@ -190,10 +116,12 @@ class JobRunner:
     def scheduled(self) -> int:
         return sum(lane.scheduled for lane in self.lanes.values())
 
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None,
+    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float | None = None, owner: str | None = None,
                gpu_job: bool = False) -> None:
         """Queue a job for `owner` (the user id, else the client address; None shares one queue),
-        in the GPU lane when `gpu_job`. On ZeroGPU a GPU job keeps the caller's context (the request)."""
+        in the GPU lane when `gpu_job` (core/jobs/executor.py: placement). On ZeroGPU a GPU job keeps
+        the caller's context (the request)."""
+        timeout_s, gpu_job = placement(self.settings, table, timeout_s, gpu_job)
         lane = self.lanes["gpu" if gpu_job else "cpu"]
         context = contextvars.copy_context() if gpu_job and gpu.active() else None
         with self.lock:
@@ -228,7 +156,7 @@ class JobRunner:
         if context is not None:
             return self._start_in_process(table, job_id, timeout_s, context)
         if self.gpu_pool is None:  # its own processes: the models live there, and only there
-            self.gpu_pool = ProcessPool(max_workers=self.settings.gpu_concurrency, initializer=_warm_up_gpu,
+            self.gpu_pool = ProcessPool(max_workers=self.settings.gpu_concurrency, initializer=warm_gpu_worker,
                                         initargs=(self.settings,), context=self.context)
         return self.gpu_pool.schedule(execute, args=(self.settings, table.__tablename__, job_id), timeout=timeout_s)
 
@@ -289,55 +217,3 @@ class JobRunner:
                 lane.owners.clear()
         for job_id, table in left.items():  # callbacks may not have run yet; the write is idempotent
             self._end(table, job_id, INTERRUPTED)
-
-
-class CeleryRunner:
-    """Jobs sent to Celery workers through Redis. The API process only sends (kind, job id); the
-    worker runs `execute` under a hard time limit. A thread here ends jobs whose worker vanished."""
-
-    def __init__(self, settings: Settings) -> None:
-        from core.celery_app import make_celery  # celery is imported only by this runner
-
-        self.settings = settings
-        self.app = make_celery(settings)
-        self.stop = threading.Event()
-        self.sweeper = threading.Thread(target=self._sweep, name="stalled-job-sweep", daemon=True)
-        self.sweeper.start()
-
-    def submit(self, table: type[SQLModel], job_id: str, timeout_s: float, owner: str | None = None,
-               gpu_job: bool = False) -> None:
-        """Send the job to its queue (GPU_QUEUE for a GPU job, else Celery's default). `owner` is not
-        used: Celery's queue is FIFO across all clients, and what bounds one client there is its
-        limit of jobs in flight (core/quotas.py)."""
-        try:
-            self.app.send_task(TASK_NAME, args=[table.__tablename__, job_id], time_limit=timeout_s,
-                               queue=self.settings.gpu_queue if gpu_job else None)
-        except Exception as exc:  # any broker failure: the job cannot start
-            update_job(context_for(self.settings), table, job_id, status=ERROR,
-                       log="the job queue is unavailable; please try again")
-            raise Unavailable(f"The job queue is unavailable ({type(exc).__name__}).") from exc
-
-    def start(self) -> None:
-        """Nothing to start here: each Celery worker process warms itself (core/celery_app.py)."""
-
-    def health(self) -> None:
-        """None: this process cannot see the workers' state (they serve no HTTP of their own)."""
-
-    def _sweep(self) -> None:
-        every = min(30.0, self.settings.resolved_stall_after_s / 4)
-        while not self.stop.wait(every):
-            try:
-                if n := fail_stalled_jobs(context_for(self.settings).engine, self.settings.resolved_stall_after_s):
-                    log.warning("ended %d stalled jobs", n)
-            except Exception:
-                log.exception("stalled-job sweep failed")
-
-    def close(self) -> None:
-        """Jobs keep running on the workers; only this process's connections end."""
-        self.stop.set()
-        self.app.close()
-
-
-def make_runner(settings: Settings) -> JobRunner | CeleryRunner:
-    return CeleryRunner(settings) if settings.worker == "celery" else JobRunner(settings)
-
