@@ -134,7 +134,8 @@ THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners cl
 
 def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offset: float, clear, cloth: Cloth,
                   rounds: int = SURFACE_ROUNDS) -> tuple[np.ndarray, np.ndarray]:
-    """Clear the cloth between the vertices, not only at them: a face bridging two clear vertices
+    """Long because its rounds share one state (the faces still live, the look, the retries left).
+    Clear the cloth between the vertices, not only at them: a face bridging two clear vertices
     can cut through an arm or into the armpit's concavity. Each round samples the faces (area-
     weighted, SURFACE_SPACING apart, fresh samples each round: the whole cloth, then the faces the
     round before moved), finds the samples nearer the skin

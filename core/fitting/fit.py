@@ -40,7 +40,8 @@ class FitResult:
 def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: str = "regular",
         tuck_in: bool = False) -> FitResult:
     """Dress the body, inner layers first; each layer clears the body by its offset and the layers
-    under it by LAYER_GAP. `tuck_in` puts tops under the waistband of bottoms instead of over it."""
+    under it by LAYER_GAP. `tuck_in` puts tops under the waistband of bottoms instead of over it.
+    Long because it reads as the fit's steps in their order, each one line."""
     t0 = time.perf_counter()
     order = {name: c.layer for name, c in REGISTRY.items()} | ({"top": -1} if tuck_in else {})
     ordered = sorted(layers, key=lambda layer: order[layer.category])

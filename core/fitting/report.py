@@ -16,7 +16,8 @@ import numpy as np
 import trimesh
 from scipy.spatial import cKDTree
 
-from core.fitting.body import REACH, BodyModel
+from core.fitting.body import BodyModel
+from core.fitting.grid import REACH
 
 SAMPLES = 20_000  # area-weighted samples per garment: a 1.5 m² garment gets one per ~9 mm
 INSIDE_MM = 1.0  # cloth deeper than this inside the body counts as inside (below: sampling noise)
