@@ -34,13 +34,18 @@ def body() -> BodyModel:
 def flat_garment(*parts: list[tuple[float, float]], category: str = "top") -> trimesh.Trimesh:
     """A garment reconstructed from a flat-lay photo of the union of polygons (x, y in metres,
     top centre at 0, y down), as the photo path would make it (its size normalised)."""
-    px = 800  # pixels per metre
-    image = np.full((1000, 900, 3), 255, np.uint8)
-    for part in parts:
-        pts = np.round([(450 + x * px, 20 - y * px) for x, y in part]).astype(np.int32)
-        cv2.fillPoly(image, [pts], (40, 90, 160))
-    mask = (image < 250).any(axis=2)
+    mask = silhouette(*parts)
+    image = np.full((*mask.shape, 3), 255, np.uint8)
+    image[mask] = (40, 90, 160)
     return clean(reconstruct(Cutout(image, mask, "t"), category, "low").mesh)
+
+
+def silhouette(*parts: list[tuple[float, float]]) -> np.ndarray:
+    """The flat garment's mask: the union of the polygons, 800 pixels a metre."""
+    mask = np.zeros((1000, 900), np.uint8)
+    for part in parts:
+        cv2.fillPoly(mask, [np.round([(450 + x * 800, 20 - y * 800) for x, y in part]).astype(np.int32)], 1)
+    return mask.astype(bool)
 
 
 def drawn(category: str) -> trimesh.Trimesh:
@@ -233,3 +238,21 @@ def test_a_tilted_garment_s_parts_are_read_in_the_parse_s_upright_frame(degrees:
     unturned = part_labels(parse, MeshFrame.of(tilted).to_parse(tilted.vertices))
     assert (read == truth).mean() > 0.99
     assert (unturned == truth).mean() < (read == truth).mean() - 0.01  # without the turn, parts slip
+
+
+def test_a_new_category_is_one_registry_entry(body, monkeypatch) -> None:
+    # A skirt as a category of its own: its entry alone, no code, parses it, reconstructs it, and
+    # hangs it from the waist clear of the legs and the floor.
+    import dataclasses
+
+    from core.garment.parse import parse_mask
+    from core.garment.registry import REGISTRY
+    entry = dataclasses.replace(REGISTRY["bottom"], name="skirt", shapes=("skirt",), excludes=("skirt", "bottom"))
+    monkeypatch.setitem(REGISTRY, "skirt", entry)
+    garment = flat_garment(SKIRT, category="skirt")
+    parse = parse_mask(silhouette(SKIRT), "skirt")
+    assert (parse.category, parse.shape) == ("skirt", "skirt")
+    layer = layer_of(fit([FitLayer(garment, "skirt", "skirt", parse)], body))
+    assert layer["surface_inside_share"] == 0.0 and layer["below_soles_mm"] == 0.0
+    assert layer["enclosure"]["thigh_l"] >= 0.5 and layer["hem_y_m"] >= body.mesh.bounds[0, 1] + FLOOR_CLEAR_M - 0.01
+
