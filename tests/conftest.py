@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -234,6 +235,18 @@ def start_app(data_dir: Path, extra_env: dict[str, str] | None = None, port: int
     return proc, base
 
 
+@contextmanager
+def running_app(data_dir: Path, extra_env: dict[str, str] | None = None, stop_s: float = 30) -> Iterator[str]:
+    """The app started on `data_dir` (made if need be) for the block, its base URL; stopped after."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    proc, base = start_app(data_dir, extra_env)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(stop_s)
+
+
 @pytest.fixture(scope="session")
 def live_app_dir(tmp_path_factory) -> Path:
     """The data folder of `live_app` (tests look at its database and objects)."""
@@ -245,9 +258,5 @@ def live_app_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def live_app(live_app_dir: Path) -> Iterator[str]:
     """The real app (`python app.py`) on a free port with its own data folder."""
-    proc, base = start_app(live_app_dir)
-    try:
+    with running_app(live_app_dir) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)

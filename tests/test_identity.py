@@ -18,7 +18,7 @@ import pytest
 import requests
 from gradio_client import Client, handle_file
 
-from tests.conftest import photo_bytes, start_app
+from tests.conftest import photo_bytes, running_app, start_app
 from tests.test_importer import exported, garment
 
 pytestmark = pytest.mark.slow
@@ -307,14 +307,9 @@ def test_the_token_cookie_is_a_credential(live_app: str) -> None:
 # -- operator API keys -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def keyed_app(tmp_path_factory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("keys") / "data"
-    data.mkdir()
-    proc, base = start_app(data, {"API_KEYS": "partner=sk-test-123, other=sk-other-456"})
-    try:
+    with running_app(tmp_path_factory.mktemp("keys") / "data",
+                     {"API_KEYS": "partner=sk-test-123, other=sk-other-456"}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_api_keys_are_users_that_keep_their_rows(keyed_app: str) -> None:

@@ -22,7 +22,7 @@ from gradio_client import Client, handle_file
 from sqlalchemy import create_engine, func, select
 
 from core.models import Cloth, Cloth3D, FittingSession
-from tests.conftest import auth_headers, photo_bytes, start_app
+from tests.conftest import auth_headers, photo_bytes, running_app
 from tests.test_importer import exported, garment
 
 pytestmark = pytest.mark.slow
@@ -38,14 +38,8 @@ def load_db_url(db_url: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def load_app(load_db_url: str, tmp_path: Path) -> Iterator[str]:
-    data = tmp_path / "data"
-    data.mkdir()
-    proc, base = start_app(data, {"DB_URL": load_db_url, "JOB_WORKERS": "2"})
-    try:
+    with running_app(tmp_path / "data", {"DB_URL": load_db_url, "JOB_WORKERS": "2"}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def counts(url: str) -> dict[str, int]:

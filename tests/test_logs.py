@@ -15,7 +15,7 @@ import requests
 
 from core.logs import JsonFormatter
 from demo.ui.errors import handled
-from tests.conftest import authed_session, start_app
+from tests.conftest import authed_session, running_app
 
 NOBODY = str(uuid.UUID(int=1))
 
@@ -24,13 +24,8 @@ NOBODY = str(uuid.UUID(int=1))
 def info_app(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The app at LOG_LEVEL=INFO, where refusals are logged, and its log file."""
     data = tmp_path_factory.mktemp("logs") / "data"
-    data.mkdir()
-    proc, base = start_app(data, {"LOG_LEVEL": "INFO"})
-    try:
+    with running_app(data, {"LOG_LEVEL": "INFO"}) as base:
         yield base, data.parent / f"app-{base.rsplit(':', 1)[1]}.log"
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @pytest.mark.slow

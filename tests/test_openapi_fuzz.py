@@ -9,7 +9,6 @@ answers only 401 fails the test. The app runs with short job time limits: reques
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -22,7 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import auth_headers, start_app
+from tests.conftest import auth_headers, running_app
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 40  # per operation, valid and invalid requests mixed: about 20 s in all on 2 cores
@@ -31,14 +30,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory) -> Iterator[str]:
-    data: Path = tmp_path_factory.mktemp("fuzz") / "data"
-    data.mkdir()
-    proc, base = start_app(data, {"JOB_WORKERS": "1", "GENERATE_TIMEOUT_S": "5", "FIT_TIMEOUT_S": "5"})
-    try:
+    with running_app(tmp_path_factory.mktemp("fuzz") / "data",
+                     {"JOB_WORKERS": "1", "GENERATE_TIMEOUT_S": "5", "FIT_TIMEOUT_S": "5"}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_api_matches_its_schema(fuzz_app: str) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import auth_headers, new_pg_database, photo_bytes, start_app
+from tests.conftest import auth_headers, new_pg_database, photo_bytes, running_app
 
 pytestmark = pytest.mark.slow
 FILE_TYPES = {"image", "file", "model3d", "gallery"}
@@ -26,14 +26,9 @@ FILE_TYPES = {"image", "file", "model3d", "gallery"}
 def app(request, tmp_path_factory):
     """The app on SQLite, then on PostgreSQL (the database file is an attacker's target on the first)."""
     data = tmp_path_factory.mktemp("paths") / "data"
-    data.mkdir()
     env = {"DB_URL": new_pg_database(request.getfixturevalue("postgres_server"))} if request.param == "postgres" else {}
-    proc, base = start_app(data, env)
-    try:
+    with running_app(data, env) as base:
         yield base, data, auth_headers(base)  # calls carry a user's token: the path checks, not the 401, refuse
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def hostile_paths(data: Path) -> dict[str, str]:
