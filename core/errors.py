@@ -9,57 +9,47 @@ class FitroomError(Exception):
 
     status_code = 500
 
+    def __init_subclass__(cls, status: int | None = None, **kwargs: object) -> None:
+        """`class NotFound(FitroomError, status=404)`: the status code a face answers with."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
 
-class InputError(FitroomError):
+
+class InputError(FitroomError, status=400):
     """The caller sent something we refuse (HTTP 4xx)."""
 
-    status_code = 400
 
-
-class PayloadTooLarge(InputError):
+class PayloadTooLarge(InputError, status=413):
     """Bigger than the limit for its kind (an upload, an import): refused before it is read."""
 
-    status_code = 413
 
-
-class UnsupportedMedia(InputError):
+class UnsupportedMedia(InputError, status=415):
     """Not a format we read (HTTP 415)."""
 
-    status_code = 415
 
-
-class NotFound(FitroomError):
+class NotFound(FitroomError, status=404):
     """No such record for this caller: someone else's and a missing one read the same."""
 
-    status_code = 404
 
-
-class Unavailable(FitroomError):
+class Unavailable(FitroomError, status=503):
     """A dependency (storage, database, model) cannot serve right now (HTTP 503)."""
-
-    status_code = 503
 
 
 class PipelineError(FitroomError):
     """A job step failed; the message ends up in the job's log."""
 
 
-class Unauthorized(InputError):
+class Unauthorized(InputError, status=401):
     """No credential, or one the server did not issue (HTTP 401)."""
 
-    status_code = 401
 
-
-class Forbidden(InputError):
+class Forbidden(InputError, status=403):
     """A known caller asking for what is not theirs to do (HTTP 403)."""
 
-    status_code = 403
 
-
-class TooManyRequests(InputError):
+class TooManyRequests(InputError, status=429):
     """A client is over one of its quotas (HTTP 429); `retry_after_s` goes out as Retry-After."""
-
-    status_code = 429
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)

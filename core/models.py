@@ -124,11 +124,11 @@ class FittingSession(JobColumns, table=True):
     layers: list = _json(list)
     avatar_preset_id: str
     params: dict = _json(dict)
+    metrics: dict = _json(dict)  # the fit report: the worst layer's figures and one report per layer
+    timings: dict = _json(dict)
     fitted_glb_key: str | None = None
     fitted_gltf_key: str | None = None  # Draco-compressed GLB
     thumb_key: str | None = None
-    metrics: dict = _json(dict)
-    timings: dict = _json(dict)
 
 
 JOB_TABLES: tuple[type[JobColumns], ...] = (Cloth3D, FittingSession, AvatarPreset)

@@ -5,6 +5,7 @@ Every route declares its response model and error codes, so that /openapi.json t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
@@ -100,6 +101,16 @@ def build_router(service: FitroomService) -> APIRouter:
     return router
 
 
+def _listing(router: APIRouter, path: str, name: str, tag: str, record: type[BaseModel],
+             lister: Callable[[Caller, int, str | None], list[Any]]) -> None:
+    """GET `path`: the caller's own records, newest first, a page at a time (`limit` rows after `after`)."""
+    def listing(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[Any]:
+        me.claim(user_id)
+        return lister(me, limit, after)
+
+    router.add_api_route(path, listing, methods=["GET"], name=name, tags=[tag], response_model=list[record])
+
+
 def _auth_routes(router: APIRouter, service: FitroomService) -> None:
     @router.post("/auth/token", status_code=201, tags=["auth"])
     def new_token(request: Request, response: Response) -> Token:
@@ -135,15 +146,12 @@ def _garment_routes(router: APIRouter, service: FitroomService) -> None:
         me.claim(body.user_id)
         return service.generate_3d(cloth_id, body.model, body.quality, body.category, caller=me)
 
-    @router.get("/clothes3d", tags=["clothes"])
-    def list_garments(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[Cloth3DRecord]:
-        me.claim(user_id)
-        return service.list_garments(me, limit, after)
-
     @router.get("/clothes3d/{cloth3d_id}", tags=["clothes"])
     def get_cloth3d(me: Me, cloth3d_id: str, user_id: UserQuery = None) -> Cloth3DRecord:
         me.claim(user_id)
         return service.get_result(cloth3d_id, kind=Cloth3D, caller=me)
+
+    _listing(router, "/clothes3d", "list_garments", "clothes", Cloth3DRecord, service.list_garments)
 
 
 def _avatar_routes(router: APIRouter, service: FitroomService) -> None:
@@ -171,10 +179,7 @@ def _fitting_routes(router: APIRouter, service: FitroomService) -> None:
         me.claim(body.user_id)
         return service.fit(body.cloth3d_id, body.avatar_preset_id, body.ease, body.tuck_in, caller=me)
 
-    @router.get("/fittings", tags=["fitting"])
-    def list_fittings(me: Me, user_id: UserQuery = None, limit: Limit = 50, after: After = None) -> list[FittingRecord]:
-        me.claim(user_id)
-        return service.list_fittings(me, limit, after)
+    _listing(router, "/fittings", "list_fittings", "fitting", FittingRecord, service.list_fittings)
 
     @router.get("/session/{session_id}/result", tags=["fitting"])
     def session_result(me: Me, session_id: str, user_id: UserQuery = None) -> FittingRecord:
