@@ -61,7 +61,8 @@ def _fill_number(page, label: str, value: str) -> None:
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
     """The whole guided flow as a person does it: an example in one click, a photo of their own,
-    a custom avatar, a two-garment outfit, the dressed avatar, then their history after a reload."""
+    a custom avatar, a two-garment outfit, the dressed avatar, then their history after a reload.
+    Long because it is one person's session: each step starts from the page the last one left."""
     from playwright.sync_api import expect, sync_playwright
 
     photo = tmp_path / "trousers.jpg"

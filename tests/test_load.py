@@ -86,6 +86,8 @@ def ok(r: requests.Response, status: int) -> dict:
 
 @pytest.mark.both_dbs
 def test_concurrent_uploads_and_jobs(load_app: str, load_db_url: str, tmp_path: Path) -> None:
+    """Two users on both faces at once: every upload and job lands once and is its owner's, and reads
+    (probed meanwhile) keep answering. Long because the load and its checks share one run's counts."""
     base = load_app
     before = counts(load_db_url)
     photo = photo_bytes("top")
