@@ -89,6 +89,8 @@ def fails(category: str, sleeves: str, layer: dict, body: BodyModel) -> list[str
         missed.append("hem-crotch-chest")
     if layer["standoff_share"] >= 0.05:
         missed.append("standoff")
+    if layer["stretch_p95"] > 1.15:
+        missed.append("stretch>15%")
     return missed
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
-from core.fitting.body import BodyModel
+from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
 from core.fitting.limbs import BEND_M, ROOM_M, Chain, PartFrame, limb_radius, wrap
 from core.fitting.placement import FLOOR_CLEAR_M, place
@@ -165,6 +165,29 @@ def test_the_torso_is_wrapped_round_the_body_front_and_back(body) -> None:
     assert out[:, 0].min() < x0 and out[:, 0].max() > x1  # round the torso, side to side
     assert out[:, 2].max() > z1 and out[:, 2].min() < z0  # and front to back
     assert not body.contains(out).any()
+
+
+def test_a_snug_torso_follows_the_section_s_own_outline_not_an_ellipse(body) -> None:
+    """A row as narrow as the body at the chest hugs the section: an ellipse through the section's
+    extents cuts inside its corners (the chest's sides, the shoulder blades); its outline does not."""
+    y = np.full(200, body.point("chest")[1])
+    x = np.linspace(-0.12, 0.12, 100)
+    flat = np.column_stack([np.tile(x, 2), y, np.r_[np.full(100, 0.05), np.full(100, -0.05)]])
+    out = wrap_body(flat, np.ones(200, bool), np.zeros(200, bool), body, 0.0)
+    assert not body.contains(out).any()
+    _, dist, _ = trimesh.proximity.closest_point(body.mesh, out)
+    assert np.median(dist) < 0.05  # and stays near it: hugging, not standing off
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.floats(0.05, 0.3), b=st.floats(0.05, 0.3), cx=st.floats(-0.1, 0.1), cz=st.floats(-0.1, 0.1))
+def test_a_section_s_radii_are_its_outline_s(a, b, cx, cz) -> None:
+    """An ellipse's radius towards each direction, from the outline's points alone."""
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    outline = np.column_stack([cx + a * np.sin(t), cz + b * np.cos(t)])
+    phi = 2 * np.pi * np.arange(ANGLES) / ANGLES
+    exact = a * b / np.sqrt((b * np.sin(phi)) ** 2 + (a * np.cos(phi)) ** 2)
+    np.testing.assert_allclose(hull_radii(outline, np.array([cx, cz])), exact, rtol=0.002)
 
 
 @settings(max_examples=30, deadline=None)

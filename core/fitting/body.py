@@ -15,6 +15,7 @@ from core.fitting.surface import SurfaceSamples
 
 COARSE_SPACING = 0.01  # metres between the samples of long-range queries
 SECTION_STEP = 0.01  # metres between the body's cross-sections
+ANGLES = 48  # directions round a section's centre in which its outline's radius is kept
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,39 @@ class Sections:
 
     y: np.ndarray  # heights of the sections
     ellipses: np.ndarray  # (n, 5): centre x, centre z, half-width, half-depth (0 where none), free half-width
+    # (n, ANGLES): the outline's radius from the centre towards angle 2*pi*j/ANGLES (from +z, the
+    # front, towards +x), over its convex hull: what a tape round the body, or cloth, lies on
+    radii: np.ndarray
 
     def at(self, y: np.ndarray) -> np.ndarray:
         """The section at each height, interpolated between the two nearest: (len(y), 5)."""
         y = np.asarray(y, float)
         return np.stack([np.interp(y, self.y, column) for column in self.ellipses.T], axis=1)
+
+    def radii_at(self, y: np.ndarray) -> np.ndarray:
+        """The outline's radii at each height, interpolated like `at`: (len(y), ANGLES)."""
+        y = np.asarray(y, float)
+        i = np.clip(np.searchsorted(self.y, y) - 1, 0, len(self.y) - 2)
+        t = np.clip((y - self.y[i]) / (self.y[i + 1] - self.y[i]), 0.0, 1.0)[:, None]
+        return (1 - t) * self.radii[i] + t * self.radii[i + 1]
+
+
+def hull_radii(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The radius of the convex hull of 2D `points` (x, z) from `centre` in each of ANGLES
+    directions: where each direction's ray leaves the hull, from its edges' support lines (for a
+    ray from inside a convex polygon, the nearest crossing of an edge's line is the exit)."""
+    from scipy.spatial import ConvexHull
+
+    hull = points[ConvexHull(points).vertices]  # counter-clockwise in (x, z)
+    edge = np.roll(hull, -1, axis=0) - hull
+    normal = np.column_stack([edge[:, 1], -edge[:, 0]])
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    offset = np.einsum("ij,ij->i", hull - centre, normal)  # each edge line's distance from the centre
+    phi = 2 * np.pi * np.arange(ANGLES) / ANGLES
+    direction = np.column_stack([np.sin(phi), np.cos(phi)])  # (x, z)
+    along = direction @ normal.T  # (ANGLES, edges): how fast each ray nears each line
+    hits = np.where(along > 1e-9, np.abs(offset)[None, :] / np.maximum(along, 1e-9), np.inf)
+    return hits.min(axis=1)
 
 
 @dataclass
@@ -128,20 +157,25 @@ class BodyModel:
         ys = np.arange(soles + SECTION_STEP / 2, top, SECTION_STEP)
         crotch = float(self.point("crotch")[1]) if "crotch" in self.landmarks else float(self.point("pelvis")[1])
         out = np.zeros((len(ys), 5))  # centre x, centre z, half-width, half-depth, free half-width
+        radii = np.zeros((len(ys), ANGLES))
         hip_half = self.measurements.get("hips_cm", 100.0) / 200.0 / 2  # ~ the hips' flat half-width
         for i, y in enumerate(ys):  # ~170 sections, once per avatar
             found = self._section(float(y)) if y > crotch + SECTION_STEP else self._legs(float(y), 1.3 * hip_half)
             if found is None:  # no section here: the one below (above the soles there always is one)
                 out[i] = out[i - 1] if i else (0.0, 0.0, 0.0, 0.0, np.inf)
+                radii[i] = radii[i - 1] if i else 0.0
                 continue
-            x0, x1, z0, z1, free = found
+            (x0, x1, z0, z1, free), outline = found
             out[i] = (x0 + x1) / 2, (z0 + z1) / 2, (x1 - x0) / 2, (z1 - z0) / 2, free
+            radii[i] = hull_radii(outline, out[i, :2])
         # Above the armpits the section holds the shoulders with the arms' tops: the torso itself
         # ends at the shoulder joints, beyond them is the arm (a sleeve's, or bare).
         if all(f"shoulder_{side}" in self.landmarks for side in "lr"):
             joint = (self.point("shoulder_l")[0] - self.point("shoulder_r")[0]) / 2
             joined = ~np.isfinite(out[:, 4]) & (ys > crotch + 0.3 * (top - crotch))
             out[joined, 2] = np.minimum(out[joined, 2], joint)
+            sines = np.abs(np.sin(2 * np.pi * np.arange(ANGLES) / ANGLES))
+            radii[joined] = np.minimum(radii[joined], joint / np.maximum(sines, 1e-6))
         # The room beside the torso: the narrowest of the sections round each (an arm's nearest
         # is what a torso's cloth must not enter); where none is beside it, a metre.
         out[:, 4] = -ndimage.maximum_filter1d(-np.minimum(out[:, 4], 1.0), 5, mode="nearest")
@@ -149,11 +183,12 @@ class BodyModel:
         # torso: smoothed over 9 cm, cloth wrapped round them neither ripples nor tears there.
         kernel = np.ones(9) / 9
         have = out[:, 2] > 0
-        smooth = np.stack([np.convolve(np.pad(col, 4, mode="edge"), kernel, mode="valid") for col in out.T], axis=1)
-        out[have] = smooth[have]
-        return Sections(ys, out)
+        table = np.hstack([out, radii])
+        smooth = np.stack([np.convolve(np.pad(col, 4, mode="edge"), kernel, mode="valid") for col in table.T], axis=1)
+        table[have] = smooth[have]
+        return Sections(ys, table[:, :5], table[:, 5:])
 
-    def _legs(self, y: float, reach: float) -> tuple[float, float, float, float, float] | None:
+    def _legs(self, y: float, reach: float) -> tuple[tuple[float, float, float, float, float], np.ndarray] | None:
         """Both legs' section at height y, together (what a skirt goes round): the loops within
         `reach` of the body's middle across (the hands hang further out)."""
         section = self.mesh.section(plane_origin=[0, y, 0], plane_normal=[0, 1, 0])
@@ -166,18 +201,19 @@ class BodyModel:
             return None
         points = np.concatenate(loops)
         (x0, _, z0), (x1, _, z1) = points.min(axis=0), points.max(axis=0)
-        return x0, x1, z0, z1, np.inf
+        return (x0, x1, z0, z1, np.inf), points[:, [0, 2]]
 
-    def _section(self, y: float) -> tuple[float, float, float, float, float]:
+    def _section(self, y: float) -> tuple[tuple[float, float, float, float, float], np.ndarray]:
         """The torso's loop at height y, found round the spine (pelvis to neck, straight): its
         extents, and the free half-width beside it, from its middle to the nearest other loop
-        (an arm, a hand; inf when there is none)."""
+        (an arm, a hand; inf when there is none); and its outline's points (x, z)."""
         pelvis, neck = self.point("pelvis"), self.point("neck")
         t = float(np.clip((y - pelvis[1]) / max(neck[1] - pelvis[1], 1e-6), 0.0, 1.0))
         centre = pelvis + t * (neck - pelvis)
         loop = torso_loop(self.mesh, y, (float(centre[0]), float(centre[2])))
         if loop is None:
-            return (*self.torso_extent(y), np.inf)
+            x0, x1, z0, z1 = self.torso_extent(y)
+            return (x0, x1, z0, z1, np.inf), np.array([[x0, z0], [x1, z0], [x1, z1], [x0, z1]])
         x0, z0, x1, z1 = loop.bounds
         section = self.mesh.section(plane_origin=[0, y, 0], plane_normal=[0, 1, 0])
         middle, free = (x0 + x1) / 2, np.inf
@@ -187,7 +223,7 @@ class BodyModel:
                 free = min(free, float(xs.min()) - middle)
             elif xs.max() < x0:
                 free = min(free, middle - float(xs.max()))
-        return x0, x1, z0, z1, free
+        return (x0, x1, z0, z1, free), np.asarray(loop.exterior.coords)
 
     def torso_extent(self, y: float) -> tuple[float, float, float, float]:
         """(x_min, x_max, z_min, z_max) of the torso's section at height y; kept, as placement

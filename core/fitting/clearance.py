@@ -212,12 +212,14 @@ _MIDDLES = np.array([[2, 2, 2], [3, 3, 0], [0, 3, 3], [3, 0, 3]]) / 6.0  # a fac
 
 def _with_long_faces(triangles: np.ndarray, pick: np.ndarray, bary: np.ndarray, points: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The samples, and the centre and edge middles of each sliver: a face longer than two sample
-    spacings and narrower than half of one, which area-weighted samples all but miss (the points
-    where one spanning a crease dips deepest)."""
+    """The samples, and the centre and edge middles of each sliver (a face longer than two sample
+    spacings and narrower than half of one, which area-weighted samples all but miss) and of each
+    long face (over four spacings: random samples may all miss its middle, where one spanning a
+    curve, the neck's round, dips deepest)."""
     longest = np.linalg.norm(triangles - np.roll(triangles, 1, axis=1), axis=2).max(axis=1)
     narrow = 2 * trimesh.triangles.area(triangles) / np.maximum(longest, 1e-12)  # its height across
-    long_faces = np.flatnonzero((longest > 2 * SURFACE_SPACING) & (narrow < SURFACE_SPACING / 2))
+    long_faces = np.flatnonzero(((longest > 2 * SURFACE_SPACING) & (narrow < SURFACE_SPACING / 2))
+                                | (longest > 4 * SURFACE_SPACING))
     more = np.tile(_MIDDLES, (len(long_faces), 1))
     faces = np.repeat(long_faces, len(_MIDDLES))
     return (np.r_[pick, faces], np.r_[bary, more],

@@ -15,11 +15,6 @@ ROOM_M = 0.02  # the least the cloth clears the section by, before the clearance
 ROW_M = 0.02  # the flat garment's rows, this high, each measured for its half-width
 
 
-def _perimeter(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """An ellipse's perimeter (Ramanujan's first approximation: within 0.5 % for these shapes)."""
-    return np.pi * (3 * (a + b) - np.sqrt(np.maximum((3 * a + b) * (a + 3 * b), 0.0)))
-
-
 def _smooth(values: np.ndarray, passes: int = 2) -> np.ndarray:
     """A profile along the rows smoothed by (1, 2, 1) / 4, its ends held."""
     out = values.astype(float)
@@ -56,33 +51,49 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
     centres = np.arange(n) + 0.5
     front = p[:, 2] >= np.interp(at, centres, middle_z)
     section = body.sections.at(p[:, 1])
-    ex, ez, a, b, free = section.T
+    ex, ez, a, _, free = section.T
+    radii = body.sections.radii_at(p[:, 1])  # the outline's own radii: a shoulder is no ellipse
     have = a > 0  # above the neck there is no section: left as placed
-    # a skirt's rows, top down: its section never narrower than the one above it
+    # a skirt's rows, top down: its section never narrower than the one above it, in any direction
     skirt_rows = np.unique(rows[hangs[idx]])
     if len(skirt_rows):
-        row_a, row_b = np.zeros(n), np.zeros(n)
-        np.maximum.at(row_a, rows, np.where(have, a, 0.0))
-        np.maximum.at(row_b, rows, np.where(have, b, 0.0))
-        grown_a, grown_b = row_a.copy(), row_b.copy()
-        grown_a[skirt_rows] = np.maximum.accumulate(row_a[skirt_rows])
-        grown_b[skirt_rows] = np.maximum.accumulate(row_b[skirt_rows])
+        row_r = np.zeros((n, radii.shape[1]))
+        np.maximum.at(row_r, rows, np.where(have[:, None], radii, 0.0))
+        row_r[skirt_rows] = np.maximum.accumulate(row_r[skirt_rows], axis=0)
         hanging = hangs[idx]
-        a = np.where(hanging, grown_a[rows], a)
-        b = np.where(hanging, grown_b[rows], b)
-        have |= hanging & (a > 0)  # below the feet a skirt still hangs as the sections above it
-    a, b = a + ROOM_M, b + ROOM_M
+        radii = np.where(hanging[:, None], np.maximum(radii, row_r[rows]), radii)
+        have |= hanging & (radii.max(axis=1) > 0)  # below the feet a skirt still hangs as the sections above it
+    radii = radii + ROOM_M
     girth = 4 * np.interp(at, centres, half)  # front and back, each the row's flat width
-    perimeter = _perimeter(a, b)
-    k = np.maximum(1.0, girth / perimeter)
-    # Round the section by arc length from the middle: a row as wide as the body's half-girth or
+    perimeter = _perimeter_of(radii)
+    k = np.maximum(1.0, girth / np.maximum(perimeter, 1e-9))
+    # Round the section by angle from the middle: a row as wide as the body's half-girth or
     # wider reaches the sides (the loose ones standing off by k), a narrower one (straps, a
     # neckline) keeps its own width and covers only that much of the front and back.
     reach = np.where(fills[idx], girth / 4, k * perimeter / 4) if fills is not None else k * perimeter / 4
     theta = np.clip(dx / np.maximum(reach, 1e-6), -1.0, 1.0) * np.pi / 2
     side = np.where(front, 1.0, -1.0)
+    phi = np.where(front, theta, np.pi - theta)  # the direction's angle from the front, towards +x
+    radius = k * _radius_towards(radii, phi)
     # never out into the arms beside the torso: the cloth between them stays within the free room
-    across = np.minimum(k * a, free - ROOM_M)
-    wrapped = np.column_stack([ex + across * np.sin(theta), p[:, 1], ez + side * k * b * np.cos(theta)])
+    across = np.clip(radius * np.sin(theta), -(free - ROOM_M), free - ROOM_M)
+    wrapped = np.column_stack([ex + across, p[:, 1], ez + side * radius * np.cos(theta)])
     out[idx] = np.where(have[:, None], wrapped, p)
     return out
+
+
+def _radius_towards(radii: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Each row's radius towards its angle `phi`, interpolated between the two nearest directions."""
+    count = radii.shape[1]
+    at = np.mod(phi, 2 * np.pi) / (2 * np.pi) * count
+    j = np.floor(at).astype(int) % count
+    t = at - np.floor(at)
+    rows = np.arange(len(radii))
+    return (1 - t) * radii[rows, j] + t * radii[rows, (j + 1) % count]
+
+
+def _perimeter_of(radii: np.ndarray) -> np.ndarray:
+    """The length of each row's outline, given by its radii in evenly spaced directions."""
+    phi = 2 * np.pi * np.arange(radii.shape[1]) / radii.shape[1]
+    x, z = radii * np.sin(phi), radii * np.cos(phi)
+    return np.hypot(np.roll(x, -1, axis=1) - x, np.roll(z, -1, axis=1) - z).sum(axis=1)
