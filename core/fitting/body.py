@@ -183,7 +183,10 @@ class BodyModel:
         # torso: smoothed over 9 cm, cloth wrapped round them neither ripples nor tears there.
         kernel = np.ones(9) / 9
         have = out[:, 2] > 0
-        table = np.hstack([out, radii])
+        # The radii, the widest of the sections within 4 cm first: smoothed, the cloth at the
+        # shoulders' top must not take in the narrow neck above them
+        widest = ndimage.maximum_filter1d(radii, 9, axis=0, mode="nearest")
+        table = np.hstack([out, np.where(have[:, None], widest, radii)])
         smooth = np.stack([np.convolve(np.pad(col, 4, mode="edge"), kernel, mode="valid") for col in table.T], axis=1)
         table[have] = smooth[have]
         return Sections(ys, table[:, :5], table[:, 5:])
