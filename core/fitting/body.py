@@ -183,12 +183,12 @@ class BodyModel:
         # torso: smoothed over 9 cm, cloth wrapped round them neither ripples nor tears there.
         kernel = np.ones(9) / 9
         have = out[:, 2] > 0
-        # The radii, the widest of the sections within 4 cm first: smoothed, the cloth at the
-        # shoulders' top must not take in the narrow neck above them
-        widest = ndimage.maximum_filter1d(radii, 9, axis=0, mode="nearest")
-        table = np.hstack([out, np.where(have[:, None], widest, radii)])
+        table = np.hstack([out, radii])
         smooth = np.stack([np.convolve(np.pad(col, 4, mode="edge"), kernel, mode="valid") for col in table.T], axis=1)
         table[have] = smooth[have]
+        # Smoothing never takes a section's radii in below its own: the shoulders' top must not take
+        # in the narrow neck above them (the cloth there would start inside, and be stretched out)
+        table[:, 5:] = np.maximum(table[:, 5:], radii)
         return Sections(ys, table[:, :5], table[:, 5:])
 
     def _legs(self, y: float, reach: float) -> tuple[tuple[float, float, float, float, float], np.ndarray] | None:
