@@ -60,7 +60,7 @@ class AvatarStep:
         body = [self.height_cm, self.chest_cm, self.waist_cm, self.hips_cm, self.gender]
         built = self.build_btn.click(self.on_build_avatar, [*body, state.me],
                                      [state.avatars, state.avatar_id, self.gallery, self.status],
-                                     api_visibility="private", concurrency_limit=2)
+                                     api_visibility="private", concurrency_limit=2, show_progress_on=self.gallery)
         page.show_bare_avatar(built.success)
 
     @handled

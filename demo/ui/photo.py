@@ -68,13 +68,14 @@ class PhotoStep:
         self.model.change(handled(lambda m: gr.Dropdown(info=licence_note(m))), self.model, self.model,
                           api_visibility="private")
         clicked = self.generate_btn.click(self.on_generate, generate_in, outputs, api_visibility="private",
-                                          concurrency_limit=4)
+                                          concurrency_limit=4, show_progress_on=page.garment_progress)
         regenerated = self.recategory.click(handled(lambda o: (o, gr.Button(visible=False))), state.other,
                                             [self.category, self.recategory], api_visibility="private").then(
-            self.on_generate, generate_in, outputs, api_visibility="private", concurrency_limit=4)
+            self.on_generate, generate_in, outputs, api_visibility="private", concurrency_limit=4,
+            show_progress_on=page.garment_progress)
         for event in (clicked, regenerated):
             event.then(self.offer_other, [state.garment_id, state.me], [self.recategory, state.other],
-                       api_visibility="private")
+                       api_visibility="private", show_progress="hidden", show_progress_on=self.recategory)
             page.with_extras(event, "garment")
         if EXAMPLES:
             with self.example_block:
@@ -83,10 +84,11 @@ class PhotoStep:
                                        api_visibility="private")
             page.with_extras(examples.load_input_event.then(
                 self.on_example, [self.photo, self.category, state.history, outfit, state.me],
-                outputs, api_visibility="private", concurrency_limit=4), "garment")
+                outputs, api_visibility="private", concurrency_limit=4, show_progress_on=page.garment_progress),
+                "garment")
         page.with_extras(self.import_btn.click(
             self.on_import, [self.mesh_file, self.category, state.history, outfit, state.me],
-            outputs, api_visibility="private", concurrency_limit=4), "garment")
+            outputs, api_visibility="private", concurrency_limit=4, show_progress_on=page.garment_progress), "garment")
 
     def generate(self, photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
                  progress: gr.Progress, caller: Caller, request: gr.Request | None,
