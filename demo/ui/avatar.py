@@ -75,7 +75,7 @@ class AvatarStep:
         caller = verified(caller)
         job = self.service.create_avatar(h, c, w, hp, g, caller=caller)
         job = wait(self.service, job["id"], AVATAR_STAGES, progress, self.service.ctx.settings.generate_timeout_s + 15,
-                   caller, failed="The avatar could not be built")
+                   caller, failed="The avatar could not be built", every=None)
         rows = self.service.list_presets(caller)
         gallery = self.results.avatar_gallery(rows, job["id"], caller)
         return rows, job["id"], gallery, f"**{job['name']}** · {job['log']}"

@@ -51,7 +51,7 @@ class FittingStep:
             raise refused("Make or pick a garment first: tick it under Outfit.")
         if not preset:
             raise refused("Pick an avatar in step 3.")
-        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress)
+        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress, every=None)
         return self.results.fitting(job, hist, caller, request)
 
     @handled

@@ -97,7 +97,7 @@ class PhotoStep:
         if not photo_path:
             raise refused("Upload a garment photo first, or click an example.")
         cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
-        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress)
+        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress, every=None)
         return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
 
     @handled
