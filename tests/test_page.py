@@ -37,7 +37,7 @@ def handlers(tmp_path_factory) -> dict[str, object]:
 def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
     ours = {name: f.fn for name, f in handlers.items() if name != "load_example"}  # gr.Examples' own loader
     unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ is not MAPPED]
-    assert not unmapped and len(ours) == 38
+    assert not unmapped and len(ours) == 36
     assert {"new_token", "upload_image", "generate_3d", "list_presets", "fit", "get_result", "upload_garment_3d",
             "create_avatar", "photo_to_3d", "dress"} <= set(ours)
 
@@ -65,8 +65,18 @@ def test_a_page_event_draws_its_progress_on_its_viewer_alone(handlers) -> None:
         assert handlers[name].show_progress_on == [views["on_generate"]], name
     for name in ("on_fit", "on_reopen_fit", "on_fit_link"):
         assert handlers[name].show_progress_on == [views["on_fit"]], name
-    for name in ("on_garment_extras", "on_fit_extras", "bare_avatar", "offer_other", "on_load", "on_build_avatar"):
+    for name in ("on_garment_extras", "on_fit_extras", "bare_avatar", "on_load", "on_build_avatar"):
         assert len(handlers[name].show_progress_on or ()) == 1, name
+
+
+def test_a_generated_garment_is_shown_in_one_update_its_extras_follow(handlers) -> None:
+    """What follows Generate 3D while the viewer draws is its extras alone: the button that makes it
+    again as another category comes in its own update."""
+    for name in ("on_generate", "on_generate_1"):  # the button, and making it again as another category
+        generate = handlers[name]
+        assert "recategory" in {getattr(c, "elem_id", None) for c in generate.outputs}
+        after = [f.name for f in handlers.values() if f.trigger_after == generate._id]
+        assert after == ["on_garment_extras"], name
 
 
 class Job:
