@@ -3,6 +3,11 @@ ended is never run again, and a job whose worker died twice ends as an error."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import sys
+import threading
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -14,6 +19,8 @@ from core.context import context_for
 from core.db import INTERRUPTED, init_db, session_scope
 from core.errors import Unavailable
 from core.jobs import executor, pool, update_job
+from core.jobs.extras import NICER, at_low_priority
+from core.logs import JsonFormatter, job_context
 from core.models import Cloth3D
 
 pytestmark = pytest.mark.both_dbs
@@ -190,3 +197,23 @@ def test_workers_warm_at_start_and_after_a_restart(tmp_path) -> None:
         wait_warm(runner, 2)
     finally:
         runner.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's niceness is Linux's")
+def test_what_follows_a_done_job_runs_at_a_lower_priority_and_the_worker_keeps_its_own() -> None:
+    """The extras yield the CPU to the server showing the job and to the next jobs; the worker
+    itself (which could not lower its niceness again) is left as it was, and the job's log
+    context and a failure still reach it."""
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[tuple[int, str | None]] = []
+
+    def then() -> None:
+        line = JsonFormatter().format(logging.LogRecord("fitroom.jobs", logging.INFO, "", 0, "extras", None, None))
+        seen.append((os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), json.loads(line).get("job_id")))
+
+    with job_context("j1"):
+        at_low_priority(then)
+    assert seen == [(min(before + NICER, 19), "j1")]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    with pytest.raises(KeyError):
+        at_low_priority(lambda: {}["missing"])

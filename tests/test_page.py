@@ -1,6 +1,7 @@
 """The page's wiring, built without a server: every handler, the page's and the API's, goes through
 the one error mapping (demo/ui/errors.py), so a refusal reads the same everywhere and a bug keeps
-its traceback in the log."""
+its traceback in the log; and what keeps a finished job's update quick on a slow machine (the wait
+that sees the job end, the one component each event draws its progress on)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from core.config import Settings
 from core.context import context_for
 from core.service import FitroomService
 from demo.gradio_files import upload_folder
+from demo.ui import progress as waiting
 from demo.ui.blocks import build_ui
 from demo.ui.errors import handled
 
@@ -29,24 +31,74 @@ def handlers(tmp_path_factory) -> dict[str, object]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("GRADIO_TEMP_DIR", str(folder))  # where the examples are copied, as the server sets it
         blocks = build_ui(FitroomService(context_for(settings), None))
-    return {fn.api_name: fn.fn for fn in blocks.fns.values()}
+    return {fn.api_name: fn for fn in blocks.fns.values()}
 
 
 def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
-    ours = {name: fn for name, fn in handlers.items() if name != "load_example"}  # gr.Examples' own loader
+    ours = {name: f.fn for name, f in handlers.items() if name != "load_example"}  # gr.Examples' own loader
     unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ is not MAPPED]
-    assert not unmapped and len(ours) == 38
+    assert not unmapped and len(ours) == 36
     assert {"new_token", "upload_image", "generate_3d", "list_presets", "fit", "get_result", "upload_garment_3d",
             "create_avatar", "photo_to_3d", "dress"} <= set(ours)
 
 
 def test_a_page_event_without_the_page_is_refused(handlers) -> None:
     with pytest.raises(gr.Error, match="Please reload the page"):
-        handlers["on_fit"](["g"], "a", "regular", False, [], None, None)
+        handlers["on_fit"].fn(["g"], "a", "regular", False, [], None, None)
 
 
 def test_a_bug_in_a_page_handler_is_logged_with_its_traceback(handlers, caplog) -> None:
     with caplog.at_level(logging.INFO, "fitroom.ui"), pytest.raises(gr.Error, match="Internal error in on_select"):
-        handlers["on_select_avatar"]([], SimpleNamespace(index=0))  # no such tile: a bug, not a refusal
+        handlers["on_select_avatar"].fn([], SimpleNamespace(index=0))  # no such tile: a bug, not a refusal
     (record,) = caplog.records
     assert record.exc_info and record.exc_info[0] is IndexError
+
+
+def test_a_page_event_draws_its_progress_on_its_viewer_alone(handlers) -> None:
+    """Gradio's page redraws every component that has shown progress at each status message: an
+    event that shows a garment or a fitting draws it on its viewer (an output, set by that event's
+    own update), and the quiet events that follow on one component."""
+    views = {name: handlers[name].outputs[index] for name, index in
+             (("on_generate", 2), ("on_fit", 0))}  # Page.garment_outputs and fit_outputs: the viewer
+    assert {type(v).__name__ for v in views.values()} == {"Model3D"}
+    for name in ("on_generate", "on_example", "on_import", "on_reopen_garment", "on_garment_link"):
+        assert handlers[name].show_progress_on == [views["on_generate"]], name
+    for name in ("on_fit", "on_reopen_fit", "on_fit_link"):
+        assert handlers[name].show_progress_on == [views["on_fit"]], name
+    for name in ("on_garment_extras", "on_fit_extras", "bare_avatar", "on_load", "on_build_avatar"):
+        assert len(handlers[name].show_progress_on or ()) == 1, name
+
+
+def test_a_generated_garment_is_shown_in_one_update_its_extras_follow(handlers) -> None:
+    """What follows Generate 3D while the viewer draws is its extras alone: the button that makes it
+    again as another category comes in its own update."""
+    for name in ("on_generate", "on_generate_1"):  # the button, and making it again as another category
+        generate = handlers[name]
+        assert "recategory" in {getattr(c, "elem_id", None) for c in generate.outputs}
+        after = [f.name for f in handlers.values() if f.trigger_after == generate._id]
+        assert after == ["on_garment_extras"], name
+
+
+class Job:
+    """A job's record as the service shows it, going through `stages` one poll each, then done."""
+
+    def __init__(self, stages: list[str]) -> None:
+        self.stages, self.polls = stages, 0
+
+    def get_result(self, job_id: str, caller: object) -> dict:
+        self.polls += 1
+        if self.polls > len(self.stages):
+            return {"id": job_id, "status": "done", "stage": "done"}
+        return {"id": job_id, "status": "processing", "stage": self.stages[self.polls - 1]}
+
+
+def test_the_page_sees_a_job_end_within_100_ms_and_sends_only_its_stages(monkeypatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(waiting.time, "sleep", sleeps.append)
+    sent: list[tuple] = []
+    job = Job(["queued", "started", "started", "cut-out", "cut-out", "cut-out", "reconstruction"])
+    done = waiting.wait(job, "j", ["queued", "started", "cut-out", "reconstruction"],
+                        lambda step, desc: sent.append((step, desc)), 60, None, every=None)
+    assert done["status"] == "done"
+    assert sleeps and max(sleeps) <= 0.1  # the job's end is seen within 100 ms of it
+    assert sent == [((0, 4), "queued"), ((1, 4), "started"), ((2, 4), "cut-out"), ((3, 4), "reconstruction")]

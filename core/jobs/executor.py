@@ -12,6 +12,7 @@ from core.config import Settings
 from core.context import context_for
 from core.db import session_scope
 from core.jobs.avatar import AVATAR
+from core.jobs.extras import at_low_priority
 from core.jobs.fitting import FITTING
 from core.jobs.garment import GARMENT
 from core.jobs.kinds import Job, JobKind
@@ -47,7 +48,7 @@ def run(kind: JobKind, settings: Settings, job_id: str) -> None:
         fail(ctx, kind.table, job_id, exc)
         return
     if done.then is not None:
-        done.then()
+        at_low_priority(done.then)
 
 
 def execute(settings: Settings, kind: str, job_id: str) -> None:

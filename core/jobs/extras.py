@@ -3,7 +3,11 @@ fitting's thumbnail. Nobody waits for them: a failure is said in the row and the
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 
 from core.context import Context
@@ -12,6 +16,30 @@ from core.models import DONE, Cloth3D, FittingSession, utcnow
 
 log = logging.getLogger("fitroom.jobs")
 Extras = tuple[dict[str, tuple[bytes, str]], dict[str, float], dict]  # {column: (data, type)}, timings, notes
+NICER = 10  # how much lower a priority what follows a done job runs at than its job
+
+
+def at_low_priority(then: Callable[[], None]) -> None:
+    """Run what follows a done job, and wait for it, at a lower CPU priority than the job's: nobody
+    waits for it, while the server showing the job (on one machine, the browser drawing it too) and
+    the next jobs do. In a thread of its own (Linux sets a thread's niceness), since a process may
+    raise its niceness but not lower it again: the worker's next job runs at the job's own."""
+    failed: list[BaseException] = []
+
+    def low() -> None:
+        if sys.platform.startswith("linux"):  # elsewhere a thread's id names no process to renice
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, min(os.getpriority(os.PRIO_PROCESS, me) + NICER, 19))
+        try:
+            then()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the job's own thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(low,), name="job-extras")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def store_extras(ctx: Context, table: type[Cloth3D] | type[FittingSession], job_id: str,

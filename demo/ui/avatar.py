@@ -60,7 +60,7 @@ class AvatarStep:
         body = [self.height_cm, self.chest_cm, self.waist_cm, self.hips_cm, self.gender]
         built = self.build_btn.click(self.on_build_avatar, [*body, state.me],
                                      [state.avatars, state.avatar_id, self.gallery, self.status],
-                                     api_visibility="private", concurrency_limit=2)
+                                     api_visibility="private", concurrency_limit=2, show_progress_on=self.gallery)
         page.show_bare_avatar(built.success)
 
     @handled
@@ -75,7 +75,7 @@ class AvatarStep:
         caller = verified(caller)
         job = self.service.create_avatar(h, c, w, hp, g, caller=caller)
         job = wait(self.service, job["id"], AVATAR_STAGES, progress, self.service.ctx.settings.generate_timeout_s + 15,
-                   caller, failed="The avatar could not be built")
+                   caller, failed="The avatar could not be built", every=None)
         rows = self.service.list_presets(caller)
         gallery = self.results.avatar_gallery(rows, job["id"], caller)
         return rows, job["id"], gallery, f"**{job['name']}** · {job['log']}"

@@ -14,7 +14,7 @@ from core.identity import Caller
 from core.service import BACK_PHOTO, FitroomService
 from core.tasks import FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file
-from demo.ui.progress import wait
+from demo.ui.progress import SHOW_S, wait
 
 
 def upload_photo(service: FitroomService, uploads: tuple[Path, ...], photo: str, back: str | None,
@@ -30,16 +30,16 @@ def upload_photo(service: FitroomService, uploads: tuple[Path, ...], photo: str,
 
 
 def generated(service: FitroomService, cloth_id: str, model: str, quality: str, category: str | None,
-              caller: Caller, progress: gr.Progress) -> dict:
-    """The finished 3D garment of an uploaded photo."""
+              caller: Caller, progress: gr.Progress, every: float | None = SHOW_S) -> dict:
+    """The finished 3D garment of an uploaded photo (`every`: as wait's)."""
     job = service.generate_3d(cloth_id, model, quality, category, caller=caller)
     return wait(service, job["id"], GENERATE_STAGES, progress, service.ctx.settings.generate_timeout_s + 15, caller,
-                failed="Generation failed")
+                failed="Generation failed", every=every)
 
 
 def fitted(service: FitroomService, layers: str | list[str], avatar_id: str, ease: str, tuck_in: bool,
-           caller: Caller, progress: gr.Progress) -> dict:
-    """The finished fitting of one garment or layers on an avatar."""
+           caller: Caller, progress: gr.Progress, every: float | None = SHOW_S) -> dict:
+    """The finished fitting of one garment or layers on an avatar (`every`: as wait's)."""
     job = service.fit(layers, avatar_id, ease, tuck_in, caller=caller)
     return wait(service, job["id"], FIT_STAGES, progress, service.ctx.settings.fit_timeout_s + 15, caller,
-                failed="Fitting failed")
+                failed="Fitting failed", every=every)

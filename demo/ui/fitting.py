@@ -38,9 +38,10 @@ class FittingStep:
         avatar, state = page.avatar, page.state
         fit_in = [avatar.outfit, state.avatar_id, avatar.ease, avatar.tuck, state.history, state.me]
         page.with_extras(avatar.fit_btn.click(self.on_fit, fit_in, page.fit_outputs, api_visibility="private",
-                                              concurrency_limit=4), "fitting")
+                                              concurrency_limit=4, show_progress_on=page.fit_progress), "fitting")
         page.with_extras(page.history.fits.select(self.on_reopen_fit, [state.history, state.me], page.fit_outputs,
-                                                  api_visibility="private"), "fitting")
+                                                  api_visibility="private", show_progress_on=page.fit_progress),
+                         "fitting")
 
     @handled
     def on_fit(self, chosen, preset, ease_v, tuck_v, hist, caller, request: gr.Request, progress=gr.Progress()):
@@ -50,7 +51,7 @@ class FittingStep:
             raise refused("Make or pick a garment first: tick it under Outfit.")
         if not preset:
             raise refused("Pick an avatar in step 3.")
-        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress)
+        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress, every=None)
         return self.results.fitting(job, hist, caller, request)
 
     @handled

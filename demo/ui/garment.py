@@ -37,7 +37,8 @@ class GarmentStep:
         state = page.state
         page.with_extras(page.history.garments.select(self.on_reopen_garment,
                                                       [state.history, page.avatar.outfit, state.me],
-                                                      page.garment_outputs, api_visibility="private"), "garment")
+                                                      page.garment_outputs, api_visibility="private",
+                                                      show_progress_on=page.garment_progress), "garment")
 
     @handled
     def on_reopen_garment(self, hist, chosen, caller, evt: gr.SelectData, request: gr.Request):

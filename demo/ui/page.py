@@ -42,20 +42,34 @@ class Page:
         return [self.fitting.view, self.fitting.status, self.fitting.report, self.fitting.files, self.state.history,
                 self.history.fits, self.fitting.link, self.state.fitting_id]
 
+    @property
+    def garment_progress(self) -> gr.components.Component:
+        """Where showing a garment draws its progress: the one viewer, not each of its ten outputs.
+        Gradio's page redraws every component that has shown a progress at each progress message
+        (its timer, a copy of its value), which on a slow machine held the viewer's update back."""
+        return self.garment.view
+
+    @property
+    def fit_progress(self) -> gr.components.Component:
+        """Where showing a fitting draws its progress (garment_progress says why only one)."""
+        return self.fitting.view
+
     def with_extras(self, event: gr.events.Dependency, kind: str) -> None:
-        """After an event that shows a garment or a fitting: its extras, quietly (no progress)."""
+        """After an event that shows a garment or a fitting: its extras, quietly (no progress, and
+        no progress state on its outputs either: garment_progress says why)."""
         state = self.state
         if kind == "garment":
             event.success(self.results.on_garment_extras, [state.garment_id, state.history, state.me],
                           [self.garment.files, self.garment.turntable, self.history.garments],
-                          api_visibility="private", show_progress="hidden")
+                          api_visibility="private", show_progress="hidden", show_progress_on=self.garment.files)
         else:
             event.success(self.results.on_fit_extras, [state.fitting_id, state.history, state.me], self.history.fits,
-                          api_visibility="private", show_progress="hidden")
+                          api_visibility="private", show_progress="hidden", show_progress_on=self.history.fits)
 
     def show_bare_avatar(self, listen: Callable[..., gr.events.Dependency]) -> None:
         """After an event (`listen` is its .then or .success) that may change the avatar: step 4
         shows the avatar bare until something is fitted."""
         state = self.state
         listen(self.fitting.bare_avatar, [state.avatar_id, state.fitting_id, state.me],
-               [self.fitting.view, self.fitting.status], api_visibility="private", show_progress="hidden")
+               [self.fitting.view, self.fitting.status], api_visibility="private", show_progress="hidden",
+               show_progress_on=self.fitting.status)

@@ -67,14 +67,14 @@ class PhotoStep:
                        outfit, state.me]
         self.model.change(handled(lambda m: gr.Dropdown(info=licence_note(m))), self.model, self.model,
                           api_visibility="private")
-        clicked = self.generate_btn.click(self.on_generate, generate_in, outputs, api_visibility="private",
-                                          concurrency_limit=4)
+        offered = [*outputs, self.recategory, state.other]  # the garment, and the other category it may be
+        clicked = self.generate_btn.click(self.on_generate, generate_in, offered, api_visibility="private",
+                                          concurrency_limit=4, show_progress_on=page.garment_progress)
         regenerated = self.recategory.click(handled(lambda o: (o, gr.Button(visible=False))), state.other,
                                             [self.category, self.recategory], api_visibility="private").then(
-            self.on_generate, generate_in, outputs, api_visibility="private", concurrency_limit=4)
+            self.on_generate, generate_in, offered, api_visibility="private", concurrency_limit=4,
+            show_progress_on=page.garment_progress)
         for event in (clicked, regenerated):
-            event.then(self.offer_other, [state.garment_id, state.me], [self.recategory, state.other],
-                       api_visibility="private")
             page.with_extras(event, "garment")
         if EXAMPLES:
             with self.example_block:
@@ -83,10 +83,11 @@ class PhotoStep:
                                        api_visibility="private")
             page.with_extras(examples.load_input_event.then(
                 self.on_example, [self.photo, self.category, state.history, outfit, state.me],
-                outputs, api_visibility="private", concurrency_limit=4), "garment")
+                outputs, api_visibility="private", concurrency_limit=4, show_progress_on=page.garment_progress),
+                "garment")
         page.with_extras(self.import_btn.click(
             self.on_import, [self.mesh_file, self.category, state.history, outfit, state.me],
-            outputs, api_visibility="private", concurrency_limit=4), "garment")
+            outputs, api_visibility="private", concurrency_limit=4, show_progress_on=page.garment_progress), "garment")
 
     def generate(self, photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
                  progress: gr.Progress, caller: Caller, request: gr.Request | None,
@@ -95,20 +96,22 @@ class PhotoStep:
         if not photo_path:
             raise refused("Upload a garment photo first, or click an example.")
         cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
-        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress)
+        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress, every=None)
         return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
 
     @handled
     def on_generate(self, photo_path, back_path, category_v, quality_v, model_v, hist, chosen, caller,
                     request: gr.Request, progress=gr.Progress()):
-        """Generate 3D (and its again-as-another-category button)."""
-        return self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress,
-                             verified(caller), request, back_path)
+        """Generate 3D, and its again-as-another-category button in the same update (an event of its
+        own after it was one more round trip while the viewer drew the garment)."""
+        caller = verified(caller)
+        shown = self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress, caller, request,
+                              back_path)
+        return (*shown, *self.offer_other(self.service.get_result(shown[0], caller=caller)))
 
-    @handled
-    def offer_other(self, job_id: str | None, caller) -> tuple:
+    @staticmethod
+    def offer_other(job: dict) -> tuple:
         """When auto was unsure of the category: a button to make the garment again as the next one."""
-        job = self.service.get_result(job_id, caller=verified(caller)) if job_id else None
         other = view.other_category(job, SURE)
         if other is None:
             return gr.Button(visible=False), None

@@ -13,13 +13,15 @@ from core.service import FitroomService
 from demo.ui.errors import refused
 
 POLL_S = 0.05  # a job's end is seen within this (a read of its row): the page shows it at once
-SHOW_S = 0.25  # the bar's elapsed time is sent this often (and at each new stage), not at every poll
+SHOW_S = 0.25  # for API clients, the bar's elapsed time is sent this often (and at each new stage)
 
 
 def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: gr.Progress,
-         timeout_s: float, caller: Caller, failed: str | None = None) -> dict:
-    """Poll a job, showing its stage and the elapsed time, until it ends; with `failed`, a job that
-    ended in error is refused with that prefix and its message instead of returned."""
+         timeout_s: float, caller: Caller, failed: str | None = None, every: float | None = SHOW_S) -> dict:
+    """Poll a job, showing its stage and the elapsed time (every `every` seconds), until it ends;
+    with `failed`, a job that ended in error is refused with that prefix and its message instead of
+    returned. The page passes every=None: its bar's own timer shows the time, so only a new stage
+    is sent (each message redraws the page's progress, on the cores the browser shares)."""
     t0 = time.monotonic()
     step, shown, shown_at = 0, None, 0.0
     while True:
@@ -31,8 +33,8 @@ def wait(service: FitroomService, job_id: str, stages: Sequence[str], progress: 
         stage = job.get("stage") or "queued"
         # A stage outside the list (a weights download line) keeps the bar where it was.
         step = stages.index(stage) if stage in stages else step
-        if stage != shown or time.monotonic() - shown_at >= SHOW_S:
-            progress((step, len(stages)), desc=f"{stage} · {time.monotonic() - t0:.1f} s")
+        if stage != shown or (every is not None and time.monotonic() - shown_at >= every):
+            progress((step, len(stages)), desc=stage if every is None else f"{stage} · {time.monotonic() - t0:.1f} s")
             shown, shown_at = stage, time.monotonic()
         if time.monotonic() - t0 > timeout_s:
             raise refused("The job is taking longer than its time limit; check its status later.")

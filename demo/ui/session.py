@@ -33,12 +33,13 @@ class Session:
         loaded = blocks.load(self.on_load, state.token_box,
                              [state.token_box, state.me, state.history, page.history.garments, page.history.fits,
                               avatar.outfit, state.avatars, state.avatar_id, avatar.gallery, avatar.status],
-                             api_visibility="private")
+                             api_visibility="private", show_progress_on=avatar.gallery)
         linked_garment = loaded.then(self.on_garment_link, [state.history, avatar.outfit, state.me],
-                                     page.garment_outputs, api_visibility="private")
+                                     page.garment_outputs, api_visibility="private",
+                                     show_progress_on=page.garment_progress)
         page.with_extras(linked_garment, "garment")
         linked_fit = linked_garment.then(self.on_fit_link, [state.history, state.me], page.fit_outputs,
-                                         api_visibility="private")
+                                         api_visibility="private", show_progress_on=page.fit_progress)
         page.with_extras(linked_fit, "fitting")
         page.show_bare_avatar(linked_fit.then)
 
