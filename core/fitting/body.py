@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import trimesh
 from scipy import ndimage
+from scipy.spatial import ConvexHull
 
 from core.avatars.measure import torso_loop
 from core.fitting.grid import REACH, BodyGrid
@@ -16,6 +17,8 @@ from core.fitting.surface import SurfaceSamples
 COARSE_SPACING = 0.01  # metres between the samples of long-range queries
 SECTION_STEP = 0.01  # metres between the body's cross-sections
 ANGLES = 48  # directions round a section's centre in which its outline's radius is kept
+# Their angles, from the front (+z) towards +x: direction j is (sin, cos) of DIRECTIONS[j]
+DIRECTIONS = 2 * np.pi * np.arange(ANGLES) / ANGLES
 
 
 @dataclass(frozen=True)
@@ -30,30 +33,30 @@ class Sections:
 
     def at(self, y: np.ndarray) -> np.ndarray:
         """The section at each height, interpolated between the two nearest: (len(y), 5)."""
-        y = np.asarray(y, float)
-        return np.stack([np.interp(y, self.y, column) for column in self.ellipses.T], axis=1)
+        return self._between(self.ellipses, y)
 
     def radii_at(self, y: np.ndarray) -> np.ndarray:
         """The outline's radii at each height, interpolated like `at`: (len(y), ANGLES)."""
+        return self._between(self.radii, y)
+
+    def _between(self, table: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """`table`'s rows at heights `y`, linear between the two nearest sections (the ends held)."""
         y = np.asarray(y, float)
         i = np.clip(np.searchsorted(self.y, y) - 1, 0, len(self.y) - 2)
         t = np.clip((y - self.y[i]) / (self.y[i + 1] - self.y[i]), 0.0, 1.0)[:, None]
-        return (1 - t) * self.radii[i] + t * self.radii[i + 1]
+        return (1 - t) * table[i] + t * table[i + 1]
 
 
 def hull_radii(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """The radius of the convex hull of 2D `points` (x, z) from `centre` in each of ANGLES
     directions: where each direction's ray leaves the hull, from its edges' support lines (for a
     ray from inside a convex polygon, the nearest crossing of an edge's line is the exit)."""
-    from scipy.spatial import ConvexHull
-
     hull = points[ConvexHull(points).vertices]  # counter-clockwise in (x, z)
     edge = np.roll(hull, -1, axis=0) - hull
     normal = np.column_stack([edge[:, 1], -edge[:, 0]])
     normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
     offset = np.einsum("ij,ij->i", hull - centre, normal)  # each edge line's distance from the centre
-    phi = 2 * np.pi * np.arange(ANGLES) / ANGLES
-    direction = np.column_stack([np.sin(phi), np.cos(phi)])  # (x, z)
+    direction = np.column_stack([np.sin(DIRECTIONS), np.cos(DIRECTIONS)])  # (x, z)
     along = direction @ normal.T  # (ANGLES, edges): how fast each ray nears each line
     hits = np.where(along > 1e-9, np.abs(offset)[None, :] / np.maximum(along, 1e-9), np.inf)
     return hits.min(axis=1)
@@ -174,8 +177,7 @@ class BodyModel:
             joint = (self.point("shoulder_l")[0] - self.point("shoulder_r")[0]) / 2
             joined = ~np.isfinite(out[:, 4]) & (ys > crotch + 0.3 * (top - crotch))
             out[joined, 2] = np.minimum(out[joined, 2], joint)
-            sines = np.abs(np.sin(2 * np.pi * np.arange(ANGLES) / ANGLES))
-            radii[joined] = np.minimum(radii[joined], joint / np.maximum(sines, 1e-6))
+            radii[joined] = np.minimum(radii[joined], joint / np.maximum(np.abs(np.sin(DIRECTIONS)), 1e-6))
         # The room beside the torso: the narrowest of the sections round each (an arm's nearest
         # is what a torso's cloth must not enter); where none is beside it, a metre.
         out[:, 4] = -ndimage.maximum_filter1d(-np.minimum(out[:, 4], 1.0), 5, mode="nearest")

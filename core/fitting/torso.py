@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.fitting.body import BodyModel
+from core.fitting.body import ANGLES, DIRECTIONS, BodyModel
 
 ROOM_M = 0.02  # the least the cloth clears the section by, before the clearance's offset
 ROW_M = 0.02  # the flat garment's rows, this high, each measured for its half-width
@@ -84,16 +84,14 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
 
 def _radius_towards(radii: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """Each row's radius towards its angle `phi`, interpolated between the two nearest directions."""
-    count = radii.shape[1]
-    at = np.mod(phi, 2 * np.pi) / (2 * np.pi) * count
-    j = np.floor(at).astype(int) % count
+    at = np.mod(phi, 2 * np.pi) / (2 * np.pi) * ANGLES
+    j = np.floor(at).astype(int) % ANGLES
     t = at - np.floor(at)
     rows = np.arange(len(radii))
-    return (1 - t) * radii[rows, j] + t * radii[rows, (j + 1) % count]
+    return (1 - t) * radii[rows, j] + t * radii[rows, (j + 1) % ANGLES]
 
 
 def _perimeter_of(radii: np.ndarray) -> np.ndarray:
     """The length of each row's outline, given by its radii in evenly spaced directions."""
-    phi = 2 * np.pi * np.arange(radii.shape[1]) / radii.shape[1]
-    x, z = radii * np.sin(phi), radii * np.cos(phi)
+    x, z = radii * np.sin(DIRECTIONS), radii * np.cos(DIRECTIONS)
     return np.hypot(np.roll(x, -1, axis=1) - x, np.roll(z, -1, axis=1) - z).sum(axis=1)
