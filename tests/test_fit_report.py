@@ -17,6 +17,7 @@ from core.avatars.presets import PRESETS_DIR
 from core.fitting import report
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
+from core.fitting.shoulders import shoulder_cover
 from core.mesh.cleanup import clean
 from core.samples import draw_garment
 
@@ -150,3 +151,20 @@ def test_the_fit_report_of_every_layer_carries_the_surface_figures(body) -> None
     assert layer["enclosure"]["shin_l"] == layer["enclosure"]["shin_r"] == 0.0  # a top never reaches the shins
     assert layer["below_soles_mm"] == 0.0 and layer["hem_at"].startswith("between")
     assert layer["report_s"] < 1.0
+
+
+def test_shoulder_cover_sees_bare_shoulders(body) -> None:
+    """A slab across both shoulders covers them; a band below the armpits (a bandeau, or a top whose
+    shoulders were cut off) covers none; half a slab, half."""
+    neck, left, right = (body.point(n) for n in ("neck", "shoulder_l", "shoulder_r"))
+    y = max(left[1], right[1]) + 0.03
+
+    def slab(x0: float, x1: float, height: float) -> trimesh.Trimesh:
+        box = trimesh.creation.box(extents=[x1 - x0, 0.01, 0.3])
+        box.apply_translation([(x0 + x1) / 2, height, neck[2]])
+        return box
+
+    assert shoulder_cover(slab(right[0] - 0.05, left[0] + 0.05, y), body) == 1.0
+    half = slab(min(neck[0], left[0]) - 0.001, max(neck[0], left[0]) + 0.05, y)
+    assert shoulder_cover(half, body) == 0.5
+    assert shoulder_cover(trimesh.Trimesh(), body) == 0.0

@@ -10,8 +10,9 @@ import trimesh
 from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.fitting.fit import FitLayer, fit
-from core.fitting.openings import _segments, cut_openings
-from core.mesh.cleanup import clean, closed
+from core.fitting.openings import _segments, cut_openings, is_closed
+from core.fitting.shoulders import shoulder_cover
+from core.mesh.cleanup import clean, closed, opening_count
 from core.samples import draw_garment
 from tests.test_fitting import preset_body
 
@@ -60,3 +61,26 @@ def test_a_closed_garment_is_fitted_with_its_openings_cut(body, category) -> Non
     layer = result.metrics["layers"][0]
     assert layer["openings_cut"] >= (2 if category == "bottom" else 3)
     assert _crossings(result.garments[0], body) == 0  # head, hands and feet all come out
+
+
+def test_a_closed_top_keeps_its_shoulders(body) -> None:
+    """The neck's cap lies in the plane of the shoulders, which face up as it does: cut as one piece
+    with it, a T-shirt would be worn off the shoulders (and the report would say so)."""
+    image, mask = draw_garment("top")
+    garment = closed(clean(reconstruct(Cutout(np.asarray(image), mask, "drawn"), "top", "low").mesh))
+    result = fit([FitLayer(garment, "top", "top")], body)
+    fitted = result.garments[0]
+    assert shoulder_cover(fitted, body) == result.metrics["layers"][0]["shoulder_cover"] >= 0.8
+    assert _crossings(fitted, body) == 0  # and the head still comes out
+
+
+def test_a_pinhole_leaves_a_garment_closed_and_an_opening_does_not() -> None:
+    """A filled mesh keeps a few flaws (a missing face, edges round a non-manifold seam): no hand
+    goes through them, so its caps are still cut. An opening a wrist passes through makes it open."""
+    sleeve = trimesh.creation.cylinder(radius=0.05, height=0.5, sections=32)
+    pinhole = sleeve.copy()
+    pinhole.update_faces(np.arange(len(pinhole.faces)) != int(np.argmax(pinhole.face_normals[:, 2])))  # 11 cm round
+    assert not pinhole.is_watertight and is_closed(pinhole) and opening_count(pinhole) == 0
+    cuff = sleeve.copy()  # one end cut off: a loop 31 cm round
+    cuff.update_faces(cuff.face_normals[:, 2] < 0.5)
+    assert not is_closed(cuff) and opening_count(cuff) == 1

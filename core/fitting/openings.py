@@ -15,12 +15,16 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from core.fitting.body import BodyModel
-from core.mesh.cleanup import welded
+from core.fitting.limbs import limb_radius
+from core.mesh.cleanup import opening_count
 
 CAP_FACING = 0.5  # a cap's faces face along the bone: |normal . bone| above this
 CAP_SLAB_M = 0.04  # and lie within this of the crossing, along the bone
 RAY_APART_M = 0.003  # the rays that follow one bone
 HAND_M = 0.2  # the arm's chain goes on past the wrist this far (the hand), the leg's to the soles
+# A neck's cap lies in the plane of the shoulders, which face up as it does: it is cut only this far
+# out beyond the neck's own radius (limbs.limb_radius), so that the shoulders stay on.
+NECK_ROOM_M = 0.03
 
 # Where the body leaves a garment: chains of landmarks, from inside the body outwards.
 EXITS = (("pelvis", "chest", "neck", "head"),
@@ -28,13 +32,21 @@ EXITS = (("pelvis", "chest", "neck", "head"),
          ("hip_l", "knee_l", "ankle_l"), ("hip_r", "knee_r", "ankle_r"))
 # The exits whose caps a garment hung straight, before its sleeves and legs are wrapped round the
 # limbs, already lies across: its neck, its hem or waist (crossed by the legs going down). Wrapped,
-# a hem's cap is drawn up into the torso, where the legs no longer cross it.
+# a hem's cap is drawn up into the torso, where the legs no longer cross it. Once wrapped, the
+# cuffs' and leg ends' caps are looked for: the limbs' exits. (The neck's is not looked for again:
+# the cloth wrapped round the neck's base would be taken for one, and the shoulders cut with it.)
 TRUNK_EXITS = (EXITS[0], *EXITS[3:])
+LIMB_EXITS = EXITS[1:]
 
 
 def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS) -> list[tuple[np.ndarray, np.ndarray]]:
     """The bones (start, end) the body leaves a garment along, each chain carried on past its last
     joint: the head to its crown, the hands to their finger tips, the feet to the soles."""
+    return [(start, end) for start, end, _ in _bones(body, exits)]
+
+
+def _bones(body: BodyModel, exits: tuple[tuple[str, ...], ...]) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """_segments, each with whether it is the neck's (its chain goes out through the head)."""
     top = float(body.mesh.bounds[1, 1])
     out = []
     for chain in exits:
@@ -48,14 +60,16 @@ def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS) -> li
             points.append(points[-1] + HAND_M * last / max(np.linalg.norm(last), 1e-9))
         else:  # down to below the soles
             points.append(np.array([points[-1][0], body.mesh.bounds[0, 1] - 0.02, points[-1][2]]))
-        out += list(itertools.pairwise(points))
+        out += [(a, b, chain[-1] == "head") for a, b in itertools.pairwise(points)]
     return out
 
 
 def is_closed(mesh: trimesh.Trimesh) -> bool:
-    """Watertight, or once welded by position (imported meshes are split along their UV seams).
-    Asked of the garment before it is placed: placing can bring apart vertices together."""
-    return bool(mesh.is_watertight or welded(mesh).is_watertight)
+    """No opening a hand could pass through (cleanup.opening_count), once welded by position:
+    imported meshes are split along their UV seams, and a filled mesh can keep a few pinholes or
+    non-manifold edges round its caps. Asked of the garment before it is placed: placing can bring
+    apart vertices together."""
+    return mesh.is_watertight or opening_count(mesh) == 0
 
 
 def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Trimesh, int]:
@@ -75,11 +89,12 @@ def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str,
     """Which faces of the garment are caps across the body's `exits` (a face mask, with `found`'s
     caps already in it), and how many caps were found besides those."""
     cut = np.zeros(len(garment.faces), bool) if found is None else found.copy()
-    segments = _segments(body, exits)
+    segments = _bones(body, exits)
     if not segments or not len(garment.faces):
         return cut, 0
-    starts = np.array([s for s, _ in segments])
-    ends = np.array([e for _, e in segments])
+    starts = np.array([s for s, _, _ in segments])
+    ends = np.array([e for _, e, _ in segments])
+    neck = np.tile([n for _, _, n in segments], 3)
     axes = ends - starts
     lengths = np.linalg.norm(axes, axis=1)
     dirs = axes / np.maximum(lengths, 1e-9)[:, None]
@@ -100,8 +115,12 @@ def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str,
     count = 0
     for point, k, face in zip(locations[hit], ray[hit], tri[hit], strict=True):  # a few crossings at most
         d = dirs[k]
-        near = np.abs((centres - point) @ d) < CAP_SLAB_M
-        cap = near & (np.abs(normals @ d) > CAP_FACING)
+        offsets = centres - point
+        along = offsets @ d
+        cap = (np.abs(along) < CAP_SLAB_M) & (np.abs(normals @ d) > CAP_FACING)
+        if neck[k]:
+            reach = float(limb_radius(body, point[None])[0]) + NECK_ROOM_M
+            cap &= np.linalg.norm(offsets - along[:, None] * d, axis=1) < reach
         if not cap[face]:
             continue
         both = cap[adjacency].all(axis=1)

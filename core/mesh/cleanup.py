@@ -12,6 +12,9 @@ _AXIS_BITS = 21  # per axis in a weld key: 21 m at WELD_M, far beyond any garmen
 # Vertices at one point whose normals spread wider are a crease, shaded apart (a box's edge, 90°);
 # a reconstruction's front and back meet along its outline at up to ~70°, a seam to shade smooth.
 CREASE_DEG = 80.0
+# A border loop shorter than this lets no part of the body through (a wrist is ~15 cm round): it is
+# a flaw of the mesh (a pinhole, the edges round a non-manifold seam), not one of its openings.
+OPENING_M = 0.15
 
 
 def weld_groups(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,9 +40,13 @@ def welded(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 
 
 def opening_count(mesh: trimesh.Trimesh) -> int:
-    """How many openings (border loops of the welded surface) a garment has: 0 when it is closed."""
+    """How many openings a garment has (border loops of the welded surface that a hand could pass
+    through, OPENING_M round): 0 when it is closed, flaws in its surface or not."""
     surface = welded(mesh)
-    return 0 if surface.is_watertight else len(surface.outline().entities)
+    if surface.is_watertight:
+        return 0
+    outline = surface.outline()
+    return int(sum(entity.length(outline.vertices) >= OPENING_M for entity in outline.entities))
 
 
 def drop_small_pieces(mesh: trimesh.Trimesh, min_share: float = 0.02) -> trimesh.Trimesh:
