@@ -36,7 +36,7 @@ def bodice(**values: float) -> np.ndarray:
     """A bodice's parameters: a plain top's, with `values` changed."""
     plain = {"chest": 0.3, "armhole": 1.0, "shoulder": 0.9, "shoulder_y": 0.05, "neck": 0.45, "neck_y": 0.0,
              "neck_drop": 0.05, "waist": 0.97, "waist_at": 0.5, "hem": 1.0, "hem_y": 1.0, "sleeve": 0.0,
-             "angle": 1.0, "cuff": 0.8, "angle_r": 1.0, "hem_rise": 0.0}
+             "angle": 1.0, "cuff": 0.8, "angle_r": 1.0, "hem_rise": 0.0, "hang": 0.0}
     return BODICE.vector(**(plain | values))
 
 
@@ -95,6 +95,33 @@ def test_long_sleeves_hanging_by_the_body_parse_as_long(chest: float, angle: flo
     x = bodice(chest=chest, sleeve=0.65, angle=angle, angle_r=angle, shoulder=1.0, cuff=0.6, armhole=0.9)
     parse = parse_mask(render(BODICE, x))
     assert (parse.category, SIMPLE[parse.kind]) == ("top", "long")
+
+
+def jumper(side: float, sleeve: float, slit_top: float, hem_y: float) -> np.ndarray:
+    """A jumper laid flat, drawn by hand (not by a pattern): dropped shoulders, its sleeves `sleeve`
+    wide hanging flush down its sides from the shoulders to below its hem band, a hairline slit
+    between each cuff and the band from `slit_top` (in heights; `side`: the half-width)."""
+    band = side - sleeve - 0.02
+    half = np.array([(0.0, 0.04), (0.1, 0.0), (side - 0.05, 0.08), (side, 0.16), (side, 1.0), (side - sleeve, 1.0),
+                     (side - sleeve, slit_top), (band, slit_top), (band, hem_y), (0.0, hem_y)])
+    outline = np.concatenate([half, half[::-1] * [-1.0, 1.0]])
+    pad, width = 8, int(2 * side * HEIGHT) + 16
+    canvas = np.zeros((HEIGHT + 2 * pad, width), np.uint8)
+    pixels = np.stack([outline[:, 0] * HEIGHT + width / 2, outline[:, 1] * HEIGHT + pad], axis=1)
+    cv2.fillPoly(canvas, [np.round(pixels * 16).astype(np.int32)], 1, shift=4)
+    return canvas.astype(bool)
+
+
+@FEW
+@given(side=st.floats(0.36, 0.42), sleeve=st.floats(0.12, 0.16), slit_top=st.floats(0.8, 0.85),
+       hem_y=st.floats(0.9, 0.94))
+def test_long_sleeves_hanging_flush_down_the_sides_parse_as_long(side: float, sleeve: float, slit_top: float,
+                                                                  hem_y: float) -> None:
+    # No gap between the sleeves and the body but a slit shallower than a side vent's: only the
+    # cuffs below the hem band tell the sleeves from a boxy sleeveless top.
+    parse = parse_mask(jumper(side, sleeve, slit_top, hem_y))
+    assert (parse.category, SIMPLE[parse.kind]) == ("top", "long")
+    assert BODICE.hanging(parse.x)
 
 
 @FEW

@@ -32,6 +32,11 @@ SLEEVE_BLOCK = [BODICE.index(p) for p in ("armhole", "shoulder", "shoulder_y", *
 # The sleeves' first guesses (length, angle, cuff, the other's angle), from capped to long, hanging to raised.
 SLEEVE_GRID = np.array([(s, a, 0.65, a) for s, a in itertools.product((0.1, 0.2, 0.3, 0.45, 0.65, 0.85, 1.05),
                                                                       (0.05, 0.3, 0.6, 0.9, 1.2, 1.5))])
+# Hanging, their first guesses also place the shoulder point and the sleeve's width (the armhole's
+# length); the angles are from just off straight down (the search cannot step back from a bound).
+HANGING_PARAMS = ("hang", "shoulder", "armhole", *SLEEVE_PARAMS)
+HANGING_GRID = np.array([(1.0, shoulder, armhole, s, a, c, a) for shoulder, armhole, s, a, c in itertools.product(
+    (0.92, 1.0), (0.65, 1.0), (0.3, 0.6, 0.9, 1.05), (0.04, 0.15), (0.35, 0.7))])
 
 
 @dataclass(frozen=True)
@@ -87,18 +92,19 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
     the torso first, as a sleeveless bodice fitted to the cloth sleeves cannot be (within the
     width of the body below them; or only the run through the centre line, which leaves out
     sleeves apart from the body), then the sleeves over a grid of length, angle and cuff with each
-    torso held, the best refined with the armhole and shoulder, then everything together."""
+    torso held (and hanging from the shoulders down the sides, over the sleeveless one's), the best
+    refined with the armhole and shoulder, then everything together."""
     centre_rows = np.flatnonzero(run > 0)
     hem_y = (centre_rows[-1] + 1) / SIDE if len(centre_rows) else 1.0
     # Below the sleeves, the cloth through the centre line is the torso (sleeves laid along it are in it too).
     torso = float(np.median(run[_row(0.55): _row(0.85) + 1])) or 0.2
     hem = float(run[max(0, _row(hem_y) - 2)]) / torso or 1.0
     drop = centre_rows[0] / SIDE if len(centre_rows) else 0.05  # the cloth at the centre starts below the neckline
-    torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in SLEEVE_PARAMS]
+    torso_free = [i for i, p in enumerate(BODICE.params) if p.name not in (*SLEEVE_PARAMS, "hang")]
     guesses = itertools.product((0.85, 1.0), (0.6, 1.0, 1.5), (0.6, 0.95), (0.45, 0.8))
     starts = np.array([BODICE.vector(chest=torso * k, armhole=armhole, shoulder=shoulder, shoulder_y=0.05, neck=neck,
                                      neck_y=0.0, neck_drop=drop, waist=1.0, waist_at=0.5, hem=hem / k, hem_y=hem_y,
-                                     sleeve=0.0, angle=1.0, cuff=0.7, angle_r=1.0, hem_rise=0.0)
+                                     sleeve=0.0, angle=1.0, cuff=0.7, angle_r=1.0, hem_rise=0.0, hang=0.0)
                        for k, armhole, shoulder, neck in guesses])
     none = fit_pattern(frame, BODICE, starts, free=torso_free, polish=2, evals=350)
     cols = np.abs(np.arange(frame.mask.shape[1]) - frame.centre)
@@ -118,6 +124,14 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
         grid[:, BODICE.index("shoulder")] = np.maximum(grid[:, BODICE.index("shoulder")], 0.9)
         grid[:, sleeve] = SLEEVE_GRID
         staged.append(fit_pattern(frame, BODICE, grid, free=SLEEVE_BLOCK, polish=1, evals=250, prior=sleeves_prior))
+    # Sleeves hanging from the shoulder points flush down the sides (no gap shows between them
+    # and the body), over the sleeveless torso: its hem, hidden under them, as wide as the cloth
+    # through the centre line there, and the shoulder point at the body's side.
+    grid = np.repeat(none.x[None, :], len(HANGING_GRID), axis=0)
+    grid[:, [BODICE.index(p) for p in HANGING_PARAMS]] = HANGING_GRID
+    grid[:, BODICE.index("hem")] = hem * torso / (none.x[BODICE.index("chest")] * none.x[BODICE.index("waist")])
+    staged.append(fit_pattern(frame, BODICE, grid, free=[*SLEEVE_BLOCK, BODICE.index("hem")], polish=1, evals=250,
+                              prior=sleeves_prior))
     sleeved = max(staged, key=lambda f: f.iou - sleeves_prior(f))
     # Then the torso and the sleeves by turns: each a small search, which converges where one
     # over every parameter at once would not in as many evaluations.
@@ -145,8 +159,9 @@ def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
 
 
 def _free(key: str) -> int:
-    """How many parameters a fit was free to set, but for the sleeves (which SLEEVE_GAIN prices)."""
-    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) if key.startswith("bodice") else 0)
+    """How many parameters a fit was free to set, but for the sleeves and their pose (which
+    SLEEVE_GAIN prices)."""
+    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) + 1 if key.startswith("bodice") else 0)
 
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:

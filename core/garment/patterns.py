@@ -60,7 +60,15 @@ class BodiceShape(Pattern):
             Param("sleeve", 0.0, 1.1), Param("angle", 0.0, 2.0), Param("cuff", 0.3, 1.1),  # cuff: over the armhole
             Param("angle_r", 0.0, 2.0),  # sleeve_r's (x < 0; angle is sleeve_l's): a pose, not the pattern
             Param("hem_rise", 0.0, 0.3),  # a curved hem (shirt tails, a flared skirt laid flat): the sides' rise
+            Param("hang", 0.0, 1.0),  # the sleeves' pose, a mode (from 0.5: hanging from the shoulder point)
         ))
+
+    @staticmethod
+    def hanging(x: np.ndarray) -> bool:
+        """Whether the sleeves hang from the shoulder points down over the body's sides (folded
+        there, their roots across the shoulders), not out of the armholes: a jumper laid flat
+        with its sleeves flush down its sides shows no armhole, only the sleeves' outer edges."""
+        return bool(x[HANG] >= 0.5)
 
     @staticmethod
     def sleeved(x: np.ndarray) -> bool:
@@ -73,7 +81,7 @@ class BodiceShape(Pattern):
     def _points(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
         """The landmarks as plain pairs (the search draws tens of thousands of outlines)."""
         (chest, armhole, shoulder, shoulder_y, neck, neck_y, neck_drop, waist, waist_at, hem, hem_y,
-         sleeve, angle, cuff, angle_r, hem_rise) = x.tolist()
+         sleeve, angle, cuff, angle_r, hem_rise, hang) = x.tolist()
         # Without sleeves the shoulder ends inside the armhole: wider, and the "shoulder" would be
         # a sleeve. A sleeve is set in near the body's side (straps are narrower, but have no
         # sleeve, nor a neck out to the shoulder point). The shoulder slopes down from the neck,
@@ -91,11 +99,16 @@ class BodiceShape(Pattern):
         waist_x = waist * chest
         # The sleeve: its axis from the armhole's middle, `angle` from straight down, `sleeve`
         # long, to a cuff across it that is a share of the armhole (a sleeve tapers from its root).
+        # Hanging, its outer edge is the axis, from the shoulder point, and it tapers inwards.
         root_x, root_y = chest - shoulder_x, armpit_y - shoulder_y
-        half_cuff = cuff * math.hypot(root_x, root_y) / 2
+        root = math.hypot(root_x, root_y)
+        half_cuff = cuff * root / 2
 
         def cuff_corners(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
             down, out = math.cos(angle), math.sin(angle)
+            if hang >= 0.5:
+                outer_x, outer_y = shoulder_x + sleeve * out, shoulder_y + sleeve * down
+                return (outer_x, outer_y), (outer_x - 2 * half_cuff * down, outer_y + 2 * half_cuff * out)
             middle_x, middle_y = shoulder_x + root_x / 2 + sleeve * out, shoulder_y + root_y / 2 + sleeve * down
             return ((middle_x + half_cuff * down, middle_y - half_cuff * out),
                     (middle_x - half_cuff * down, middle_y + half_cuff * out))
@@ -135,12 +148,19 @@ class BodiceShape(Pattern):
 
     def _sleeves(self, x: np.ndarray, q: dict[str, tuple[float, float]],
                  armhole: list[tuple[float, float]]) -> dict[str, Polygon]:
-        """Each sleeve's region, its root the armhole (none under MIN_SLEEVE)."""
+        """Each sleeve's region, its root the armhole (none under MIN_SLEEVE); hanging, its root
+        folded across the shoulder, as wide as the armhole is long (the body's side under it)."""
         if not self.sleeved(x):
             return {}
-        right = np.array([q["shoulder"], q["cuff_top"], q["cuff_bottom"], q["armpit"], *armhole[::-1]])
-        other = np.array([q["shoulder"], q["cuff_top_r"], q["cuff_bottom_r"], q["armpit"], *armhole[::-1]])
-        return {"sleeve_l": right, "sleeve_r": other * FLIP}
+        sleeves = []
+        for angle, top, bottom in ((x[ANGLE], "cuff_top", "cuff_bottom"), (x[ANGLE_R], "cuff_top_r", "cuff_bottom_r")):
+            if self.hanging(x):
+                (sx, sy), root = q["shoulder"], math.dist(q["shoulder"], q["armpit"])
+                root = [(sx - root * math.cos(angle), sy + root * math.sin(angle))]
+            else:
+                root = [q["armpit"], *armhole[::-1]]
+            sleeves.append(np.array([q["shoulder"], q[top], q[bottom], *root]))
+        return {"sleeve_l": sleeves[0], "sleeve_r": sleeves[1] * FLIP}
 
 
 def _hip_x(waist_x: float, hip: float, hip_y: float) -> float:
@@ -215,4 +235,5 @@ class SkirtShape(Pattern):
 
 BODICE, LEGS, SKIRT = BodiceShape(), LegsShape(), SkirtShape()
 SLEEVE = BODICE.index("sleeve")  # where the sleeve's length is among the bodice's parameters
+ANGLE, ANGLE_R, HANG = (BODICE.index(p) for p in ("angle", "angle_r", "hang"))
 SHAPES = {s.name: s for s in (BODICE, LEGS, SKIRT)}
