@@ -228,3 +228,16 @@ def test_parts_label_sleeves_and_torso_and_the_parse_round_trips() -> None:
     centre = np.array([0.0, q["armpit"][1]])
     labels = [PARTS[i] for i in part_labels(parse, np.array([left, right, centre]))]  # in the parse frame
     assert labels == ["sleeve_l", "sleeve_r", "torso"]
+
+
+def test_the_body_under_hanging_sleeves_is_the_torso() -> None:
+    """Sleeves hanging flush down the sides cover the body's sides in the photo; the cloth there is
+    the torso's, or the torso would be wrapped round the body with holes at its sides."""
+    parse = parse_mask(jumper(0.4, 0.14, 0.82, 0.92))
+    assert BODICE.hanging(parse.x)
+    q = BODICE.points(parse.x)
+    side = 0.9 * q["armpit"][0]  # inside the torso's outline, under the sleeve's folded root
+    uv = np.array([[side, q["armpit"][1] + 0.05], [-side, q["armpit"][1] + 0.05]])
+    sleeve = BODICE.parts(parse.x)["sleeve_l"]
+    assert cv2.pointPolygonTest(sleeve.astype(np.float32), (float(uv[0, 0]), float(uv[0, 1])), False) >= 0
+    assert (part_labels(parse, uv) == PARTS.index("torso")).all()

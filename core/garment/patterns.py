@@ -128,7 +128,10 @@ class BodiceShape(Pattern):
         top = self._top(q)
         torso = mirror(np.array([*top, q["armpit"], q["waist"], (0.0, q["waist"][1])]))
         skirt = mirror(np.array([(0.0, q["waist"][1]), q["waist"], q["hem"], q["hem_mid"], q["hem_centre"]]))
-        return {"torso": torso, "skirt": skirt} | self._sleeves(x, q, top[-len(ARMHOLE_STEPS):])
+        sleeves, body = self._sleeves(x, q, top[-len(ARMHOLE_STEPS):]), {"torso": torso, "skirt": skirt}
+        # Hanging sleeves lie over the body's sides: the cloth there is the body's, drawn last (the
+        # sleeves' own cloth is the part beyond it, and their tubes are built round the arms).
+        return (sleeves | body) if self.hanging(x) else (body | sleeves)
 
     def pieces(self, x: np.ndarray) -> list[Polygon]:
         """The body in one piece (no seam across it at the waist), and the sleeves."""
