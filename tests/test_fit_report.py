@@ -16,8 +16,8 @@ from core.ai.silhouette import reconstruct
 from core.avatars.presets import PRESETS_DIR
 from core.fitting import report
 from core.fitting.body import BodyModel
+from core.fitting.coverage import shoulder_cover, torso_cover
 from core.fitting.fit import FitLayer, fit
-from core.fitting.shoulders import shoulder_cover
 from core.mesh.cleanup import clean
 from core.samples import draw_garment
 
@@ -168,3 +168,27 @@ def test_shoulder_cover_sees_bare_shoulders(body) -> None:
     half = slab(min(neck[0], left[0]) - 0.001, max(neck[0], left[0]) + 0.05, y)
     assert shoulder_cover(half, body) == 0.5
     assert shoulder_cover(trimesh.Trimesh(), body) == 0.0
+
+
+def test_torso_cover_sees_holes_in_the_chest(body) -> None:
+    """A tube round the chest covers it all round; a window cut in its side at the chest shows
+    through; a tube standing far off the body is something else (a sleeve seen through a hole)."""
+    chest, waist = body.point("chest"), body.point("waist")
+    mid = (chest[1] + waist[1]) / 2
+    centre = np.array([0.0, mid, body.sections.at(np.array([mid]))[0, 1]])  # the sections' own centre
+
+    def tube(radius: float) -> trimesh.Trimesh:
+        mesh = trimesh.creation.cylinder(radius=radius, height=0.6, sections=64)
+        mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+        mesh.apply_translation(centre)
+        mesh.update_faces(np.abs(mesh.face_normals[:, 1]) < 0.5)  # open at both ends
+        return trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(mesh.vertices, mesh.faces, 0.02))
+
+    snug = tube(0.19)
+    assert torso_cover(snug, body) == 1.0
+    window = snug.copy()
+    side = (window.triangles_center[:, 0] > 0) & (np.abs(window.triangles_center[:, 1] - chest[1]) < 0.05)
+    window.update_faces(~side)
+    assert 0.5 < torso_cover(window, body) < 0.9
+    assert torso_cover(tube(0.6), body) == 0.0
+    assert torso_cover(trimesh.Trimesh(), body) == 0.0

@@ -9,9 +9,9 @@ import trimesh
 
 from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
+from core.fitting.coverage import shoulder_cover
 from core.fitting.fit import FitLayer, fit
 from core.fitting.openings import _segments, cut_openings, is_closed
-from core.fitting.shoulders import shoulder_cover
 from core.mesh.cleanup import clean, closed, opening_count
 from core.samples import draw_garment
 from tests.test_fitting import preset_body
