@@ -13,6 +13,9 @@ import pytest
 
 from core.config import Settings
 from core.context import context_for
+from core.db import init_db
+from core.identity import Caller
+from core.samples import draw_garment
 from core.service import FitroomService
 from demo.gradio_files import upload_folder
 from demo.ui import progress as waiting
@@ -37,7 +40,7 @@ def handlers(tmp_path_factory) -> dict[str, object]:
 def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
     ours = {name: f.fn for name, f in handlers.items() if name != "load_example"}  # gr.Examples' own loader
     unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ is not MAPPED]
-    assert not unmapped and len(ours) == 36
+    assert not unmapped and len(ours) == 38
     assert {"new_token", "upload_image", "generate_3d", "list_presets", "fit", "get_result", "upload_garment_3d",
             "create_avatar", "photo_to_3d", "dress"} <= set(ours)
 
@@ -102,3 +105,30 @@ def test_the_page_sees_a_job_end_within_100_ms_and_sends_only_its_stages(monkeyp
     assert done["status"] == "done"
     assert sleeps and max(sleeps) <= 0.1  # the job's end is seen within 100 ms of it
     assert sent == [((0, 4), "queued"), ((1, 4), "started"), ((2, 4), "cut-out"), ((3, 4), "reconstruction")]
+
+
+def test_a_picked_photo_is_uploaded_then_and_its_generate_click_waits_for_the_job_alone(handlers, monkeypatch) -> None:
+    """Picking a photo uploads it: the Generate click that follows starts the job on that Cloth, with
+    no upload of its own; a photo picked again with its back is uploaded again, as a pair."""
+    step = handlers["on_picked"].fn.__self__
+    init_db(step.service.ctx.engine)
+    folder = step.uploads[0] / "picked"
+    folder.mkdir(parents=True, exist_ok=True)
+    photo, back = folder / "front.png", folder / "back.png"
+    for path, colour in ((photo, (200, 40, 40)), (back, (40, 80, 190))):
+        draw_garment("top", colour=colour)[0].save(path)
+    me = Caller("u" * 32)
+    step.on_picked(str(photo), None, me)
+    (cloth_id,) = step.staged.values()
+    started = []
+    monkeypatch.setattr("demo.ui.photo.generated", lambda service, cloth, *rest, **kw: started.append(cloth) or
+                        {"id": "j", "log": "", "model_used": "m"})
+    monkeypatch.setattr("demo.ui.photo.upload_photo", lambda *a, **kw: pytest.fail("uploaded again at the click"))
+    monkeypatch.setattr(step.results, "garment", lambda job_id, *rest: (job_id,))
+    assert step.generate(str(photo), "auto", "low", "auto", [], [], None, me, None) == ("j",)
+    assert started == [cloth_id]
+    monkeypatch.undo()
+    step.on_picked(str(photo), str(back), me)
+    assert len(step.staged) == 2 and step.staged[(me.user_id, str(photo), str(back))] != cloth_id
+    with pytest.raises(gr.Error, match="reload"):  # a pick sent without the page
+        step.on_picked(str(photo), None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # wire's annotation only: the page imports this module
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
 EXAMPLE_CATEGORIES = json.loads((EXAMPLES_DIR / "categories.json").read_text()) if EXAMPLES else {}
+STAGED_MAX = 1024  # photos uploaded on being picked, kept for their Generate click (the oldest forgotten)
 
 
 class PhotoStep:
@@ -39,6 +41,7 @@ class PhotoStep:
         self.service, self.results, self.settings = service, results, service.ctx.settings
         self.uploads = (upload_folder(self.settings), EXAMPLES_DIR)  # the only files a page event may name
         self.example_jobs: dict[tuple, str] = {}  # example photo (hash, category, user) → its finished garment
+        self.staged: OrderedDict[tuple, str] = OrderedDict()  # (user, photo, back) → its Cloth, uploaded when picked
         self.example_category = {hashlib.sha256(p.read_bytes()).hexdigest(): EXAMPLE_CATEGORIES.get(p.name, "auto")
                                  for p in EXAMPLES}
         gr.Markdown("### 1 · Garment", elem_classes="step-title")
@@ -67,6 +70,9 @@ class PhotoStep:
                        outfit, state.me]
         self.model.change(handled(lambda m: gr.Dropdown(info=licence_note(m))), self.model, self.model,
                           api_visibility="private")
+        for picked in (self.photo, self.back_photo):  # the upload is done before Generate is clicked
+            picked.upload(self.on_picked, [self.photo, self.back_photo, state.me], None, api_visibility="private",
+                          show_progress="hidden", concurrency_limit=4)
         offered = [*outputs, self.recategory, state.other]  # the garment, and the other category it may be
         clicked = self.generate_btn.click(self.on_generate, generate_in, offered, api_visibility="private",
                                           concurrency_limit=4, show_progress_on=page.garment_progress)
@@ -95,9 +101,26 @@ class PhotoStep:
         """Upload the photo (and its back), generate its 3D garment, wait for it and show it."""
         if not photo_path:
             raise refused("Upload a garment photo first, or click an example.")
-        cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
-        job = generated(self.service, cloth["id"], model_v, quality_v, category_v, caller, progress, every=None)
+        cloth_id = self.staged.get((caller.user_id, photo_path, back_path))
+        if cloth_id is None:  # clicked before its upload on being picked was done (or an example)
+            cloth_id = self.stage(photo_path, back_path, caller)
+        job = generated(self.service, cloth_id, model_v, quality_v, category_v, caller, progress, every=None)
         return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
+
+    def stage(self, photo_path: str, back_path: str | None, caller: Caller) -> str:
+        """Upload the photo (and its back) as a Cloth, kept for the Generate clicks on it."""
+        cloth = upload_photo(self.service, self.uploads, photo_path, back_path, caller)
+        self.staged[(caller.user_id, photo_path, back_path)] = cloth["id"]
+        while len(self.staged) > STAGED_MAX:
+            self.staged.popitem(last=False)
+        return cloth["id"]
+
+    @handled
+    def on_picked(self, photo_path, back_path, caller) -> None:
+        """A photo (or its back) picked: uploaded at once, while the person chooses the category and
+        moves to Generate, so that the click waits for the job alone; a refused photo is told now."""
+        if photo_path:
+            self.stage(photo_path, back_path, verified(caller))
 
     @handled
     def on_generate(self, photo_path, back_path, category_v, quality_v, model_v, hist, chosen, caller,
