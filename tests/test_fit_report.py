@@ -16,7 +16,7 @@ from core.ai.silhouette import reconstruct
 from core.avatars.presets import PRESETS_DIR
 from core.fitting import report
 from core.fitting.body import BodyModel
-from core.fitting.coverage import shoulder_cover, torso_cover
+from core.fitting.coverage import shoulder_cover, torso_holes
 from core.fitting.fit import FitLayer, fit
 from core.mesh.cleanup import clean
 from core.samples import draw_garment
@@ -170,25 +170,26 @@ def test_shoulder_cover_sees_bare_shoulders(body) -> None:
     assert shoulder_cover(trimesh.Trimesh(), body) == 0.0
 
 
-def test_torso_cover_sees_holes_in_the_chest(body) -> None:
-    """A tube round the chest covers it all round; a window cut in its side at the chest shows
-    through; a tube standing far off the body is something else (a sleeve seen through a hole)."""
-    chest, waist = body.point("chest"), body.point("waist")
-    mid = (chest[1] + waist[1]) / 2
+def test_torso_holes_are_seen_and_a_neckline_is_not_one(body) -> None:
+    """A tube round the torso has no holes; a window cut in its side at the chest is one; a tube
+    ending at the chest (a bandeau, a camisole's low front) only ends there; a tube standing far off
+    the body is something else (a sleeve seen through a hole) and is none."""
+    waist, neck = body.point("waist")[1], body.neck_base_y
+    mid = (waist + neck) / 2
     centre = np.array([0.0, mid, body.sections.at(np.array([mid]))[0, 1]])  # the sections' own centre
 
-    def tube(radius: float) -> trimesh.Trimesh:
-        mesh = trimesh.creation.cylinder(radius=radius, height=0.6, sections=64)
-        mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
-        mesh.apply_translation(centre)
+    def tube(radius: float, top: float = neck + 0.1) -> trimesh.Trimesh:
+        mesh = trimesh.creation.cylinder(radius=radius, segment=[[0, waist - 0.1, 0], [0, top, 0]], sections=64)
+        mesh.apply_translation([centre[0], 0.0, centre[2]])
         mesh.update_faces(np.abs(mesh.face_normals[:, 1]) < 0.5)  # open at both ends
         return trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(mesh.vertices, mesh.faces, 0.02))
 
     snug = tube(0.19)
-    assert torso_cover(snug, body) == 1.0
+    assert torso_holes(snug, body) == 0.0
     window = snug.copy()
-    side = (window.triangles_center[:, 0] > 0) & (np.abs(window.triangles_center[:, 1] - chest[1]) < 0.05)
-    window.update_faces(~side)
-    assert 0.5 < torso_cover(window, body) < 0.9
-    assert torso_cover(tube(0.6), body) == 0.0
-    assert torso_cover(trimesh.Trimesh(), body) == 0.0
+    chest = body.point("chest")[1]
+    window.update_faces(~((window.triangles_center[:, 0] > 0) & (np.abs(window.triangles_center[:, 1] - chest) < 0.05)))
+    assert 0.05 < torso_holes(window, body) < 0.2
+    assert torso_holes(tube(0.19, top=chest), body) == 0.0
+    assert torso_holes(tube(0.6), body) == 0.0
+    assert torso_holes(trimesh.Trimesh(), body) == 0.0

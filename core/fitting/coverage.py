@@ -1,7 +1,7 @@
-"""How much of the shoulders and the chest a top or dress covers: cloth cut away with a closed
-garment's neck cap, a neckline pulled wide, or a torso with holes where its sleeves were taken for
-it leave skin bare, and no other figure of the report sees it (no cloth is inside the body, the
-sleeves still enclose the arms)."""
+"""How much of the shoulders a top or dress covers, and the holes in its torso: cloth cut away with
+a closed garment's neck cap, or a torso with holes where its sleeves were taken for it, leave skin
+bare, and no other figure of the report sees it (no cloth is inside the body, the sleeves still
+enclose the arms)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ import trimesh
 
 from core.fitting.body import DIRECTIONS, BodyModel
 
-ALONG = (0.5, 0.65, 0.8)  # stations from the neck (its own width is the first third) to the shoulder joint
+# Stations from the neck to the shoulder joint: the outer part, where a sleeve hangs from (a boat
+# neck is cut out to 0.7 of the shoulder's width: patterns.SLEEVED_NECK)
+ALONG = (0.75, 0.85, 0.95)
 ACROSS_M = (-0.03, 0.0, 0.03)  # and from front to back of the shoulder's seam line
-CHEST_BAND = np.linspace(0.0, 0.5, 6)  # heights from the chest halfway down to the waist
+TORSO_ROWS = 16  # heights from the waist up to the armpits (TORSO_TOP of the way from the chest to the neck)
+TORSO_TOP = 0.4
 # Cloth counts this far outside the body's outline (ease, a loose fit), not farther: a sleeve seen
 # through a hole in the torso is not the torso.
 TORSO_ROOM_M = 0.10
 
 
 def shoulder_cover(garment: trimesh.Trimesh, body: BodyModel) -> float:
-    """The share of rays cast straight down onto the shoulders (ALONG x ACROSS_M per side) that
-    meet the garment: 1 for a T-shirt worn on them, 0 for one worn off them or a bandeau."""
+    """The share of rays cast straight down onto the shoulders' outer parts (ALONG x ACROSS_M per
+    side) that meet the garment: 1 for a T-shirt worn on them, 0 for one worn off them or a bandeau."""
     if not len(garment.faces) or not all(name in body.landmarks for name in ("neck", "shoulder_l", "shoulder_r")):
         return 0.0
     neck = body.point("neck")
@@ -32,21 +35,27 @@ def shoulder_cover(garment: trimesh.Trimesh, body: BodyModel) -> float:
     return float(np.mean(hits))
 
 
-def torso_cover(garment: trimesh.Trimesh, body: BodyModel) -> float:
-    """The share of rays cast out from the body's axis across the chest (CHEST_BAND, each of the
-    body sections' directions) that meet the garment within TORSO_ROOM_M of the skin's outline:
-    every top and dress covers the chest all round; 1 when it does."""
-    if not len(garment.faces) or not all(name in body.landmarks for name in ("chest", "waist")):
+def torso_holes(garment: trimesh.Trimesh, body: BodyModel) -> float:
+    """The share of the torso's rays that find a hole in the cloth. Rays are cast out from the
+    body's axis in each of the body sections' directions at TORSO_ROWS heights, waist to neck base,
+    and meet the garment within TORSO_ROOM_M of the skin's outline, farther off, or not at all; in
+    each direction, a ray that meets nothing between two that meet cloth above and below it looks
+    through a hole. A neckline or a hem is where the cloth ends, not a hole (a camisole's low front
+    is none), and cloth standing off is not one either (a flared top)."""
+    if not len(garment.faces) or not all(name in body.landmarks for name in ("waist", "chest")):
         return 0.0
-    chest, waist = body.point("chest")[1], body.point("waist")[1]
-    ys = chest + CHEST_BAND * (waist - chest)
+    waist, chest = body.point("waist")[1], body.point("chest")[1]
+    ys = np.linspace(waist, chest + TORSO_TOP * (body.neck_base_y - chest), TORSO_ROWS)
     sections = body.sections
     centres, radii = sections.at(ys)[:, :2], sections.radii_at(ys)
     origins = np.repeat(np.column_stack([centres[:, 0], ys, centres[:, 1]]), len(DIRECTIONS), axis=0)
     directions = np.tile(np.column_stack([np.sin(DIRECTIONS), np.zeros(len(DIRECTIONS)), np.cos(DIRECTIONS)]),
                          (len(ys), 1))
-    reach = radii.ravel() + TORSO_ROOM_M
     locations, ray, _ = garment.ray.intersects_location(origins, directions, multiple_hits=False)
-    hit = np.zeros(len(origins), bool)
-    hit[ray[np.linalg.norm(locations - origins[ray], axis=1) <= reach[ray]]] = True
-    return float(hit.mean())
+    distance = np.full(len(origins), np.inf)
+    distance[ray] = np.linalg.norm(locations - origins[ray], axis=1)
+    hit = (distance <= radii.ravel() + TORSO_ROOM_M).reshape(len(ys), len(DIRECTIONS))
+    bare = ~np.isfinite(distance).reshape(hit.shape)  # cloth farther off (a flared hem) is no hole
+    above = np.maximum.accumulate(hit[::-1], axis=0)[::-1]  # cloth at this height or higher
+    below = np.maximum.accumulate(hit, axis=0)  # cloth at this height or lower
+    return float((bare & above & below).mean())

@@ -17,7 +17,7 @@ import trimesh
 from scipy.spatial import cKDTree
 
 from core.fitting.body import BodyModel
-from core.fitting.coverage import shoulder_cover, torso_cover
+from core.fitting.coverage import shoulder_cover, torso_holes
 from core.fitting.grid import REACH
 
 SAMPLES = 20_000  # area-weighted samples per garment: a 1.5 m² garment gets one per ~9 mm
@@ -70,7 +70,7 @@ def garment_report(garment: trimesh.Trimesh, body: BodyModel) -> dict:
         "arm_cloth_share": float(on_arm.mean()),
         "standoff_share": standoff_share(points, body),
         "shoulder_cover": shoulder_cover(garment, body),
-        "torso_cover": torso_cover(garment, body),
+        "torso_holes": torso_holes(garment, body),
         "symmetry_mm_mean": sym_mean,
         "symmetry_mm_p95": sym_p95,
         "report_s": round(time.perf_counter() - t0, 4),

@@ -44,8 +44,8 @@ SEEN = (("cloth inside the body · deepest",
         ("sleeves: upper arm · forearm", lambda x: _both(x, "upper_arm", "forearm")),
         ("legs: thigh · shin", lambda x: _both(x, "thigh", "shin")),
         ("cloth > 12 cm off the skin", lambda x: f"{x['standoff_share']:.0%}"),
-        ("covered: shoulders · chest", lambda x: f"{x['shoulder_cover']:.0%} · {x['torso_cover']:.0%}"
-         if "torso_cover" in x else "–"),
+        ("shoulders covered · holes in the torso",
+         lambda x: f"{x['shoulder_cover']:.0%} · {x['torso_holes']:.0%}" if "torso_holes" in x else "–"),
         ("asymmetry p95", lambda x: f"{x['symmetry_mm_p95']:.0f} mm"))
 
 
