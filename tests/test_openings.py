@@ -25,8 +25,8 @@ def body():
 def _crossings(garment: trimesh.Trimesh, body) -> int:
     """How many times the body's exit bones (out through the neck, hands, feet) cross the garment."""
     segments = _segments(body)
-    starts = np.array([s for s, _ in segments])
-    axes = np.array([e for _, e in segments]) - starts
+    starts = np.array([s for s, _, _ in segments])
+    axes = np.array([e for _, e, _ in segments]) - starts
     lengths = np.linalg.norm(axes, axis=1)
     locations, ray, _ = garment.ray.intersects_location(starts + 0.0011, axes / lengths[:, None], multiple_hits=True)
     return int((np.einsum("ij,ij->i", locations - starts[ray] - 0.0011, axes[ray] / lengths[ray, None])

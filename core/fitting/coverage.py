@@ -37,7 +37,7 @@ def shoulder_cover(garment: trimesh.Trimesh, body: BodyModel) -> float:
 
 def torso_holes(garment: trimesh.Trimesh, body: BodyModel) -> float:
     """The share of the torso's rays that find a hole in the cloth. Rays are cast out from the
-    body's axis in each of the body sections' directions at TORSO_ROWS heights, waist to neck base,
+    body's axis in each of the body sections' directions at TORSO_ROWS heights, waist to armpits,
     and meet the garment within TORSO_ROOM_M of the skin's outline, farther off, or not at all; in
     each direction, a ray that meets nothing between two that meet cloth above and below it looks
     through a hole. A neckline or a hem is where the cloth ends, not a hole (a camisole's low front

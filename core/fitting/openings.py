@@ -39,14 +39,11 @@ TRUNK_EXITS = (EXITS[0], *EXITS[3:])
 LIMB_EXITS = EXITS[1:]
 
 
-def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS) -> list[tuple[np.ndarray, np.ndarray]]:
+def _segments(body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS
+              ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
     """The bones (start, end) the body leaves a garment along, each chain carried on past its last
-    joint: the head to its crown, the hands to their finger tips, the feet to the soles."""
-    return [(start, end) for start, end, _ in _bones(body, exits)]
-
-
-def _bones(body: BodyModel, exits: tuple[tuple[str, ...], ...]) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """_segments, each with whether it is the neck's (its chain goes out through the head)."""
+    joint: the head to its crown, the hands to their finger tips, the feet to the soles; and each
+    with whether it is the neck's (its chain goes out through the head)."""
     top = float(body.mesh.bounds[1, 1])
     out = []
     for chain in exits:
@@ -89,7 +86,7 @@ def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str,
     """Which faces of the garment are caps across the body's `exits` (a face mask, with `found`'s
     caps already in it), and how many caps were found besides those."""
     cut = np.zeros(len(garment.faces), bool) if found is None else found.copy()
-    segments = _bones(body, exits)
+    segments = _segments(body, exits)
     if not segments or not len(garment.faces):
         return cut, 0
     starts = np.array([s for s, _, _ in segments])

@@ -81,7 +81,8 @@ class BodiceShape(Pattern):
     def _points(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
         """The landmarks as plain pairs (the search draws tens of thousands of outlines)."""
         (chest, armhole, shoulder, shoulder_y, neck, neck_y, neck_drop, waist, waist_at, hem, hem_y,
-         sleeve, angle, cuff, angle_r, hem_rise, hang) = x.tolist()
+         sleeve, angle, cuff, angle_r, hem_rise, _) = x.tolist()
+        hanging = self.hanging(x)
         # Without sleeves the shoulder ends inside the armhole: wider, and the "shoulder" would be
         # a sleeve. A sleeve is set in near the body's side (straps are narrower, but have no
         # sleeve, nor a neck out to the shoulder point). The shoulder slopes down from the neck,
@@ -106,7 +107,7 @@ class BodiceShape(Pattern):
 
         def cuff_corners(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
             down, out = math.cos(angle), math.sin(angle)
-            if hang >= 0.5:
+            if hanging:
                 outer_x, outer_y = shoulder_x + sleeve * out, shoulder_y + sleeve * down
                 return (outer_x, outer_y), (outer_x - 2 * half_cuff * down, outer_y + 2 * half_cuff * out)
             middle_x, middle_y = shoulder_x + root_x / 2 + sleeve * out, shoulder_y + root_y / 2 + sleeve * down
@@ -158,8 +159,8 @@ class BodiceShape(Pattern):
         sleeves = []
         for angle, top, bottom in ((x[ANGLE], "cuff_top", "cuff_bottom"), (x[ANGLE_R], "cuff_top_r", "cuff_bottom_r")):
             if self.hanging(x):
-                (sx, sy), root = q["shoulder"], math.dist(q["shoulder"], q["armpit"])
-                root = [(sx - root * math.cos(angle), sy + root * math.sin(angle))]
+                (sx, sy), width = q["shoulder"], math.dist(q["shoulder"], q["armpit"])
+                root = [(sx - width * math.cos(angle), sy + width * math.sin(angle))]
             else:
                 root = [q["armpit"], *armhole[::-1]]
             sleeves.append(np.array([q["shoulder"], q[top], q[bottom], *root]))
