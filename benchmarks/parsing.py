@@ -40,7 +40,7 @@ def main() -> None:
                          "ok": "-", "note": str(exc)[:40]})
             continue
         parse_s.append(time.perf_counter() - t0)
-        REGISTRY["silhouette"].reconstruct(cutout, parse.category, "low")
+        REGISTRY["silhouette"].reconstruct(cutout, parse.category, "low", parse=parse)
         total_s.append(time.perf_counter() - t0)
         kind = SIMPLE.get(parse.kind, parse.kind)
         right_cat = label is None or parse.category == label

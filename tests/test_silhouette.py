@@ -7,6 +7,7 @@ import pytest
 import trimesh
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from PIL import Image, ImageDraw
 
 from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
@@ -89,3 +90,36 @@ def test_drop_small_pieces() -> None:
     small.apply_translation([5, 0, 0])
     out = drop_small_pieces(trimesh.util.concatenate([big, small]))
     assert len(out.faces) == len(big.faces)
+
+
+def _tank(half: int, armhole: int, strap: float) -> np.ndarray:
+    """A sleeveless boxy top's mask: straight sides from its armpits to its hem (its widest, the
+    upper half's too), armholes curving in to straps `strap` of its half-width."""
+    top, bottom, cx = 60, 60 + 4 * half, 400
+    curve = [(cx + half - (half - strap * half) * np.cos(t) ** 2, top + 10 + armhole * np.sin(t))
+             for t in np.linspace(0, np.pi / 2, 12)]
+    right = [(cx + 0.35 * half, top), *curve, (cx + half, bottom)]
+    left = [(2 * cx - x, y) for x, y in reversed(right)]
+    outline = [(cx, top + 0.4 * armhole), *right, *left]
+    image = Image.new("L", (800, bottom + 60), 0)
+    ImageDraw.Draw(image).polygon([(float(x), float(y)) for x, y in outline], fill=255)
+    return np.asarray(image) > 127
+
+
+@settings(max_examples=6, deadline=None)
+@given(half=st.integers(110, 170), armhole=st.integers(90, 150), strap=st.floats(0.55, 0.85))
+def test_sleeveless_sides_are_sewn_below_the_armholes(half, armhole, strap) -> None:
+    """A boxy sleeveless top's straight sides are the widest outline of its upper half, where
+    sleeves end on other tops: its shell is open at its neck, hem and armholes, and sewn along its
+    sides below the armpits (they were left open, and the fitted top showed the skin through
+    them)."""
+    mask = _tank(half, armhole, strap)
+    mesh = clean(reconstruct(Cutout(np.zeros((*mask.shape, 3), np.uint8), mask, "t"), "top", "low").mesh)
+    loops = openings(mesh)
+    assert len(loops) == 4  # neck, hem, two armholes
+    metres = REGISTRY["top"].length_m / (4 * half)  # the mask's rows to the shell's metres
+    armpit_y = -(10 + armhole) * metres
+    sides = np.concatenate(loops)
+    sides = sides[np.abs(sides[:, 0]) > 0.9 * np.abs(mesh.vertices[:, 0]).max()]
+    low = sides[:, 1] < armpit_y - 0.04  # open edges at the sides, 4 cm below the armpits
+    assert not (low & (sides[:, 1] > mesh.bounds[0, 1] + 0.03)).any()  # but for the hem's corners

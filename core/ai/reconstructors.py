@@ -10,6 +10,7 @@ from core.ai import silhouette
 from core.ai.segment import Cutout
 from core.config import Settings, get_settings
 from core.errors import InputError
+from core.garment.parse import GarmentParse
 
 MODELS = ("auto", "silhouette", "zero123+instantmesh")
 # What each model runs on and under which licence, for the README and the UI.
@@ -36,7 +37,7 @@ class Reconstructor(Protocol):
 
     def available(self, settings: Settings) -> tuple[bool, str]: ...
     def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
-                    back: Cutout | None = None) -> silhouette.Garment3D: ...
+                    back: Cutout | None = None, parse: GarmentParse | None = None) -> silhouette.Garment3D: ...
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class SilhouetteReconstructor:
         return True, "runs on the CPU without weights"
 
     def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
-                    back: Cutout | None = None) -> silhouette.Garment3D:
-        return silhouette.reconstruct(cutout, category, quality, back)
+                    back: Cutout | None = None, parse: GarmentParse | None = None) -> silhouette.Garment3D:
+        return silhouette.reconstruct(cutout, category, quality, back, parse)
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,10 @@ class InstantMeshReconstructor:
         return ok, f"{why}, on {device}"
 
     def reconstruct(self, cutout: Cutout, category: str, quality: str, on_progress: Progress | None = None,
-                    back: Cutout | None = None) -> silhouette.Garment3D:
+                    back: Cutout | None = None, parse: GarmentParse | None = None) -> silhouette.Garment3D:
         """The back comes from the model's own views of the garment (Zero123++ sees it from behind);
-        a back photo is not used, which the job's record says."""
+        a back photo is not used, which the job's record says; the parse is not needed (the model
+        sees where the garment is open)."""
         from core.ai.ml.reconstruct import reconstruct
 
         mesh, timings, stats = reconstruct(cutout, category, quality, self.settings or get_settings(), on_progress)

@@ -32,10 +32,13 @@ from core.ai.fabric import BackTexture, back_texture
 from core.ai.segment import Cutout, fill_background
 from core.ai.shell_grid import corner_depth, manifold_cells, shell_faces
 from core.errors import InputError
+from core.garment.parse import GarmentParse, parse_mask
+from core.garment.patterns import SHAPES
 from core.garment.registry import REGISTRY
 from core.quality import QUALITY
 
 EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
+ARM_ROWS_ROOM = 1  # cells the rows of an arm's opening reach past the parse's landmarks (its fit is this rough)
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,11 @@ class Garment3D:
     stats: dict = field(default_factory=dict)  # what the job's stats say of how it was made (the back, the GPU run)
 
 
-def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None = None) -> Garment3D:
-    """The shell of the garment's silhouette; `back` is the cut-out of an optional back photo."""
+def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None = None,
+                parse: GarmentParse | None = None) -> Garment3D:
+    """The shell of the garment's silhouette; `back` is the cut-out of an optional back photo;
+    `parse` the mask's parse as the category's (parsed here without it): where its arms pass."""
+    parse = parse if parse is not None and parse.category == category else parse_mask(cutout.mask, category)
     height_m, half_depth = REGISTRY[category].length_m, REGISTRY[category].half_depth_m
     budget, tex_side = QUALITY[quality].shell_faces, QUALITY[quality].texture_px
     ys, xs = np.nonzero(cutout.mask)
@@ -64,7 +70,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     metres_per_cell = height_m / rows
     pad = int(np.ceil(EXTENSION_M / metres_per_cell)) + 1
     cells = np.pad(cells, pad)
-    ext = _openings(cells, category, pad)
+    ext = _openings(cells, parse, pad)
 
     used, seam, depth = corner_depth(cells, ext, pad, metres_per_cell, half_depth)
 
@@ -118,12 +124,13 @@ def _texture(rgb: np.ndarray, mask: np.ndarray, tex_side: int,
     return Image.fromarray(np.concatenate([front_tex, back_tex.rgb], axis=1)), back_tex, timings
 
 
-def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
+def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray:
     """Outside cells that continue the garment through its openings, `length` cells long.
 
     Found from the silhouette's layout: the hem (or leg ends) is the lowest outline, the waist
     of bottoms the highest; the neck is the top of the central fifth; sleeve ends are the
-    outermost outline of the upper half.
+    outermost outline of the rows where the arms leave it (`_arm_rows`): a sleeveless boxy top's
+    straight sides are its widest too, and are sewn below the armpits.
     """
     n_rows, n_cols = cells.shape
     rows_in, cols_in = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
@@ -136,7 +143,7 @@ def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
     left = np.argmax(cells, axis=1)
     right = n_cols - 1 - np.argmax(cells[:, ::-1], axis=1)
     ext = np.zeros_like(cells)
-    kinds = REGISTRY[category].openings
+    kinds = REGISTRY[parse.category].openings
     if "hem" in kinds or "legs" in kinds:
         sel = has_col & (bottom >= r1 - max(1, 0.03 * h))
         ext |= sel[None, :] & (ii > bottom[None, :]) & (ii <= bottom[None, :] + length)
@@ -147,13 +154,29 @@ def _openings(cells: np.ndarray, category: str, length: int) -> np.ndarray:
         sel = has_col & (np.abs(jj[0] - (c0 + c1) / 2) <= 0.1 * w)
         ext |= sel[None, :] & (ii < top[None, :]) & (ii >= r0 - length)
     if "sleeves" in kinds:
-        upper = has_row & (np.arange(n_rows) <= r0 + 0.5 * h)
-        lu, ru = left[upper].min(), right[upper].max()  # the upper half's own extent (skirts flare)
-        sel = upper & (left <= lu + max(1, 0.05 * (ru - lu)))
+        arms, armholes = _arm_rows(parse, r0, h, n_rows)
+        arms &= has_row
+        lu, ru = left[arms].min(), right[arms].max()  # those rows' own extent (a skirt flares wider)
+        margin = np.inf if armholes else max(1, 0.05 * (ru - lu))  # an armhole's whole curve, or the ends
+        sel = arms & (left <= lu + margin)
         ext |= sel[:, None] & (jj < left[:, None]) & (jj >= left[:, None] - length)
-        sel = upper & (right >= ru - max(1, 0.05 * (ru - lu)))
+        sel = arms & (right >= ru - margin)
         ext |= sel[:, None] & (jj > right[:, None]) & (jj <= right[:, None] + length)
     return ext & ~cells
+
+
+def _arm_rows(parse: GarmentParse, r0: int, h: int, n_rows: int) -> tuple[np.ndarray, bool]:
+    """The rows (of `n_rows`; the garment's from r0, h high) where the arms leave the outline,
+    and whether they are armholes (open all along, not only at their outermost): a sleeveless
+    bodice's, from the shoulder to the armpit (below them its sides are sewn); else the upper
+    half, whose outermost outline is the sleeves' ends (or the outer side of sleeves hanging down,
+    which the fit rebuilds as tubes anyway)."""
+    rows = np.arange(n_rows)
+    points = SHAPES[parse.shape].points(parse.x)
+    if parse.kind != "none" or "armpit" not in points:
+        return rows <= r0 + 0.5 * h, False
+    top, bottom = float(points["shoulder"][1]), float(points["armpit"][1])
+    return (rows >= r0 + top * h - ARM_ROWS_ROOM) & (rows <= r0 + bottom * h + ARM_ROWS_ROOM), True
 
 
 def _smooth_outline(xy: np.ndarray, front: np.ndarray, iterations: int = 4) -> np.ndarray:

@@ -77,7 +77,8 @@ def garment_from_photo(image: Image.Image, category: str | None = None, quality:
     with timer.stage("category"):  # the parse: category, sleeves or legs, landmarks
         parse = parse_mask(cutout.mask, category)
     with timer.stage("reconstruction"):
-        made = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage, back=back)
+        made = reconstructor.reconstruct(cutout, parse.category, quality, on_progress=on_stage, back=back,
+                                          parse=parse)
     timer.timings.update({f"reconstruction/{k}": v for k, v in made.timings.items()})
     fallback = f"cut-out: {cutout.method}" if cutout.method.startswith("classical (") else None  # and why
     notes = (fallback, parse_note(parse, asked=category), back_note(made.stats.get("back") or {}))
