@@ -123,3 +123,26 @@ def test_sleeveless_sides_are_sewn_below_the_armholes(half, armhole, strap) -> N
     sides = sides[np.abs(sides[:, 0]) > 0.9 * np.abs(mesh.vertices[:, 0]).max()]
     low = sides[:, 1] < armpit_y - 0.04  # open edges at the sides, 4 cm below the armpits
     assert not (low & (sides[:, 1] > mesh.bounds[0, 1] + 0.03)).any()  # but for the hem's corners
+
+
+def test_hem_is_open_under_sleeves_laid_down_past_it() -> None:
+    """A jumper laid flat with its sleeves down its sides, longer than its body: the sleeves' cuffs
+    are the lowest outline, and the body's hem must be open all the same (it was sewn shut, and
+    the fitted jumper's hem tore into holes at the hips)."""
+    cx, top, hem, cuffs = 400, 60, 560, 700
+    body = [(cx - 60, top), (cx - 150, top + 30), (cx - 150, hem), (cx + 150, hem), (cx + 150, top + 30),
+            (cx + 60, top)]
+    image = Image.new("L", (800, 780), 0)
+    draw = ImageDraw.Draw(image)
+    draw.polygon(body, fill=255)
+    for side in (-1, 1):  # each sleeve from the shoulder, down beside the body past its hem
+        draw.polygon([(cx + side * 150, top + 30), (cx + side * 235, top + 60), (cx + side * 235, cuffs),
+                      (cx + side * 168, cuffs), (cx + side * 165, top + 170), (cx + side * 150, top + 160)],
+                     fill=255)
+    mask = np.asarray(image) > 127
+    mesh = clean(reconstruct(Cutout(np.zeros((*mask.shape, 3), np.uint8), mask, "t"), "top", "low").mesh)
+    metres = REGISTRY["top"].length_m / (cuffs - top)
+    hem_y = -(hem - top) * metres
+    rims = [loop for loop in openings(mesh) if np.abs(loop[:, 1] - hem_y).min() < 0.02
+            and np.ptp(loop[:, 0]) > 0.8 * 300 * metres]  # a loop at the hem's height, across the body
+    assert rims and np.ptp(rims[0][:, 2]) > 0.08  # open with the garment's depth: a body fits through

@@ -38,6 +38,7 @@ from core.garment.registry import REGISTRY
 from core.quality import QUALITY
 
 EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
+HEM_ROOM = 0.03  # of the garment's height: how far the outline's hem may lie from the parse's
 ARM_ROWS_ROOM = 1  # cells the rows of an arm's opening reach past the parse's landmarks (its fit is this rough)
 
 
@@ -127,10 +128,11 @@ def _texture(rgb: np.ndarray, mask: np.ndarray, tex_side: int,
 def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray:
     """Outside cells that continue the garment through its openings, `length` cells long.
 
-    Found from the silhouette's layout: the hem (or leg ends) is the lowest outline, the waist
-    of bottoms the highest; the neck is the top of the central fifth; sleeve ends are the
-    outermost outline of the rows where the arms leave it (`_arm_rows`): a sleeveless boxy top's
-    straight sides are its widest too, and are sewn below the armpits.
+    Found from the silhouette's layout and its parse: the hem (or leg ends) is the lowest outline,
+    and a bodice's hem where its parse has it (`_hem_columns`); the waist of bottoms the highest;
+    the neck is the top of the central fifth; sleeve ends are the outermost outline of the rows
+    where the arms leave it (`_arm_rows`): a sleeveless boxy top's straight sides are its widest
+    too, and are sewn below the armpits.
     """
     n_rows, n_cols = cells.shape
     rows_in, cols_in = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
@@ -145,7 +147,7 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
     ext = np.zeros_like(cells)
     kinds = REGISTRY[parse.category].openings
     if "hem" in kinds or "legs" in kinds:
-        sel = has_col & (bottom >= r1 - max(1, 0.03 * h))
+        sel = has_col & ((bottom >= r1 - max(1, 0.03 * h)) | _hem_columns(parse, bottom, r0, h, (c0 + c1) / 2))
         ext |= sel[None, :] & (ii > bottom[None, :]) & (ii <= bottom[None, :] + length)
     if "waist" in kinds:
         sel = has_col & (top <= r0 + max(1, 0.03 * h))
@@ -163,6 +165,19 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
         sel = arms & (right >= ru - margin)
         ext |= sel[:, None] & (jj > right[:, None]) & (jj <= right[:, None] + length)
     return ext & ~cells
+
+
+def _hem_columns(parse: GarmentParse, bottom: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:
+    """The columns whose lowest cloth is the parse's bodice hem: sleeves laid down past it are
+    the lowest outline, and the body's hem is open all the same (none where the parse has no
+    bodice hem)."""
+    points = SHAPES[parse.shape].points(parse.x)
+    cols = np.arange(len(bottom))
+    if "hem_centre" not in points or "armpit" not in points:
+        return np.zeros(len(bottom), bool)
+    low, high = sorted((float(points["hem"][1]), float(points["hem_centre"][1])))
+    rows = (bottom >= r0 + low * h - HEM_ROOM * h - 1) & (bottom <= r0 + high * h + HEM_ROOM * h + 1)
+    return rows & (np.abs(cols - centre) <= float(points["hem"][0]) * h)
 
 
 def _arm_rows(parse: GarmentParse, r0: int, h: int, n_rows: int) -> tuple[np.ndarray, bool]:

@@ -130,9 +130,10 @@ class BodiceShape(Pattern):
         torso = mirror(np.array([*top, q["armpit"], q["waist"], (0.0, q["waist"][1])]))
         skirt = mirror(np.array([(0.0, q["waist"][1]), q["waist"], q["hem"], q["hem_mid"], q["hem_centre"]]))
         sleeves, body = self._sleeves(x, q, top[-len(ARMHOLE_STEPS):]), {"torso": torso, "skirt": skirt}
-        # Hanging sleeves lie over the body's sides: the cloth there is the body's, drawn last (the
-        # sleeves' own cloth is the part beyond it, and their tubes are built round the arms).
-        return (sleeves | body) if self.hanging(x) else (body | sleeves)
+        # Sleeves laid down a flat garment lie over the body's sides (hanging, or steep): the cloth
+        # there is the body's, drawn last (the sleeves' own cloth is the part beyond it, and their
+        # tubes are built round the arms); raised sleeves meet the body at the armhole only.
+        return sleeves | body
 
     def pieces(self, x: np.ndarray) -> list[Polygon]:
         """The body in one piece (no seam across it at the waist), and the sleeves."""
