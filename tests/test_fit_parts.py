@@ -17,7 +17,7 @@ from core.ai.silhouette import reconstruct
 from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
 from core.fitting.limbs import BEND_M, ROOM_M, Chain, PartFrame, limb_radius, wrap
-from core.fitting.placement import FLOOR_CLEAR_M, place
+from core.fitting.placement import FLOOR_CLEAR_M, TEAR, _roof, place
 from core.fitting.torso import wrap_body
 from core.garment.patterns import BODICE
 from core.mesh.cleanup import clean
@@ -177,6 +177,47 @@ def test_a_snug_torso_follows_the_section_s_own_outline_not_an_ellipse(body) -> 
     assert not body.contains(out).any()
     _, dist, _ = trimesh.proximity.closest_point(body.mesh, out)
     assert np.median(dist) < 0.05  # and stays near it: hugging, not standing off
+
+
+def test_a_roof_over_the_shoulders_goes_over_them_not_torn_to_front_and_back(body) -> None:
+    """A 3D garment's shoulders are a roof, cloth from its front over to its back (facing up).
+    Each point of it lies between the front's place and the back's by its depth: wrapped to the
+    front or the back, its faces were stretched across the shoulder's top into a web (and torn)."""
+    y = body.neck_base_y - 0.03
+    depth = np.linspace(-0.05, 0.05, 11)  # one strip across the roof, back to front, beside the neck
+    flat = np.column_stack([np.full(11, 0.12), np.full(11, y), depth])
+    part, hangs = np.ones(11, bool), np.zeros(11, bool)
+    roofed = wrap_body(flat, part, hangs, body, 0.0, roof=np.ones(11, bool))
+    steps = np.linalg.norm(np.diff(roofed, axis=0), axis=1)
+    assert steps.max() < 3 * np.ptp(roofed[:, 2]) / 10  # evenly across, no one step a web
+    assert roofed[0, 2] < roofed[-1, 2]  # its back behind its front
+    wrapped = wrap_body(flat, part, hangs, body, 0.0)  # the same points as panels
+    assert np.linalg.norm(np.diff(wrapped, axis=0), axis=1).max() > 3 * steps.max()
+
+
+def test_webs_over_the_shoulders_are_found_and_wrapped_as_a_roof(body) -> None:
+    """A strip of cloth facing up over the shoulder (a 3D garment's yoke, front to back): wrapped
+    as panels, its faces across the middle are stretched past TEAR (a web, which would be torn
+    open); `_roof` finds their corners and, wrapped as a roof, the web is at most half as long."""
+    xs, zs = np.linspace(0.08, 0.16, 5), np.linspace(-0.05, 0.05, 9)
+    grid = np.array([(x, body.neck_base_y - 0.03, z) for z in zs for x in xs])
+    faces = [(i * 5 + j, i * 5 + j + 1, (i + 1) * 5 + j) for i in range(8) for j in range(4)]
+    faces += [(i * 5 + j + 1, (i + 1) * 5 + j + 1, (i + 1) * 5 + j) for i in range(8) for j in range(4)]
+    strip = trimesh.Trimesh(grid, faces, process=False)
+    if strip.vertex_normals[:, 1].mean() < 0:
+        strip.invert()
+    part, hangs = np.ones(len(grid), bool), np.zeros(len(grid), bool)
+    panels = wrap_body(grid, part, hangs, body, 0.0)
+    roof = _roof(strip, grid, panels)
+    assert roof.any() and not roof.all()  # the web's corners, not the whole strip
+    roofed = wrap_body(grid, part, hangs, body, 0.0, roof=roof)
+
+    def longest(v: np.ndarray) -> float:
+        e = strip.edges_unique
+        return float(np.linalg.norm(v[e[:, 0]] - v[e[:, 1]], axis=1).max())
+
+    assert longest(panels) > TEAR * strip.edges_unique_length.max()
+    assert longest(roofed) <= 0.51 * longest(panels)  # its middle row between the two
 
 
 @settings(max_examples=40, deadline=None)

@@ -27,6 +27,7 @@ FLOOR_CLEAR_M = 0.03  # a dress or a long coat ends at least this far above the 
 TEAR = 3.0  # a face placing stretches more than this is torn out (parts sewn apart) ...
 TEAR_MIN_M = 0.04  # ... when its edge ends longer than this
 FEET_CLEAR_M = 0.03  # ... and this far above the ankle joints, clear of the feet
+ROOF_UP = 0.7  # cloth whose normal is this near straight up is a roof over the shoulders (torso.wrap_body)
 
 
 
@@ -69,7 +70,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     fills = np.ones(len(v), bool)
     if parse.shape == "bodice" and parse.kind == "none":
         fills = v[:, 1] <= anchor_y - points["armpit"][1] * sy * height
-    v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
+    wrapped = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
+    roof = _roof(g, v, wrapped)
+    v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills, roof) if roof.any() else wrapped
     if texture is not None:
         facing = g.vertex_normals[:, 2] >= 0  # which side's texture each point carries
     limbs_on = LimbPlacing(parse, uv, flat, points, parts, body, s, height)
@@ -113,6 +116,21 @@ def _hanging(frame: MeshFrame, flat: np.ndarray, parse: GarmentParse, points: di
     transform = np.diag([s, sy, sz, 1.0])
     transform[:3, 3] = [centre[0] - frame.centre_x * s, anchor_y - frame.top_y * sy, (z0 + z1) / 2]
     return s, sy, anchor_y, transform
+
+
+def _roof(g: trimesh.Trimesh, hung: np.ndarray, wrapped: np.ndarray) -> np.ndarray:
+    """The cloth facing up (ROOF_UP) among the faces wrapping stretched more than TEAR times: a 3D
+    garment's yoke from its front over to its back, which wrapped as front and back panels would
+    hang as a web over the shoulders' top and be torn open (the torso wraps it as a roof). Only
+    those faces' corners: grown over all the cloth facing up round them, photos' straps and
+    shoulder lines (where a shell's front and back meet, and which never tear) came out stretched."""
+    tri = g.faces
+    after = np.linalg.norm(wrapped[tri] - wrapped[np.roll(tri, 1, axis=1)], axis=2)
+    before = np.linalg.norm(hung[tri] - hung[np.roll(tri, 1, axis=1)], axis=2)
+    webs = (after > np.maximum(TEAR * before, TEAR_MIN_M)).any(axis=1)
+    roof = np.zeros(len(hung), bool)
+    roof[tri[webs].ravel()] = True
+    return roof & (g.vertex_normals[:, 1] > ROOF_UP)
 
 
 def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh:

@@ -25,14 +25,17 @@ def _smooth(values: np.ndarray, passes: int = 2) -> np.ndarray:
 
 
 def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyModel, centre_x: float,
-              fills: np.ndarray | None = None) -> np.ndarray:
+              fills: np.ndarray | None = None, roof: np.ndarray | None = None) -> np.ndarray:
     """The points of the garment's body (`part`; `hangs` marks a skirt's) wrapped round the body's
     sections at their heights. `v` holds the garment placed flat: scaled, at its height, its centre
     line on the body's middle (x = `centre_x`); depth > 0 of a row's middle is its front sheet.
     Rows of `fills` reach the section's sides however narrow they are: a garment's body below its
     armholes (a tube: its front and back are sewn together at the sides, and a fitted one
     stretches round the body rather than gape open there), a bodice's shoulders sewn to its
-    sleeves' armholes. Other rows (straps, a neckline) keep their own width."""
+    sleeves' armholes. Other rows (straps, a neckline) keep their own width. Points of `roof`
+    (cloth facing up: a 3D garment's shoulders, from its front over to its back) lie between
+    the front's place and the back's by their depth: wrapped to one or the other, the cloth
+    across the shoulders' top would be stretched into a web and torn open."""
     out = v.copy()
     idx = np.flatnonzero(part)
     if not len(idx):
@@ -72,14 +75,28 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
     # neckline) keeps its own width and covers only that much of the front and back.
     reach = np.where(fills[idx], girth / 4, k * perimeter / 4) if fills is not None else k * perimeter / 4
     theta = np.clip(dx / np.maximum(reach, 1e-6), -1.0, 1.0) * np.pi / 2
-    side = np.where(front, 1.0, -1.0)
-    phi = np.where(front, theta, np.pi - theta)  # the direction's angle from the front, towards +x
+    wrapped = _around(np.where(front, 1.0, -1.0), theta, k, radii, free, ex, ez, p[:, 1])
+    if roof is not None and roof[idx].any():
+        up = np.flatnonzero(roof[idx])
+        depth = np.zeros(n)
+        np.maximum.at(depth, rows, np.abs(p[:, 2] - middle_z[rows]))
+        share = np.clip((p[up, 2] - middle_z[rows[up]]) / np.maximum(depth[rows[up]], 1e-6), -1.0, 1.0)[:, None]
+        ends = [_around(np.full(len(up), sign), theta[up], k[up], radii[up], free[up], ex[up], ez[up], p[up, 1])
+                for sign in (1.0, -1.0)]
+        wrapped[up] = (1 + share) / 2 * ends[0] + (1 - share) / 2 * ends[1]
+    out[idx] = np.where(have[:, None], wrapped, p)
+    return out
+
+
+def _around(side: np.ndarray, theta: np.ndarray, k: np.ndarray, radii: np.ndarray, free: np.ndarray,
+            ex: np.ndarray, ez: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Points on the front (`side` 1) or back (-1) of their sections, `theta` round from the
+    middle, `k` times the outline's radius out."""
+    phi = np.where(side > 0, theta, np.pi - theta)  # the direction's angle from the front, towards +x
     radius = k * _radius_towards(radii, phi)
     # never out into the arms beside the torso: the cloth between them stays within the free room
     across = np.clip(radius * np.sin(theta), -(free - ROOM_M), free - ROOM_M)
-    wrapped = np.column_stack([ex + across, p[:, 1], ez + side * radius * np.cos(theta)])
-    out[idx] = np.where(have[:, None], wrapped, p)
-    return out
+    return np.column_stack([ex + across, y, ez + side * radius * np.cos(theta)])
 
 
 def _radius_towards(radii: np.ndarray, phi: np.ndarray) -> np.ndarray:
