@@ -11,7 +11,8 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.fitting.coverage import shoulder_cover
 from core.fitting.fit import FitLayer, fit
-from core.fitting.openings import _segments, cut_openings, is_closed
+from core.fitting.limbs import limb_radius
+from core.fitting.openings import LIMB_EXITS, LIMB_ROOM_M, _segments, cap_faces, cut_openings, is_closed
 from core.mesh.cleanup import clean, closed, opening_count
 from core.samples import draw_garment
 from tests.test_fitting import preset_body
@@ -43,6 +44,26 @@ def test_a_closed_sleeve_round_the_forearm_is_opened_at_both_ends(body) -> None:
     assert len(opened.outline().entities) == 2  # a tube open at both ends
     side = np.abs(sleeve.face_normals @ axis) < 0.5
     assert len(opened.faces) >= side.sum()  # its side is kept whole
+
+
+def test_a_wrapped_limb_s_cap_reaches_no_further_than_the_limb(body) -> None:
+    """A sheet across the upper arm's bone, as wide as a torso's side round an armhole (a filled
+    mesh's sleeve capped inside its armhole, flush with the side): the limbs' caps cut the disc
+    round the bone, within LIMB_ROOM_M of the arm; unbounded (as a hem's round the legs), the whole
+    sheet went, and the torso's side with it."""
+    shoulder, elbow = body.point("shoulder_l"), body.point("elbow_l")
+    axis = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+    sheet = trimesh.creation.box(extents=(0.6, 0.6, 0.001)).subdivide().subdivide().subdivide()
+    sheet.apply_transform(trimesh.geometry.align_vectors([0, 0, 1], axis))
+    sheet.apply_translation((shoulder + elbow) / 2)
+    centres = sheet.triangles_center - (shoulder + elbow) / 2
+    off_axis = np.linalg.norm(centres - (centres @ axis)[:, None] * axis, axis=1)
+    bounded, count = cap_faces(sheet, body, LIMB_EXITS, room=LIMB_ROOM_M)
+    assert count >= 1 and bounded.any()
+    reach = float(limb_radius(body, ((shoulder + elbow) / 2)[None])[0]) + LIMB_ROOM_M
+    assert off_axis[bounded].max() < reach + 0.01  # the disc round the arm
+    whole, _ = cap_faces(sheet, body, LIMB_EXITS)
+    assert whole.sum() > 3 * bounded.sum()  # unbounded, the sheet
 
 
 def test_an_open_garment_is_not_cut(body) -> None:

@@ -25,6 +25,11 @@ HAND_M = 0.2  # the arm's chain goes on past the wrist this far (the hand), the 
 # A neck's cap lies in the plane of the shoulders, which face up as it does: it is cut only this far
 # out beyond the neck's own radius (limbs.limb_radius), so that the shoulders stay on.
 NECK_ROOM_M = 0.03
+# A wrapped cuff's or leg end's cap reaches this far out beyond the limb's own radius, not further:
+# a filled mesh's sleeve can also have a cap inside its armhole, flush with the torso's side round
+# it (which faces along the arm's bone as much), and the side was cut away with it. A cap wider
+# than this (a bell sleeve's) keeps a ring round the hole it is cut.
+LIMB_ROOM_M = 0.05
 
 # Where the body leaves a garment: chains of landmarks, from inside the body outwards.
 EXITS = (("pelvis", "chest", "neck", "head"),
@@ -82,9 +87,11 @@ def cut_openings(garment: trimesh.Trimesh, body: BodyModel) -> tuple[trimesh.Tri
 
 
 def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str, ...], ...] = EXITS,
-              found: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+              found: np.ndarray | None = None, room: float | None = None) -> tuple[np.ndarray, int]:
     """Which faces of the garment are caps across the body's `exits` (a face mask, with `found`'s
-    caps already in it), and how many caps were found besides those."""
+    caps already in it), and how many caps were found besides those. A cap reaches `room` beyond
+    the limb's own radius from its bone (None: as far as it is connected, as a hem's round the
+    legs; the neck's always NECK_ROOM_M)."""
     cut = np.zeros(len(garment.faces), bool) if found is None else found.copy()
     segments = _segments(body, exits)
     if not segments or not len(garment.faces):
@@ -115,8 +122,8 @@ def cap_faces(garment: trimesh.Trimesh, body: BodyModel, exits: tuple[tuple[str,
         offsets = centres - point
         along = offsets @ d
         cap = (np.abs(along) < CAP_SLAB_M) & (np.abs(normals @ d) > CAP_FACING)
-        if neck[k]:
-            reach = float(limb_radius(body, point[None])[0]) + NECK_ROOM_M
+        if neck[k] or room is not None:
+            reach = float(limb_radius(body, point[None])[0]) + (NECK_ROOM_M if neck[k] else room)
             cap &= np.linalg.norm(offsets - along[:, None] * d, axis=1) < reach
         if not cap[face]:
             continue

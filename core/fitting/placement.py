@@ -12,7 +12,7 @@ import trimesh
 from core.fitting.body import BodyModel
 from core.fitting.limb_parts import ANKLE_BELOW_M, LimbPlacing, with_tubes
 from core.fitting.limbs import armhole
-from core.fitting.openings import LIMB_EXITS, TRUNK_EXITS, cap_faces
+from core.fitting.openings import LIMB_EXITS, LIMB_ROOM_M, TRUNK_EXITS, cap_faces
 from core.fitting.torso import wrap_body
 from core.garment.frames import MeshFrame
 from core.garment.parse import GarmentParse, parse_mask, part_labels
@@ -79,7 +79,7 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     v, sleeves, resampled = limbs_on.place(v, labels, (texture, facing) if texture is not None else None, edge)
     g.vertices = v
     if closed:
-        caps, more = cap_faces(g, body, LIMB_EXITS, found=caps)
+        caps, more = cap_faces(g, body, LIMB_EXITS, found=caps, room=LIMB_ROOM_M)
         if more or openings:
             g.update_faces(~caps)  # vertices kept: `flat` still indexes them
             openings += more
