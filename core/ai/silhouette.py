@@ -146,8 +146,9 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
     right = n_cols - 1 - np.argmax(cells[:, ::-1], axis=1)
     ext = np.zeros_like(cells)
     kinds = REGISTRY[parse.category].openings
+    points = SHAPES[parse.shape].points(parse.x)
     if "hem" in kinds or "legs" in kinds:
-        sel = has_col & ((bottom >= r1 - max(1, 0.03 * h)) | _hem_columns(parse, bottom, r0, h, (c0 + c1) / 2))
+        sel = has_col & ((bottom >= r1 - max(1, 0.03 * h)) | _hem_columns(points, bottom, r0, h, (c0 + c1) / 2))
         ext |= sel[None, :] & (ii > bottom[None, :]) & (ii <= bottom[None, :] + length)
     if "waist" in kinds:
         sel = has_col & (top <= r0 + max(1, 0.03 * h))
@@ -156,7 +157,7 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
         sel = has_col & (np.abs(jj[0] - (c0 + c1) / 2) <= 0.1 * w)
         ext |= sel[None, :] & (ii < top[None, :]) & (ii >= r0 - length)
     if "sleeves" in kinds:
-        arms, armholes = _arm_rows(parse, r0, h, n_rows)
+        arms, armholes = _arm_rows(points, parse.kind, r0, h, n_rows)
         arms &= has_row
         lu, ru = left[arms].min(), right[arms].max()  # those rows' own extent (a skirt flares wider)
         margin = np.inf if armholes else max(1, 0.05 * (ru - lu))  # an armhole's whole curve, or the ends
@@ -167,28 +168,26 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
     return ext & ~cells
 
 
-def _hem_columns(parse: GarmentParse, bottom: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:
-    """The columns whose lowest cloth is the parse's bodice hem: sleeves laid down past it are
-    the lowest outline, and the body's hem is open all the same (none where the parse has no
-    bodice hem)."""
-    points = SHAPES[parse.shape].points(parse.x)
-    cols = np.arange(len(bottom))
+def _hem_columns(points: dict[str, np.ndarray], bottom: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:
+    """The columns whose lowest cloth is the hem of the parse's bodice (its `points`): sleeves
+    laid down past it are the lowest outline, and the body's hem is open all the same (none where
+    the parse has no bodice hem)."""
     if "hem_centre" not in points or "armpit" not in points:
         return np.zeros(len(bottom), bool)
+    cols = np.arange(len(bottom))
     low, high = sorted((float(points["hem"][1]), float(points["hem_centre"][1])))
     rows = (bottom >= r0 + low * h - HEM_ROOM * h - 1) & (bottom <= r0 + high * h + HEM_ROOM * h + 1)
     return rows & (np.abs(cols - centre) <= float(points["hem"][0]) * h)
 
 
-def _arm_rows(parse: GarmentParse, r0: int, h: int, n_rows: int) -> tuple[np.ndarray, bool]:
-    """The rows (of `n_rows`; the garment's from r0, h high) where the arms leave the outline,
-    and whether they are armholes (open all along, not only at their outermost): a sleeveless
-    bodice's, from the shoulder to the armpit (below them its sides are sewn); else the upper
-    half, whose outermost outline is the sleeves' ends (or the outer side of sleeves hanging down,
-    which the fit rebuilds as tubes anyway)."""
+def _arm_rows(points: dict[str, np.ndarray], kind: str, r0: int, h: int, n_rows: int) -> tuple[np.ndarray, bool]:
+    """The rows (of `n_rows`; the garment's from r0, h high) where the arms leave the outline of a
+    parse (its pattern's `points`, its sleeves' `kind`), and whether they are armholes (open all
+    along, not only at their outermost): a sleeveless bodice's, from the shoulder to the armpit
+    (below them its sides are sewn); else the upper half, whose outermost outline is the sleeves'
+    ends (or the outer side of sleeves hanging down, which the fit rebuilds as tubes anyway)."""
     rows = np.arange(n_rows)
-    points = SHAPES[parse.shape].points(parse.x)
-    if parse.kind != "none" or "armpit" not in points:
+    if kind != "none" or "armpit" not in points:
         return rows <= r0 + 0.5 * h, False
     top, bottom = float(points["shoulder"][1]), float(points["armpit"][1])
     return (rows >= r0 + top * h - ARM_ROWS_ROOM) & (rows <= r0 + bottom * h + ARM_ROWS_ROOM), True

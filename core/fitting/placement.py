@@ -119,32 +119,34 @@ def _hanging(frame: MeshFrame, flat: np.ndarray, parse: GarmentParse, points: di
 
 
 def _roof(g: trimesh.Trimesh, hung: np.ndarray, wrapped: np.ndarray) -> np.ndarray:
-    """The cloth facing up (ROOF_UP) among the faces wrapping stretched more than TEAR times: a 3D
+    """The cloth facing up (ROOF_UP) among the faces wrapping stretched into webs (`_webs`): a 3D
     garment's yoke from its front over to its back, which wrapped as front and back panels would
     hang as a web over the shoulders' top and be torn open (the torso wraps it as a roof). Only
     those faces' corners: grown over all the cloth facing up round them, photos' straps and
     shoulder lines (where a shell's front and back meet, and which never tear) came out stretched."""
-    tri = g.faces
-    after = np.linalg.norm(wrapped[tri] - wrapped[np.roll(tri, 1, axis=1)], axis=2)
-    before = np.linalg.norm(hung[tri] - hung[np.roll(tri, 1, axis=1)], axis=2)
-    webs = (after > np.maximum(TEAR * before, TEAR_MIN_M)).any(axis=1)
     roof = np.zeros(len(hung), bool)
-    roof[tri[webs].ravel()] = True
+    roof[g.faces[_webs(g.faces, wrapped, hung)].ravel()] = True
     return roof & (g.vertex_normals[:, 1] > ROOF_UP)
 
 
 def _tear(g: trimesh.Trimesh, flat: np.ndarray, scale: float) -> trimesh.Trimesh:
-    """Faces that placing stretched more than TEAR times (a face joining a sleeve's root to the
-    torso's side under the arm, the legs' inner seams at the crotch) would hang as a web between
-    the parts and cut through the body: cut them, as the parts are sewn apart."""
-    tri = g.faces
-    placed = np.linalg.norm(g.vertices[tri] - g.vertices[np.roll(tri, 1, axis=1)], axis=2)
-    before = np.linalg.norm(flat[tri] - flat[np.roll(tri, 1, axis=1)], axis=2) * scale
-    torn = (placed > np.maximum(TEAR * before, TEAR_MIN_M)).any(axis=1)  # a sliver's short edge may grow
+    """Faces that placing stretched into webs (`_webs`: a face joining a sleeve's root to the
+    torso's side under the arm, the legs' inner seams at the crotch) would hang between the parts
+    and cut through the body: cut them, as the parts are sewn apart."""
+    torn = _webs(g.faces, g.vertices, flat * scale)
     if torn.any():
         g.update_faces(~torn)
     g.remove_unreferenced_vertices()  # and those of caps cut before
     return g
+
+
+def _webs(faces: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The faces with an edge more than TEAR times as long at `after` as at `before`, and longer
+    than TEAR_MIN_M (a sliver's short edge may grow)."""
+    def lengths(v: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(v[faces] - v[np.roll(faces, 1, axis=1)], axis=2)
+
+    return (lengths(after) > np.maximum(TEAR * lengths(before), TEAR_MIN_M)).any(axis=1)
 
 
 def _slope_shoulders(v: np.ndarray, points: dict[str, np.ndarray], body: BodyModel, centre_x: float,
