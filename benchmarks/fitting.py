@@ -38,9 +38,9 @@ MESH_SLEEVES = {"tshirt.obj": "short", "longsleeve.obj": "long", "dress_shortsle
 MESH_SLEEVES |= {name.replace(".obj", "-closed.obj"): kind for name, kind in MESH_SLEEVES.items()}
 SEEN = ["garment", "category", "sleeves", "avatar", "surf_in_%", "surf_deep_mm", "below_mm", "hem_at", "hem_y",
         "upper_%", "fore_%", "thigh_%", "shin_%", "reach_arm", "reach_leg", "arm_cloth_%", "standoff_%",
-        "shoulder_%", "holes_%", "sym_p95_mm", "report_s", "fails"]
+        "shoulder_%", "holes_%", "flap_mm", "sym_p95_mm", "report_s", "fails"]
 GROUPED = ["surf_in_%", "surf_deep_mm", "below_mm", "upper_%", "fore_%", "thigh_%", "shin_%", "reach_arm",
-           "reach_leg", "arm_cloth_%", "standoff_%", "shoulder_%", "holes_%", "sym_p95_mm"]
+           "reach_leg", "arm_cloth_%", "standoff_%", "shoulder_%", "holes_%", "flap_mm", "sym_p95_mm"]
 
 
 def sleeve_types(dirs: list[Path]) -> dict[str, str]:
@@ -61,7 +61,7 @@ def seen(layer: dict) -> dict:
             "thigh_%": both["thigh"], "shin_%": both["shin"], "reach_arm": (reach["arm_l"] + reach["arm_r"]) / 2,
             "reach_leg": (reach["leg_l"] + reach["leg_r"]) / 2, "arm_cloth_%": 100 * layer["arm_cloth_share"],
             "standoff_%": 100 * layer["standoff_share"], "shoulder_%": 100 * layer["shoulder_cover"],
-            "holes_%": 100 * layer["torso_holes"],
+            "holes_%": 100 * layer["torso_holes"], "flap_mm": layer["flap_mm"],
             "sym_p95_mm": layer["symmetry_mm_p95"],
             "report_s": layer["report_s"]}
 

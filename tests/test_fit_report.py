@@ -16,7 +16,7 @@ from core.ai.silhouette import reconstruct
 from core.avatars.presets import PRESETS_DIR
 from core.fitting import report
 from core.fitting.body import BodyModel
-from core.fitting.coverage import shoulder_cover, torso_holes
+from core.fitting.coverage import flap_mm, shoulder_cover, torso_holes
 from core.fitting.fit import FitLayer, fit
 from core.mesh.cleanup import clean
 from core.samples import draw_garment
@@ -193,3 +193,28 @@ def test_torso_holes_are_seen_and_a_neckline_is_not_one(body) -> None:
     assert torso_holes(tube(0.19, top=chest), body) == 0.0
     assert torso_holes(tube(0.6), body) == 0.0
     assert torso_holes(trimesh.Trimesh(), body) == 0.0
+
+
+def test_a_flap_sticking_out_of_an_open_edge_is_seen_and_a_flared_hem_is_not_one(body) -> None:
+    """A tube round the torso, open at both ends, has no flap; one of its hem's points pulled 3 cm
+    out (a torso's corner left beside a sleeve's root) is one of about 3 cm; a hem flared out as a
+    cone, each point with the cloth above it, is none."""
+    waist, chest = body.point("waist")[1], body.point("chest")[1]
+    centre = body.sections.at(np.array([chest]))[0]
+    mesh = trimesh.creation.cylinder(radius=0.2, segment=[[centre[0], waist, centre[1]], [centre[0], chest, centre[1]]],
+                                     sections=64)
+    mesh.update_faces(np.abs(mesh.face_normals[:, 1]) < 0.5)  # open at both ends
+    snug = trimesh.Trimesh(*trimesh.remesh.subdivide_to_size(mesh.vertices, mesh.faces, 0.02))
+    assert flap_mm(snug, body) < 8
+    flap = snug.copy()
+    corner = int(np.argmin(flap.vertices[:, 1] - 1e-3 * flap.vertices[:, 0]))  # a point of the hem
+    direction = flap.vertices[corner] - [centre[0], flap.vertices[corner, 1], centre[1]]
+    flap.vertices[corner] += 0.03 * direction / np.linalg.norm(direction)
+    assert 20 < flap_mm(flap, body) < 35
+    flared = snug.copy()
+    below = (chest - flared.vertices[:, 1]) / (chest - waist)  # 0 at the top, 1 at the hem
+    out = flared.vertices - [centre[0], 0.0, centre[1]]
+    out[:, 1] = 0
+    flared.vertices += 0.1 * below[:, None] * out / np.linalg.norm(out, axis=1, keepdims=True)
+    assert flap_mm(flared, body) < 8
+    assert flap_mm(trimesh.Trimesh(), body) == 0.0

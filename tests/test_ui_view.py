@@ -61,16 +61,18 @@ def test_report_table_shows_what_a_person_sees_per_layer() -> None:
              "clearance_mm_p50": 9.0, "stretch_median": 1.0, "stretch_p95": 1.1, "surface_inside_share": 0.0412,
              "surface_deepest_mm": 19.6, "below_soles_mm": 0.0, "hem_at": "between crotch and waist",
              "enclosure": enclosure, "standoff_share": 0.13, "shoulder_cover": 1 / 3, "torso_holes": 0.04,
-             "symmetry_mm_p95": 7.4}
+             "flap_mm": 23.4, "symmetry_mm_p95": 7.4}
     lines = view.report_table({"layers": [layer]}).splitlines()
     assert lines[2].startswith("| top | 0.00% | 0.0 mm")  # the vertices see nothing
     assert lines[4] == "| what you see | top |"  # a column per layer: the page's column is narrow
-    assert lines[6:14] == ["| cloth inside the body · deepest | 4.12% · 20 mm |", "| below the soles | 0 mm |",
+    assert lines[6:15] == ["| cloth inside the body · deepest | 4.12% · 20 mm |", "| below the soles | 0 mm |",
                            "| hem | between crotch and waist |", "| sleeves: upper arm · forearm | 55% · 20% |",
                            "| legs: thigh · shin | 0% · 0% |", "| cloth > 12 cm off the skin | 13% |",
-                           "| shoulders covered · holes in the torso | 33% · 4% |", "| asymmetry p95 | 7 mm |"]
-    del layer["shoulder_cover"], layer["torso_holes"]  # fitted before the cover was measured
-    assert "| shoulders covered · holes in the torso | – |" in view.report_table({"layers": [layer]})
+                           "| shoulders covered · holes in the torso | 33% · 4% |", "| open edges sticking out | 23 mm |",
+                           "| asymmetry p95 | 7 mm |"]
+    del layer["shoulder_cover"], layer["torso_holes"], layer["flap_mm"]  # fitted before these were measured
+    table = view.report_table({"layers": [layer]})
+    assert "| shoulders covered · holes in the torso | – |" in table and "| open edges sticking out | – |" in table
 
 
 def test_report_table_of_a_session_fitted_before_the_surface_report() -> None:

@@ -1,12 +1,14 @@
-"""How much of the shoulders a top or dress covers, and the holes in its torso: cloth cut away with
-a closed garment's neck cap, or a torso with holes where its sleeves were taken for it, leave skin
-bare, and no other figure of the report sees it (no cloth is inside the body, the sleeves still
-enclose the arms)."""
+"""How much of the shoulders a top or dress covers, the holes in its torso and the flaps along its
+open edges: cloth cut away with a closed garment's neck cap, or a torso with holes where its
+sleeves were taken for it, leave skin bare, and a torso's corner left beside a sleeve's root sticks
+out from the shoulder; no other figure of the report sees them (no cloth is inside the body, the
+sleeves still enclose the arms, and a few points stretch no percentile)."""
 
 from __future__ import annotations
 
 import numpy as np
 import trimesh
+from trimesh.grouping import group_rows
 
 from core.fitting.body import DIRECTIONS, BodyModel
 
@@ -59,3 +61,23 @@ def torso_holes(garment: trimesh.Trimesh, body: BodyModel) -> float:
     above = np.maximum.accumulate(hit[::-1], axis=0)[::-1]  # cloth at this height or higher
     below = np.maximum.accumulate(hit, axis=0)  # cloth at this height or lower
     return float((bare & above & below).mean())
+
+
+def flap_mm(garment: trimesh.Trimesh, body: BodyModel) -> float:
+    """How far the garment's open edges stick out past themselves (mm, the most of any point on
+    them): each open-edge point's distance off the skin less the mean of its neighbours' along the
+    edge. A hem, a cuff or a neckline runs round the body at an even distance (a flared hem too,
+    however far it flares), a flap's loose corner stands out of the edge it ends."""
+    if not len(garment.faces):
+        return 0.0
+    edges = garment.edges_sorted
+    open_edges = edges[group_rows(edges, require_count=1)]
+    if not len(open_edges):
+        return 0.0
+    off, _ = body.surface.tree.query(garment.vertices)
+    n = len(off)
+    count = np.bincount(open_edges.ravel(), minlength=n)
+    around = np.bincount(open_edges[:, 0], off[open_edges[:, 1]], n) + np.bincount(open_edges[:, 1],
+                                                                                 off[open_edges[:, 0]], n)
+    on = count > 0
+    return float(max((off[on] - around[on] / count[on]).max(), 0.0) * 1000)

@@ -4,8 +4,8 @@ A fit can keep every vertex outside the body while faces bridging two vertices c
 arm, and a garment can clear the skin perfectly while running through the floor or leaving the
 forearms bare. These figures are what the eye catches: cloth inside the body (area-sampled), cloth
 below the soles, where the hem and cuffs end against the body's landmarks, how much of each limb
-its sleeve or leg encloses (rays cast across the bone), cloth standing far off the skin, and
-left/right symmetry.
+its sleeve or leg encloses (rays cast across the bone), cloth standing far off the skin,
+flaps along the open edges, and left/right symmetry.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import trimesh
 from scipy.spatial import cKDTree
 
 from core.fitting.body import BodyModel
-from core.fitting.coverage import shoulder_cover, torso_holes
+from core.fitting.coverage import flap_mm, shoulder_cover, torso_holes
 from core.fitting.grid import REACH
 
 SAMPLES = 20_000  # area-weighted samples per garment: a 1.5 m² garment gets one per ~9 mm
@@ -71,6 +71,7 @@ def garment_report(garment: trimesh.Trimesh, body: BodyModel) -> dict:
         "standoff_share": standoff_share(points, body),
         "shoulder_cover": shoulder_cover(garment, body),
         "torso_holes": torso_holes(garment, body),
+        "flap_mm": flap_mm(garment, body),
         "symmetry_mm_mean": sym_mean,
         "symmetry_mm_p95": sym_p95,
         "report_s": round(time.perf_counter() - t0, 4),

@@ -46,6 +46,7 @@ SEEN = (("cloth inside the body · deepest",
         ("cloth > 12 cm off the skin", lambda x: f"{x['standoff_share']:.0%}"),
         ("shoulders covered · holes in the torso",
          lambda x: f"{x['shoulder_cover']:.0%} · {x['torso_holes']:.0%}" if "torso_holes" in x else "–"),
+        ("open edges sticking out", lambda x: f"{x['flap_mm']:.0f} mm" if "flap_mm" in x else "–"),
         ("asymmetry p95", lambda x: f"{x['symmetry_mm_p95']:.0f} mm"))
 
 
