@@ -17,7 +17,7 @@ from core.ai.silhouette import reconstruct
 from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
 from core.fitting.limbs import BEND_M, ROOM_M, Chain, PartFrame, limb_radius, wrap
-from core.fitting.placement import FLOOR_CLEAR_M, TEAR, _roof, place
+from core.fitting.placement import FLOOR_CLEAR_M, TEAR, _inside_armholes, _roof, place
 from core.fitting.torso import wrap_body
 from core.garment.patterns import BODICE
 from core.mesh.cleanup import clean
@@ -193,6 +193,23 @@ def test_a_roof_over_the_shoulders_goes_over_them_not_torn_to_front_and_back(bod
     assert roofed[0, 2] < roofed[-1, 2]  # its back behind its front
     wrapped = wrap_body(flat, part, hangs, body, 0.0)  # the same points as panels
     assert np.linalg.norm(np.diff(wrapped, axis=0), axis=1).max() > 3 * steps.max()
+
+
+def test_a_sleeved_torso_ends_at_its_armholes_not_as_a_flap_beside_the_sleeve(body) -> None:
+    """A sleeved bodice's torso above the armpits goes no farther out than the shoulder joints,
+    where the sleeves' roots are: a flat shoulder's corner past them stuck out beside the sleeve.
+    Below the armholes, inside them and on the sleeves nothing moves."""
+    joint, chest = body.point("shoulder_l"), body.point("chest")[1]
+    points = np.array([[joint[0] + 0.09, joint[1] + 0.03, joint[2]],  # the corner past the left joint
+                       [-joint[0] - 0.05, joint[1], joint[2] - 0.08],  # and the right's, at the back
+                       [joint[0] - 0.02, joint[1], joint[2]],  # the shoulder inside the armhole
+                       [joint[0] + 0.05, chest - 0.05, joint[2]],  # a flared hem's side, below the armpit
+                       [joint[0] + 0.09, joint[1], joint[2]]])  # a sleeve's point
+    torso = np.array([True, True, True, True, False])
+    moved = _inside_armholes(points, torso, body, 0.0)
+    np.testing.assert_allclose(moved[:2, 0], [joint[0], -joint[0]], atol=0.005)
+    np.testing.assert_array_equal(moved[:2, 1:], points[:2, 1:])  # brought in, not up or down
+    np.testing.assert_array_equal(moved[2:], points[2:])
 
 
 def test_webs_over_the_shoulders_are_found_and_wrapped_as_a_roof(body) -> None:

@@ -73,6 +73,8 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     wrapped = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
     roof = _roof(g, v, wrapped)
     v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills, roof) if roof.any() else wrapped
+    if parse.shape == "bodice" and parse.kind != "none":
+        v = _inside_armholes(v, ~limbs, body, float(centre[0]))
     if texture is not None:
         facing = g.vertex_normals[:, 2] >= 0  # which side's texture each point carries
     limbs_on = LimbPlacing(parse, uv, flat, points, parts, body, s, height)
@@ -174,6 +176,21 @@ def _slope_shoulders(v: np.ndarray, points: dict[str, np.ndarray], body: BodyMod
     out[:, 1] -= drop * np.minimum(out_share, 1.5) * up_share
     beyond = np.maximum(np.abs(dx) - neck_x, 0.0)
     out[:, 0] = centre_x + np.sign(dx) * (np.minimum(np.abs(dx), neck_x) + beyond * (1 + (squeeze - 1) * up_share))
+    return out
+
+
+def _inside_armholes(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
+    """A sleeved bodice's torso ends at its armholes, where the sleeves' tubes start (limbs.armhole:
+    the loop round the shoulder joint, across the arm): its cloth above the armpits reaching out
+    past them (a flat garment's shoulder corner) would hang beside the sleeve's root as a flap,
+    its open corner sticking out from the shoulder. Bring it in to the armhole's plane."""
+    joints = [body.point(f"shoulder_{side}") for side in "lr"]
+    bottom = min(float(loop.centre[1] - loop.up) for loop in (armhole(body, j) for j in joints))
+    reach = float(np.mean([abs(j[0] - centre_x) for j in joints]))
+    dx = v[:, 0] - centre_x
+    past = torso & (v[:, 1] > bottom) & (np.abs(dx) > reach)
+    out = v.copy()
+    out[past, 0] = centre_x + np.sign(dx[past]) * reach
     return out
 
 
