@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
+from core.garment.fitting import Openings
 from core.garment.parse import GarmentParse, parse_mask, part_labels
 from core.garment.patterns import BODICE, LEGS, SKIRT, Pattern
 from core.garment.registry import PARTS
@@ -46,7 +47,7 @@ def t_shirt(chest: float = 0.3, sleeve: float = 0.16, angle: float = 0.8) -> np.
 
 def legs(waist: float, crotch: float, **values: float) -> np.ndarray:
     """A pair of legs' parameters: hems level at the bottom, hips as given or a plain pair's."""
-    plain = {"hip": 1.2, "hip_y": 0.2, "hem_out_y": 1.0, "hem_in_y": 1.0}
+    plain = {"hip": 1.2, "hip_y": 0.2, "hem_out_y": 1.0, "hem_in_y": 1.0, "parting": 0.0}
     return LEGS.vector(**(plain | {"waist_x": waist, "crotch_y": crotch} | values))
 
 
@@ -161,6 +162,55 @@ def test_trousers_laid_together_parse_as_long_legs(waist: float, crotch: float) 
     parse = parse_mask(render(LEGS, legs(waist, crotch, hem_out=waist * 1.05, hem_in=0.03, fork=1.0)))
     assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
     assert abs(parse.params["crotch_y"] - crotch) < 0.12
+
+
+@FEW
+@given(waist=st.floats(0.18, 0.24), crotch=st.floats(0.25, 0.38), parting=st.floats(0.9, 0.95))
+def test_wide_trousers_overlapping_down_to_their_hems_keep_their_crotch(waist: float, crotch: float,
+                                                                       parting: float) -> None:
+    """Wide legs laid together overlap from the crotch down to their hems, where they part for a
+    few centimetres: a hairline shows between them above it (they do not quite touch), crossed
+    here and there by cloth. They are trousers, not a skirt with a dip at its hem; and the crotch
+    is up at a rise's height, at or above where the line starts (the legs may overlap below it
+    too), never where they part: there, the seat hung down to the ankles."""
+    x = legs(waist, crotch, hem_out=waist * 1.05, hem_in=0.3, fork=0.0, parting=parting)
+    mask = render(LEGS, x)
+    centre, pad = mask.shape[1] // 2, 8
+    fork_y = pad + round(float(LEGS.points(x)["fork"][1]) * HEIGHT)
+    mask[pad + round(crotch * HEIGHT) + 4: fork_y, centre] = False  # the line between the legs
+    mask[fork_y - 6: fork_y - 4, centre] = True  # cloth across it
+    parse = parse_mask(mask)
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "legs", "long")
+    assert 0.18 <= parse.params["crotch_y"] <= crotch + 0.05
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(top=st.integers(20, 60), bottom=st.integers(120, 170), bridge_at=st.integers(70, 110), gap=st.integers(0, 15))
+def test_openings_see_a_line_between_legs_across_cloth_and_the_gap_from_the_hem(top: int, bottom: int, bridge_at: int,
+                                                                               gap: int) -> None:
+    """A 200-pixel-tall cloth with a line open down its centre from `top` to `bottom`, crossed
+    by 2 pixels of cloth at `bridge_at`, and a gap `gap` pixels up from its hem: the line counts
+    as one seam (its top where it starts), the gap from the hem only up to the cloth it meets."""
+    crop = np.ones((200, 60), np.float32)
+    crop[top:bottom, 30] = 0
+    crop[bridge_at: bridge_at + 2, 30] = 1
+    crop[200 - gap:, 29:32] = 0
+    seen = Openings.of(crop, 30.0)
+    assert seen.centre_seam == pytest.approx(max(bottom - top, gap) / 200, abs=0.011)
+    assert seen.seam_top == pytest.approx(top / 200, abs=0.011)
+    assert seen.centre_gap == pytest.approx(gap / 200, abs=0.006)
+
+
+@FEW
+@given(waist=st.floats(0.16, 0.24), hem=st.floats(1.1, 1.5), dip=st.floats(0.02, 0.06))
+def test_a_skirt_with_a_dip_at_its_hem_is_no_pair_of_trousers(waist: float, hem: float, dip: float) -> None:
+    """A notch at a skirt's hem is as deep as trousers laid together show apart at theirs: only a
+    line between legs up from it makes them legs."""
+    mask = render(SKIRT, SKIRT.vector(waist_x=waist, hip=1.2, hip_y=0.25, hem=hem, hem_rise=0.02))
+    centre, bottom = mask.shape[1] // 2, np.flatnonzero(mask.any(axis=1))[-1]
+    mask[bottom - round(dip * HEIGHT): bottom + 1, centre - 1: centre + 2] = False
+    parse = parse_mask(mask)
+    assert (parse.category, parse.shape, parse.kind) == ("bottom", "skirt", "none")
 
 
 @FEW

@@ -152,10 +152,13 @@ def sleeve_span(kind: str, part: PartFrame, metres: float, chain: Chain) -> floa
 
 def leg_frame(leg: np.ndarray) -> PartFrame:
     """A trouser leg's frame, from its part (crotch, side at the crotch's height, outer hem, inner
-    hem, ...): from the middle of the crotch line's half to the middle of its hem."""
-    crotch, side, out, inner = leg[:4]
-    return PartFrame((crotch + side) / 2, (out + inner) / 2, side, float(side[0] - crotch[0]),
-                     float(np.linalg.norm(out - inner)))
+    hem, fork, ...): from the middle of the crotch line's half to the middle of its hem. Legs laid
+    together down to near their hems (the fork, where they part, below half the inseam) are as
+    wide as from the centre line out: the notch between them under the fork is not their width."""
+    crotch, side, out, inner, fork = leg[:5]
+    laid_together = fork[1] - crotch[1] > 0.5 * (inner[1] - crotch[1])
+    width = float(out[0] - fork[0]) if laid_together else float(np.linalg.norm(out - inner))
+    return PartFrame((crotch + side) / 2, (out + inner) / 2, side, float(side[0] - crotch[0]), width)
 
 
 def leg_span(kind: str, part: PartFrame, metres: float, chain: Chain, body: BodyModel) -> tuple[float, float]:

@@ -25,6 +25,7 @@ STEP = 0.1  # share of a parameter's range a search's first steps take
 SUBPIXEL = SIDE * 16.0  # pattern units (heights) to OpenCV's fixed-point pixels (4 fractional bits)
 CENTRE_BAND = 0.03  # half-width, in heights, of the band about the centre line where legs part
 SLIT_REACH = 0.12  # how far either side of a slit, in heights, the cloth it parts is looked for
+SEAM_BRIDGE = 0.02  # cloth this short (in heights) across a line between legs laid together is bridged
 SPECK = 0.02  # share of the mask's area under which a separate blob is noise
 PIECE = 0.1  # share of the area from which a separate blob is a piece of its own
 THUMB = 96  # rows of the thumbnail on which the photo's tilt is found
@@ -39,6 +40,11 @@ class Openings:
 
     centre_gap: float  # at the centre line: between two legs, up to the crotch
     side_slit: float  # the deepest slit off it, between cloth on both sides: a sleeve laid apart from the body
+    # the longest line open along the centre line, anywhere in the cloth (legs laid together, wide
+    # legs overlapping, show it where they do not quite touch; a skirt's only dip is at its hem),
+    # and where it starts, from the top: the crotch is no lower
+    centre_seam: float = 0.0
+    seam_top: float = 1.0
 
     @classmethod
     def of(cls, crop: np.ndarray, centre: float) -> Openings:
@@ -50,7 +56,25 @@ class Openings:
         reach = max(2, round(SLIT_REACH * height))
         windows = sliding_window_view(np.pad(run, reach, constant_values=1.0), reach).min(axis=1)
         sides = np.maximum(windows[:width], windows[reach + 1: reach + 1 + width])
-        return cls(float(run[near].max(initial=0.0)), float((run - sides)[~near].max(initial=0.0)))
+        seam, seam_end = _longest_open_run(crop[:, near], max(1, round(SEAM_BRIDGE * height)))
+        return cls(float(run[near].max(initial=0.0)), float((run - sides)[~near].max(initial=0.0)),
+                   seam / height, (seam_end + 1 - seam) / height)
+
+
+def _longest_open_run(columns: np.ndarray, bridge: int) -> tuple[int, int]:
+    """The longest run of open pixels down any of the columns below their first cloth, runs
+    parted by at most `bridge` pixels of cloth counted as one: its length and its last row."""
+    if not columns.size:
+        return 0, len(columns) - 1
+    below_top = np.maximum.accumulate(columns > 0, axis=0)  # under the cloth's top edge
+    open_ = (~(columns > 0) & below_top).astype(np.uint8)
+    kernel = np.ones((2 * bridge + 1, 1), np.uint8)
+    closed = cv2.morphologyEx(open_, cv2.MORPH_CLOSE, kernel) & below_top.astype(np.uint8)
+    # each open pixel's run so far: its row less the last row of cloth above it
+    rows = np.arange(len(closed))[:, None]
+    run = rows - np.maximum.accumulate(np.where(closed == 0, rows, -1), axis=0)
+    end = int(np.unravel_index(run.argmax(), run.shape)[0])
+    return int(run.max()), end
 
 
 @dataclass(frozen=True)

@@ -143,10 +143,16 @@ def _bodice(frame: Frame, outer: np.ndarray, run: np.ndarray) -> tuple[Fitted, F
 def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     waist = outer[0]
     hip = outer[_row(0.2)] / max(waist, 1e-3)
-    crotches = (0.3, 0.5, 0.7, 0.85, 1.0 - frame.openings.centre_gap)  # the last where the photo shows the legs part
+    opening = 1.0 - frame.openings.centre_gap  # where the photo shows the legs part
+    crotches = (0.3, 0.5, 0.7, 0.85, opening)
+    # the legs apart from the crotch down, or laid together down to where the photo shows them part
+    def together(crotch: float) -> float:  # the parting's share of the inseam below `crotch`
+        return float(np.clip((opening - crotch) / max(1 - crotch, 1e-3), 0, 0.95))
+
     starts = [LEGS.vector(waist_x=waist, hip=hip, hip_y=0.2, crotch_y=crotch, hem_out=float(outer[_row(0.8):].max()),
-                          hem_in=inner, hem_out_y=1.0, hem_in_y=1.0, fork=0.7)
-              for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))]
+                          hem_in=inner, hem_out_y=1.0, hem_in_y=1.0, fork=fork, parting=parting)
+              for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))
+              for fork, parting in ((0.7, 0.0), (0.0, together(crotch))) if parting > 0 or fork > 0]
     return fit_pattern(frame, LEGS, np.array(starts), polish=1, evals=400, prior=REGISTRY["bottom"].penalty)
 
 
@@ -160,8 +166,10 @@ def _skirt(frame: Frame, outer: np.ndarray) -> Fitted:
 
 def _free(key: str) -> int:
     """How many parameters a fit was free to set, but for the sleeves and their pose (which
-    SLEEVE_GAIN prices)."""
-    return len(SHAPES[key.removesuffix("_none")].params) - (len(SLEEVE_PARAMS) + 1 if key.startswith("bodice") else 0)
+    SLEEVE_GAIN prices) and the legs' pose (laid together down to where they part: the prior
+    prices it)."""
+    posed = {"bodice": len(SLEEVE_PARAMS) + 1, "legs": 1}
+    return len(SHAPES[key.removesuffix("_none")].params) - posed.get(key.removesuffix("_none"), 0)
 
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:

@@ -178,9 +178,10 @@ class LegsShape(Pattern):
     """Trousers and shorts: waistband, hips, crotch, two legs to their hems. The hips are as wide
     as the waistband or wider (a waistband is cut to the hips, a top's neck or straps are not),
     each leg's inner hem is a share of its outer one (the legs apart by at most ~1.5 legs' width
-    at their hems), and the gap between the legs opens from the
-    crotch within CROTCH_CURVE of the inseam to `fork` of its width at the hems (1: parallel legs,
-    0: legs spread in a V)."""
+    at their hems), and the gap between the legs opens from the crotch within CROTCH_CURVE of the
+    inseam to `fork` of its width at the hems (1: parallel legs, 0: legs spread in a V), or, the
+    legs laid together, from `parting` of the inseam below the crotch (wide legs overlap down to
+    near their hems)."""
 
     def __init__(self) -> None:
         super().__init__("legs", (
@@ -188,16 +189,17 @@ class LegsShape(Pattern):
             Param("crotch_y", 0.1, 0.97), Param("hem_out", 0.04, 1.0), Param("hem_in", 0.0, 0.6),
             # legs laid spread apart, or flared, have slanted hems: each corner's height
             Param("hem_out_y", 0.7, 1.0), Param("hem_in_y", 0.6, 1.0), Param("fork", 0.0, 1.0),
+            Param("parting", 0.0, 0.95),
         ))
 
     def points(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        waist_x, hip, hip_y, crotch_y, hem_out, hem_in, hem_out_y, hem_in_y, fork = x.tolist()
+        waist_x, hip, hip_y, crotch_y, hem_out, hem_in, hem_out_y, hem_in_y, fork, parting = x.tolist()
         hem_in_x, hem_in_y = hem_in * hem_out, max(hem_in_y, crotch_y + 0.02)
         hem_out_y = max(hem_out_y, hip_y + 0.02)
         hip_y = min(hip_y, crotch_y)
         return {"waist": np.array([waist_x, 0.0]), "hip": np.array([_hip_x(waist_x, hip, hip_y), hip_y]),
                 "hem_out": np.array([hem_out, hem_out_y]), "hem_in": np.array([hem_in_x, hem_in_y]),
-                "fork": np.array([fork * hem_in_x, crotch_y + CROTCH_CURVE * (hem_in_y - crotch_y)]),
+                "fork": np.array([fork * hem_in_x, crotch_y + max(CROTCH_CURVE, parting) * (hem_in_y - crotch_y)]),
                 "crotch": np.array([0.0, crotch_y])}
 
     def pieces(self, x: np.ndarray) -> list[Polygon]:

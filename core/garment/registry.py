@@ -15,8 +15,13 @@ PRIOR_WEIGHT = 0.5  # IoU lost per unit of squared log-ratio outside a prior's r
 SLIT = 0.15  # share of the height: deeper slits from the hem are between a sleeve and the body
 MEASURED = 10.0  # how much more a range about the photo's own measurement weighs than a proportion's
 # The rise (waistband to crotch) of trousers and shorts over their length: a quarter of trousers'
-# (~28 cm of 100-110), most of shorts' (of 35-50).
+# (~28 cm of 100-110; up to ~0.4 high-waisted), most of shorts' (of 35-50). Trousers are at least
+# TROUSERS_LONG waistbands long (capris ~2, full length 2.5-3), shorts about one.
 RISE = (0.2, 0.8)
+TROUSERS_RISE = (0.2, 0.42)
+TROUSERS_LONG = 2.0
+PARTING_COST = 0.01  # prior cost per unit of `parting`: legs laid together part lower only as the photo shows
+TROUSERS_PART = 0.1  # the least share of their length over which a pair of trousers' legs show apart
 
 
 def _outside(value: float, low: float, high: float) -> float:
@@ -127,18 +132,33 @@ class Category:
         p = fitted.pattern.named(fitted.x)
         waist = 2 * p["waist_x"]
         cost = _outside(1.0 / waist, *self.length_range)
-        # The photo shows the centre line open from the hem up to the crotch between two legs; a
-        # skirt's is closed to its hem (but for a tenth: a hem's dip, a slit).
+        # The photo shows the centre line open from the hem up to the crotch between two legs (or
+        # as a line between legs laid together); a skirt's is closed to its hem (but for a tenth:
+        # a hem's dip, a slit).
         opening = 1.0 - fitted.openings.centre_gap
+        shows = max(fitted.openings.centre_gap, fitted.openings.centre_seam)
         if fitted.pattern is LEGS:
             q = LEGS.points(fitted.x)
+            trousers = 1.0 / waist >= TROUSERS_LONG
             # The inseam: a tenth of shorts' length at least (~5 cm of 40).
-            cost += _outside(p["crotch_y"], *RISE) + _outside(q["hem_in"][1] - q["crotch"][1], 0.1, 1.0)
-            # Where the photo shows them part: measured, so held closely (legs laid together may
-            # part a little lower than the crotch, their gap a hair's width there).
-            cost += MEASURED * _outside(p["crotch_y"] / opening, 0.9, 1.25)
+            cost += (_outside(p["crotch_y"], *(TROUSERS_RISE if trousers else RISE))
+                     + _outside(q["hem_in"][1] - q["crotch"][1], 0.1, 1.0))
+            # Where the photo shows them part: measured, so held closely. Shorts' legs part at the
+            # crotch (their gap starts a hair's width below it); a pair of trousers' legs, long and
+            # often laid together (wide legs overlapping), part where the pattern's do (`parting`),
+            # anywhere below it, so that their rise places the crotch (at the parting, it hung the
+            # seat to the ankles); but they show apart over TROUSERS_PART at least, from the hems
+            # up or as a line between them.
+            parts_at = q["fork"][1] if trousers else p["crotch_y"]
+            cost += MEASURED * _outside(parts_at / opening, 0.9, 1.25)
+            if trousers:
+                # legs part at the crotch unless the photo says otherwise (the simpler explanation),
+                # which is no lower than where a line between them starts
+                cost += MEASURED * _outside(shows, TROUSERS_PART, 1.0) + PARTING_COST * p["parting"]
+                if fitted.openings.centre_seam >= TROUSERS_PART:
+                    cost += MEASURED * _outside(p["crotch_y"] / fitted.openings.seam_top, 0.0, 1.1)
         else:
-            cost += MEASURED * _outside(opening, 0.9, 1.0) + _no_slit(fitted)
+            cost += MEASURED * _outside(1.0 - shows, 0.9, 1.0) + _no_slit(fitted)
         return PRIOR_WEIGHT * cost
 
 
