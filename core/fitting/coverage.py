@@ -75,9 +75,7 @@ def flap_mm(garment: trimesh.Trimesh, body: BodyModel) -> float:
     if not len(open_edges):
         return 0.0
     off, _ = body.surface.tree.query(garment.vertices)
-    n = len(off)
-    count = np.bincount(open_edges.ravel(), minlength=n)
-    around = np.bincount(open_edges[:, 0], off[open_edges[:, 1]], n) + np.bincount(open_edges[:, 1],
-                                                                                 off[open_edges[:, 0]], n)
+    count = np.bincount(open_edges.ravel(), minlength=len(off))
+    around = np.bincount(open_edges.ravel(), off[open_edges[:, ::-1]].ravel(), len(off))  # each end: the other's
     on = count > 0
     return float(max((off[on] - around[on] / count[on]).max(), 0.0) * 1000)

@@ -145,10 +145,11 @@ def _legs(frame: Frame, outer: np.ndarray) -> Fitted:
     hip = outer[_row(0.2)] / max(waist, 1e-3)
     opening = 1.0 - frame.openings.centre_gap  # where the photo shows the legs part
     crotches = (0.3, 0.5, 0.7, 0.85, opening)
-    # the legs apart from the crotch down, or laid together down to where the photo shows them part
+
     def together(crotch: float) -> float:  # the parting's share of the inseam below `crotch`
         return float(np.clip((opening - crotch) / max(1 - crotch, 1e-3), 0, 0.95))
 
+    # the legs apart from the crotch down, or laid together down to where the photo shows them part
     starts = [LEGS.vector(waist_x=waist, hip=hip, hip_y=0.2, crotch_y=crotch, hem_out=float(outer[_row(0.8):].max()),
                           hem_in=inner, hem_out_y=1.0, hem_in_y=1.0, fork=fork, parting=parting)
               for crotch, inner in itertools.product(crotches, (0.0, 0.05, 0.3))
@@ -168,8 +169,9 @@ def _free(key: str) -> int:
     """How many parameters a fit was free to set, but for the sleeves and their pose (which
     SLEEVE_GAIN prices) and the legs' pose (laid together down to where they part: the prior
     prices it)."""
+    shape = key.removesuffix("_none")
     posed = {"bodice": len(SLEEVE_PARAMS) + 1, "legs": 1}
-    return len(SHAPES[key.removesuffix("_none")].params) - posed.get(key.removesuffix("_none"), 0)
+    return len(SHAPES[shape].params) - posed.get(shape, 0)
 
 
 def parse_mask(mask: np.ndarray, category: str | None = None) -> GarmentParse:
