@@ -129,6 +129,7 @@ SURFACE_STEP = 0.006  # the most a corner moves in one round
 SURFACE_SPREAD = 6  # diffusion steps spreading a round's moves
 SURFACE_NEAR = 0.03  # samples this near the skin are measured; farther ones only tested for inside
 SHALLOW = 0.0005  # cloth this little inside between clear corners is a face's chord over a curve: left
+RETRIES = 2  # times the last look may send what it finds back to be lifted
 THIN_DEPTH = 0.001  # a face still this deep in after the rounds, its corners clear, spans a part thinner than itself
 
 
@@ -154,17 +155,17 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
     rng = np.random.default_rng(1)
     near = SURFACE_NEAR
     live, k = np.arange(len(faces)), 0  # the whole cloth first; then only the faces the last round moved
-    retries = 2  # times the last look may send what it finds back to be lifted
+    retries = RETRIES
     while True:
         last = k >= rounds
-        whole = last or len(live) == int(keep.sum())
-        if last:  # the last look is at the whole cloth again
-            live = np.flatnonzero(keep)
+        if last and retries == RETRIES:  # the last look is at the whole cloth again; after a retry,
+            live = np.flatnonzero(keep)  # at what the retry moved (the rest it saw clear)
+        whole = len(live) == int(keep.sum())
         area = float(trimesh.triangles.area(v[faces[live]]).sum())
         count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
         count *= 2 if last else 1  # the last look is the closest: what it misses stays
         pick, bary, points = _sample_faces(v[faces[live]], count, rng)
-        if whole:  # a sliver (a long thin face across a crease) may take no random sample at all
+        if whole or last:  # a sliver (a long thin face across a crease) may take no random sample at all
             pick, bary, points = _with_long_faces(v[faces[live]], pick, bary, points)
         signed, _, normals = body.surface_query(points, near=near)
         if last:  # inside a part thinner than the samples' reach (a finger) the nearest sample can
@@ -231,7 +232,8 @@ def _sample_faces(triangles: np.ndarray, count: int, rng: np.random.Generator
     """Area-weighted uniform samples on the triangles: each sample's triangle, barycentric weights
     and point (trimesh's sampler does not return the weights, which spread a sample's move)."""
     area = trimesh.triangles.area(triangles)
-    pick = rng.choice(len(triangles), size=count, p=area / area.sum())
+    # sorted: neighbouring faces' samples query the body's tree one after another (cache-friendly)
+    pick = np.sort(rng.choice(len(triangles), size=count, p=area / area.sum()))
     r = rng.random((count, 2))
     flip = r.sum(axis=1) > 1
     r[flip] = 1 - r[flip]
