@@ -16,7 +16,7 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
-from core.fitting.limbs import BEND_M, ROOM_M, Chain, PartFrame, limb_radius, wrap
+from core.fitting.limbs import BEND_M, LIMB_GIRTH, ROOM_M, Chain, PartFrame, limb_section, wrap
 from core.fitting.placement import FLOOR_CLEAR_M, TEAR, _inside_armholes, _roof, place
 from core.fitting.torso import wrap_body
 from core.garment.patterns import BODICE
@@ -286,9 +286,34 @@ def test_a_wrapped_sleeve_encloses_its_limb(body) -> None:
     upper, fore = chain.lengths
     tube = wrap(part, uv, depth, chain, 0.0, upper + 0.8 * fore, 1.0, 0.5, np.array([1.0, 0.5, 0.0]), body)
     centres, _ = chain.at(np.clip(np.r_[t.ravel(), t.ravel()], 0, 1) * (upper + 0.8 * fore))
-    off = np.linalg.norm(tube - centres, axis=1)
-    assert (off >= limb_radius(body, centres) + ROOM_M - 1e-6).all()  # round the limb, clear of it
-    assert not body.contains(tube[np.r_[t.ravel(), t.ravel()] > 0.5]).any()  # near the armpit it may touch the torso
+    offset, radius = limb_section(body, chain, np.clip(np.r_[t.ravel(), t.ravel()], 0, 1) * (upper + 0.8 * fore))
+    off = np.linalg.norm(tube - centres - offset, axis=1)
+    assert (off >= radius + ROOM_M - 1e-6).all()  # round the limb's section, clear of all of it
+    fore_arm = np.r_[t.ravel(), t.ravel()] > 0.5  # near the armpit it may touch the torso
+    assert not body.contains(tube[fore_arm]).any()
+    signed, _, _ = body.surface_query(tube[fore_arm])
+    assert signed.min() > 0.5 * ROOM_M
+
+
+@settings(max_examples=15, deadline=None)
+@given(off=st.floats(0.0, 0.35), turn=st.floats(0.0, 2 * np.pi), r=st.floats(0.04, 0.08))
+def test_a_limb_s_section_is_found_round_its_own_middle_not_the_bone(off, turn, r) -> None:
+    """A limb whose flesh lies off its bone (`off` of its radius, as the calf lies behind the shin
+    bone): the section's middle is the flesh's, and its radius the flesh's own, not the farthest
+    skin from the bone."""
+    limb = trimesh.creation.cylinder(radius=r, height=1.0, sections=64)
+    limb.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1.0, 0.0, 0.0]))  # upright
+    dx, dz = off * r * np.cos(turn), off * r * np.sin(turn)
+    limb.apply_translation([dx, 0.5, dz])  # from y=0 to 1
+    body = BodyModel(limb, {})
+    chain = Chain(np.array([[0.0, 0.9, 0.0], [0.0, 0.5, 0.0], [0.0, 0.1, 0.0]]))
+    offset, radius = limb_section(body, chain, np.linspace(0.1, 0.7, 9))
+    np.testing.assert_allclose(offset[:, [0, 2]], np.tile([dx, dz], (9, 1)), atol=0.1 * r)
+    np.testing.assert_allclose(offset[:, 1], 0.0, atol=1e-9)
+    # the flesh's own radius (a 64-gon's, within the rays' spacing), or the nearest skin's LIMB_GIRTH
+    assert (radius >= r * np.cos(np.pi / 64) - 0.1 * r).all()
+    assert (radius <= max(r, (1 - off) * r * LIMB_GIRTH) + 0.1 * r).all()
+    assert (radius < r * (1 + off) + 0.1 * r).all() or off < 0.1  # not the farthest skin from the bone
 
 
 @pytest.mark.parametrize("degrees", [-4.0, 3.0])

@@ -15,6 +15,8 @@ from core.fitting.body import BodyModel
 ROOM_M = 0.02  # the least a tube clears its limb by, all round (before the clearance's offset)
 BELL_M = 0.05  # the most a tube stands off its limb beyond that (a bell sleeve's cuff, wide trousers)
 LIMB_GIRTH = 1.35  # a limb's widest radius for its nearest-skin distance (arms and legs are not round)
+REACH_STATIONS, REACH_RAYS = 24, 16  # where along a tube, and how many rays round, the limb's reach is measured
+REACH_MAX = 2.2  # the farthest skin counted across a bone, over its nearest
 BEND_M = 0.12  # the tube turns from one bone to the next over this far round the joint
 ROOT_BLEND_M = 0.03  # from the garment's body into the tube over this far along it
 
@@ -105,6 +107,44 @@ def limb_radius(body: BodyModel, points: np.ndarray) -> np.ndarray:
     return distance * LIMB_GIRTH
 
 
+def limb_section(body: BodyModel, chain: Chain, ell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The limb's cross-section across the bone at each arc length `ell`: its middle's offset from
+    the bone and the radius round that middle that holds all of it. A limb is not round about
+    its bone (the calf lies behind the shin bone, the thigh's flesh inside the femur): a tube round
+    the bone as wide as its nearest skin's LIMB_GIRTH is pushed out over the calf and stretched.
+    Rays cast across the bone at REACH_STATIONS stations, REACH_RAYS round each, meet the skin;
+    each no farther than REACH_MAX of the nearest skin (near the body a ray may leave the limb
+    into the torso or the other leg). The radius is never less than limb_radius's."""
+    if not len(ell):
+        return np.zeros((0, 3)), np.zeros(0)
+    stations = np.linspace(float(ell.min()), float(ell.max()), REACH_STATIONS)
+    centre, direction = chain.at(stations)
+    nearest, _ = body.surface.tree.query(centre, workers=-1)
+    side = np.cross(direction, [0.0, 0.0, 1.0])
+    along_z = np.linalg.norm(side, axis=1) < 1e-6  # a limb pointing straight ahead
+    side[along_z] = np.cross(direction[along_z], [1.0, 0.0, 0.0])
+    side /= np.linalg.norm(side, axis=1, keepdims=True)
+    forward = np.cross(direction, side)
+    turn = np.linspace(0.0, 2 * np.pi, REACH_RAYS, endpoint=False)
+    rays = (np.cos(turn)[None, :, None] * side[:, None, :] + np.sin(turn)[None, :, None] * forward[:, None, :])
+    origins = np.repeat(centre, REACH_RAYS, axis=0)
+    hits, ray, _ = body.mesh.ray.intersects_location(origins, rays.reshape(-1, 3), multiple_hits=False)
+    far = np.full(len(origins), np.inf)
+    far[ray] = np.linalg.norm(hits - origins[ray], axis=1)
+    far = np.minimum(far, np.repeat(nearest * REACH_MAX, REACH_RAYS))
+    # the section's middle: its extent's, across and front to back (the rays' mean would lean to
+    # where they meet the skin densest, the side nearest the bone)
+    far = far.reshape(-1, REACH_RAYS)
+    across, ahead = far * np.cos(turn), far * np.sin(turn)
+    mid_across = (across.max(axis=1) + across.min(axis=1)) / 2
+    mid_ahead = (ahead.max(axis=1) + ahead.min(axis=1)) / 2
+    reach = np.hypot(across - mid_across[:, None], ahead - mid_ahead[:, None]).max(axis=1)
+    radius = np.maximum(reach, nearest * LIMB_GIRTH)
+    offset = mid_across[:, None] * side + mid_ahead[:, None] * forward
+    return (np.column_stack([np.interp(ell, stations, offset[:, k]) for k in range(3)]),
+            np.interp(ell, stations, radius))
+
+
 @dataclass(frozen=True)
 class Loop:
     """Where a part's root sits on the body when it is not a section of the limb: an armhole, a
@@ -164,11 +204,11 @@ def tube(part: PartFrame, t: np.ndarray, angle: np.ndarray, chain: Chain, start:
     side /= np.maximum(np.linalg.norm(side, axis=1, keepdims=True), 1e-9)
     forward = np.cross(direction, side)
     forward *= np.where(forward[:, 2] < 0, -1.0, 1.0)[:, None]
-    limb = limb_radius(body, centre)
+    offset, limb = limb_section(body, chain, ell)
     # The flat width doubled is the girth; a bell sleeve's may be wider, but within BELL_M of the limb.
     radius = np.clip(part.width(t) * height * scale / np.pi, limb + ROOM_M, limb + ROOM_M + BELL_M)
     cos_angle, sin_angle = np.cos(angle), np.sin(angle)
-    out = centre + radius[:, None] * (cos_angle[:, None] * side + sin_angle[:, None] * forward)
+    out = centre + offset + radius[:, None] * (cos_angle[:, None] * side + sin_angle[:, None] * forward)
     if root is None:
         return out
     w = root_blend(t, length)[:, None]
