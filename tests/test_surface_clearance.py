@@ -91,3 +91,14 @@ def test_a_sliver_across_the_body_among_large_faces_is_not_left_in_it(box) -> No
     if keep[2]:  # lifted off, if not cut away
         w = np.random.default_rng(0).dirichlet(np.ones(3), 5000)
         assert report.surface_inside(w @ v[mesh.faces[2]], box)[0] == 0.0
+
+
+def test_a_lone_face_cut_across_a_plate_leaves_nothing_to_lift() -> None:
+    """A lone face through a plate thinner than itself, its corners clear: its deepest samples
+    have it cut as spanning a thin part; its shallower ones, on the same face, must go with it,
+    not be lifted once more (a retry with nothing left to look at)."""
+    plate = BodyModel(trimesh.creation.box(extents=[0.2, 0.004, 0.2]), landmarks={"hips": [0.0, -1.0, 0.0]})
+    face = trimesh.Trimesh([[-0.05, -0.08, 0.0], [0.05, -0.08, 0.0], [0.0, 0.08, 0.0]], [[0, 1, 2]], process=False)
+    v, keep = clear_surface(face.vertices, face.faces, plate, OFFSET, _clear(plate), Cloth.of(face))
+    assert not keep.any()
+    assert not plate.contains(v).any()

@@ -160,6 +160,11 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
         last = k >= rounds
         if last and retries == RETRIES:  # the last look is at the whole cloth again; after a retry,
             live = np.flatnonzero(keep)  # at what the retry moved (the rest it saw clear)
+        if not len(live):  # the last round moved nothing: what it saw is as it was
+            if last:
+                return v, keep
+            k = rounds
+            continue
         whole = len(live) == int(keep.sum())
         area = float(trimesh.triangles.area(v[faces[live]]).sum())
         count = int(np.clip(area / SURFACE_SPACING**2, SURFACE_SAMPLES[0] if whole else 2_000, SURFACE_SAMPLES[1]))
@@ -187,7 +192,8 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
             corners, _, _ = body.surface_query(v[faces[face]].reshape(-1, 3), near=near)
             thin = (corners.reshape(-1, 3) > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)
             keep[face[thin]] = False
-            bad, face = bad[~thin], face[~thin]
+            alive = keep[face]  # a face's other samples go with it
+            bad, face = bad[alive], face[alive]
             retries -= 1
             if not len(bad) or retries < 0:
                 return v, keep
