@@ -17,7 +17,16 @@ from core.ai.silhouette import reconstruct
 from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
 from core.fitting.limbs import BEND_M, LIMB_GIRTH, ROOM_M, Chain, PartFrame, limb_section, wrap
-from core.fitting.placement import FLOOR_CLEAR_M, TEAR, _inside_armholes, _roof, place
+from core.fitting.placement import (
+    FLOOR_CLEAR_M,
+    SHOULDER_LIFT_M,
+    SHOULDER_ROOM_M,
+    TEAR,
+    _inside_armholes,
+    _over_shoulders,
+    _roof,
+    place,
+)
 from core.fitting.torso import wrap_body
 from core.garment.patterns import BODICE
 from core.mesh.cleanup import clean
@@ -210,6 +219,59 @@ def test_a_sleeved_torso_ends_at_its_armholes_not_as_a_flap_beside_the_sleeve(bo
     np.testing.assert_allclose(moved[:2, 0], [joint[0], -joint[0]], atol=0.005)
     np.testing.assert_array_equal(moved[:2, 1:], points[:2, 1:])  # brought in, not up or down
     np.testing.assert_array_equal(moved[2:], points[2:])
+
+
+def test_the_shoulders_top_is_the_skin_seen_from_above(body) -> None:
+    """`shoulder_top` reads the first skin a ray straight down meets over the shoulders (the
+    trapezius, beside the neck), and nothing beside the body or over the head."""
+    x, z = body.point("shoulder_l")[0] * 0.6, body.point("shoulder_l")[2] - 0.02
+    hits, _, _ = body.mesh.ray.intersects_location([[x, body.neck_base_y + 0.05, z]], [[0.0, -1.0, 0.0]],
+                                                   multiple_hits=False)
+    assert abs(body.shoulder_top([[x, z]])[0] - hits[0, 1]) < 0.003  # a centimetre's grid on a gentle slope
+    head, beside = [0.0, body.point("neck")[2]], [x, body.mesh.bounds[1, 2] + 0.05]
+    assert np.isnan(body.shoulder_top([head, beside])).all()
+
+
+def test_cloth_through_the_shoulders_top_is_lifted_over_it(body) -> None:
+    """Cloth a wrapped bodice leaves under the shoulders' top (a photo's back neckline, a shoulder
+    line sloped under a heavy trapezius) is lifted straight up to SHOULDER_ROOM_M over the skin;
+    below the armpits, beyond the shoulder joints, off the torso, or deeper than SHOULDER_LIFT_M
+    (not the top's: inside the neck) nothing moves."""
+    x, z = body.point("shoulder_l")[0] * 0.6, body.point("shoulder_l")[2] - 0.02
+    top = float(body.shoulder_top([[x, z]])[0])
+    chest = float(body.point("chest")[1])
+    points = np.array([[x, top - 0.01, z], [-x, top - 0.015, z],  # under the top, left and right
+                       [x, top + 0.02, z],  # already over it
+                       [x, top - SHOULDER_LIFT_M - 0.01, z],  # deep inside: not the top's to lift
+                       [x * 1.9, top - 0.01, z],  # beyond the joint (the arm's)
+                       [x, chest - 0.02, z + 0.12],  # below the armpits
+                       [x, top - 0.01, z]])  # a sleeve's point
+    torso = np.array([True] * 6 + [False])
+    lifted = _over_shoulders(points, torso, body, 0.0)
+    right_top = float(body.shoulder_top([[-x, z]])[0])
+    np.testing.assert_allclose(lifted[:2, 1], [top + SHOULDER_ROOM_M, right_top + SHOULDER_ROOM_M], atol=1e-9)
+    np.testing.assert_array_equal(lifted[:2, [0, 2]], points[:2, [0, 2]])  # straight up
+    np.testing.assert_array_equal(lifted[2:], points[2:])
+
+
+@pytest.mark.parametrize("neck_x", [0.07, 0.12])
+def test_a_photo_tee_s_shoulders_lie_over_a_heavy_body_s_shoulders(body, neck_x: float) -> None:
+    """A flat tee, its shoulder line sloping from the neck, on the man: placed, the cloth from its
+    front over to its back runs over his shoulders' rise, its faces sampled there (beside the
+    neck, inside the joints) clear of the skin; cut through it (8-10 % of them inside, the
+    clearance heaving them out in lumps), they were not."""
+    tee = [(-neck_x, 0.0), (neck_x, 0.0), (0.2, -0.05), (0.33, -0.2), (0.26, -0.28), (0.21, -0.24),
+           (0.21, -0.68), (-0.21, -0.68), (-0.21, -0.24), (-0.26, -0.28), (-0.33, -0.2), (-0.2, -0.05)]
+    mask = silhouette(tee) & ~silhouette([(-neck_x, 0.0), (0.0, -0.08), (neck_x, 0.0)])
+    image = np.full((*mask.shape, 3), 255, np.uint8)
+    image[mask] = (40, 90, 160)
+    garment = clean(reconstruct(Cutout(image, mask, "t"), "top", "low").mesh)
+    placed, _ = place(garment, "top", body)
+    points, _ = trimesh.sample.sample_surface(placed, 40_000, seed=0)
+    across = np.abs(points[:, 0])
+    over = (points[:, 1] > body.neck_base_y - 0.06) & (across > 0.1) & (across < 0.9 * body.point("shoulder_l")[0])
+    assert over.sum() > 500
+    assert body.contains(points[over]).mean() < 0.03
 
 
 def test_webs_over_the_shoulders_are_found_and_wrapped_as_a_roof(body) -> None:

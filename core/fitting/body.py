@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import trimesh
 from scipy import ndimage
+from scipy.interpolate import RegularGridInterpolator
 from scipy.spatial import ConvexHull
 
 from core.avatars.measure import torso_loop
@@ -16,6 +17,12 @@ from core.fitting.surface import SurfaceSamples
 
 COARSE_SPACING = 0.01  # metres between the samples of long-range queries
 SECTION_STEP = 0.01  # metres between the body's cross-sections
+# `BodyModel.shoulder_top`: the skin seen from above on a grid this fine, this far either side of
+# the middle; its rays start this far above the neck's base, skin met higher than the next figure
+# above it is the head's, and skin whose normal points up less than SHOULDER_UP is a side's
+SHOULDER_GRID_M, SHOULDER_ACROSS_M = 0.01, 0.3
+SHOULDER_RAY_ABOVE_M, SHOULDER_HEAD_ABOVE_M = 0.06, 0.02
+SHOULDER_UP = 0.5
 ANGLES = 48  # directions round a section's centre in which its outline's radius is kept
 # Their angles, from the front (+z) towards +x: direction j is (sin, cos) of DIRECTIONS[j]
 DIRECTIONS = 2 * np.pi * np.arange(ANGLES) / ANGLES
@@ -93,7 +100,7 @@ class BodyModel:
         torso sections placement reads) now, once per process, so that no user's fit pays for it
         (about 1 s in all)."""
         _ = self.surface, self.coarse, self.grid, self.mesh.triangles_tree, self.neck_base_y, self.arm_radius
-        _ = self.sections
+        _ = self.sections, self.shoulder_top
         for name in ("chest", "waist"):  # the sections placement reads
             self.torso_extent(float(self.point(name)[1]))
         self.mesh.mutable = False  # read-only from now on, so trimesh need not re-check its caches
@@ -140,6 +147,26 @@ class BodyModel:
         narrowest = int(np.nanargmin(np.where(upper, widths, np.nan)))
         below = np.flatnonzero((np.arange(len(ys)) < narrowest) & (widths >= 1.5 * widths[narrowest]))
         return float(ys[below[-1]]) if len(below) else neck
+
+    @cached_property
+    def shoulder_top(self) -> RegularGridInterpolator:
+        """The skin over the shoulders seen from above: its height at (x, z) where it faces up
+        (SHOULDER_UP), NaN elsewhere; what cloth lying over the shoulders rests on. Rays cast
+        straight down on a SHOULDER_GRID_M grid from just above the neck's base, across the
+        torso's width and the body's depth; those starting inside (the neck) or meeting skin well
+        above the neck's base (the head) are not the shoulders'. Once per avatar, ~2k rays."""
+        middle, top = float(self.point("pelvis")[0]), self.neck_base_y
+        xs = middle + np.arange(-SHOULDER_ACROSS_M, SHOULDER_ACROSS_M + 1e-9, SHOULDER_GRID_M)
+        zs = np.arange(self.mesh.bounds[0, 2], self.mesh.bounds[1, 2] + SHOULDER_GRID_M, SHOULDER_GRID_M)
+        x, z = (a.ravel() for a in np.meshgrid(xs, zs, indexing="ij"))
+        origins = np.column_stack([x, np.full(len(x), top + SHOULDER_RAY_ABOVE_M), z])
+        heights = np.full(len(x), np.nan)
+        start = np.flatnonzero(~self.contains(origins))
+        hits, rays, tri = self.mesh.ray.intersects_location(
+            origins[start], np.tile([0.0, -1.0, 0.0], (len(start), 1)), multiple_hits=False)
+        shoulders = (hits[:, 1] <= top + SHOULDER_HEAD_ABOVE_M) & (self.mesh.face_normals[tri, 1] >= SHOULDER_UP)
+        heights[start[rays[shoulders]]] = hits[shoulders, 1]
+        return RegularGridInterpolator((xs, zs), heights.reshape(len(xs), len(zs)), bounds_error=False)
 
     @cached_property
     def arm_radius(self) -> float:

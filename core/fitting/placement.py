@@ -18,6 +18,7 @@ from core.garment.frames import MeshFrame
 from core.garment.parse import GarmentParse, parse_mask, part_labels
 from core.garment.patterns import SHAPES
 from core.garment.registry import PARTS, REGISTRY
+from core.mesh.cleanup import weld_groups
 from core.mesh.importer import front_mask
 
 # Ease over the body's flat half-girth: how much wider than the body the garment is cut.
@@ -27,6 +28,8 @@ FLOOR_CLEAR_M = 0.03  # a dress or a long coat ends at least this far above the 
 TEAR = 3.0  # a face placing stretches more than this is torn out (parts sewn apart) ...
 TEAR_MIN_M = 0.04  # ... when its edge ends longer than this
 FEET_CLEAR_M = 0.03  # ... and this far above the ankle joints, clear of the feet
+SHOULDER_ROOM_M = 0.008  # cloth over the shoulders' top lies this far over it (the hug then rests it) ...
+SHOULDER_LIFT_M = 0.05  # ... lifted by at most this
 ROOF_UP = 0.7  # cloth whose normal is this near straight up is a roof over the shoulders (torso.wrap_body)
 
 
@@ -72,7 +75,16 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         fills = v[:, 1] <= anchor_y - points["armpit"][1] * sy * height
     wrapped = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
     roof = _roof(g, v, wrapped)
+    line = _shoulder_line(g, wrapped, ~limbs, body, float(centre[0])) & ~roof if parse.shape == "bodice" else None
+    if line is not None:
+        roof |= line
     v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills, roof) if roof.any() else wrapped
+    if line is not None:
+        v = _over_shoulders(v, ~limbs, body, float(centre[0]))
+        # a point of it no lift took over the top (a scoop's rim, low on the chest; inside the
+        # neck) would be left inside the body between the panels: it stays with its panel
+        stuck = np.flatnonzero(line)[body.contains(v[line])]
+        v[stuck] = wrapped[stuck]
     if parse.shape == "bodice" and parse.kind != "none":
         v = _inside_armholes(v, ~limbs, body, float(centre[0]))
     if texture is not None:
@@ -176,6 +188,41 @@ def _slope_shoulders(v: np.ndarray, points: dict[str, np.ndarray], body: BodyMod
     out[:, 1] -= drop * np.minimum(out_share, 1.5) * up_share
     beyond = np.maximum(np.abs(dx) - neck_x, 0.0)
     out[:, 0] = centre_x + np.sign(dx) * (np.minimum(np.abs(dx), neck_x) + beyond * (1 + (squeeze - 1) * up_share))
+    return out
+
+
+def _shoulder_line(g: trimesh.Trimesh, wrapped: np.ndarray, torso: np.ndarray, body: BodyModel,
+                   centre_x: float) -> np.ndarray:
+    """A bodice's seam facing up (ROOF_UP) over the shoulders, from the neck out to the joints:
+    a photo's shoulder line and the back of its neckline, where its front and back meet (its
+    outline, each point of it a front and a back vertex at one position). Wrapped with the front
+    (or the back), the faces from there to the other side cut through the shoulders' top; as a
+    roof (between the two) and lifted over the skin (`_over_shoulders`) they lie over it. The
+    panels' own cloth near the outline, rounding into it, faces up too, but is theirs."""
+    group, counts = weld_groups(g.vertices)
+    seam = counts[group] > 1
+    return _shoulder_zone(wrapped, torso, body, centre_x) & (g.vertex_normals[:, 1] > ROOF_UP) & seam
+
+
+def _shoulder_zone(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
+    """The torso's points above the armpits and within the shoulder joints' reach across."""
+    reach = float(np.mean([abs(body.point(f"shoulder_{side}")[0] - centre_x) for side in "lr"]))
+    return torso & (v[:, 1] > body.point("chest")[1]) & (np.abs(v[:, 0] - centre_x) <= reach)
+
+
+def _over_shoulders(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
+    """A wrapped bodice's cloth above the armpits lies over the shoulders' top, SHOULDER_ROOM_M
+    above the skin seen from above (BodyModel.shoulder_top), where wrapping round the body's
+    level sections left it under that skin: a photo's back is its front's outline, its neckline as
+    low, and a flat garment's shoulder line sloped to the armhole passes under the rise of a
+    heavier body's shoulders (its trapezius, 1-3 cm on the men); the clearance's pushes heaved
+    that cloth out in lumps, the shoulders stretched by 15-20 %. Lifted straight up, by at most
+    SHOULDER_LIFT_M (deeper is not the top's: under an arm, inside the neck)."""
+    zone = np.flatnonzero(_shoulder_zone(v, torso, body, centre_x))
+    lift = body.shoulder_top(v[zone][:, [0, 2]]) + SHOULDER_ROOM_M - v[zone, 1]
+    up = np.isfinite(lift) & (lift > 0) & (lift < SHOULDER_LIFT_M)
+    out = v.copy()
+    out[zone[up], 1] += lift[up]
     return out
 
 
