@@ -16,7 +16,7 @@ from core.ai.segment import Cutout
 from core.ai.silhouette import reconstruct
 from core.fitting.body import ANGLES, BodyModel, hull_radii
 from core.fitting.fit import FitLayer, fit
-from core.fitting.limbs import BEND_M, LIMB_GIRTH, ROOM_M, Chain, PartFrame, limb_section, wrap
+from core.fitting.limbs import BEND_M, LIMB_GIRTH, ROOM_M, Chain, PartFrame, armhole, limb_section, wrap
 from core.fitting.placement import (
     FLOOR_CLEAR_M,
     SHOULDER_LIFT_M,
@@ -206,19 +206,26 @@ def test_a_roof_over_the_shoulders_goes_over_them_not_torn_to_front_and_back(bod
 
 def test_a_sleeved_torso_ends_at_its_armholes_not_as_a_flap_beside_the_sleeve(body) -> None:
     """A sleeved bodice's torso above the armpits goes no farther out than the shoulder joints,
-    where the sleeves' roots are: a flat shoulder's corner past them stuck out beside the sleeve.
-    Below the armholes, inside them and on the sleeves nothing moves."""
+    where the sleeves' roots are (a flat shoulder's corner past them stuck out beside the sleeve),
+    and there no nearer the joint than the armhole's loop, where the sleeve starts (inside it, the
+    cloth lay inside the shoulder, and the clearance's pushes stretched it). Below the armholes,
+    inside them and on the sleeves nothing moves."""
     joint, chest = body.point("shoulder_l"), body.point("chest")[1]
-    points = np.array([[joint[0] + 0.09, joint[1] + 0.03, joint[2]],  # the corner past the left joint
-                       [-joint[0] - 0.05, joint[1], joint[2] - 0.08],  # and the right's, at the back
+    loop = armhole(body, joint)
+    points = np.array([[joint[0] + 0.09, joint[1] + 0.03, joint[2] + loop.deep + 0.01],  # past the left joint,
+                       [-joint[0] - 0.05, joint[1], joint[2] - loop.deep - 0.02],  # the right's, both off the loop
+                       [joint[0] + 0.04, loop.centre[1] + 0.3 * loop.up, joint[2] + 0.4 * loop.deep],  # in the loop
                        [joint[0] - 0.02, joint[1], joint[2]],  # the shoulder inside the armhole
                        [joint[0] + 0.05, chest - 0.05, joint[2]],  # a flared hem's side, below the armpit
                        [joint[0] + 0.09, joint[1], joint[2]]])  # a sleeve's point
-    torso = np.array([True, True, True, True, False])
+    torso = np.array([True, True, True, True, True, False])
     moved = _inside_armholes(points, torso, body, 0.0)
-    np.testing.assert_allclose(moved[:2, 0], [joint[0], -joint[0]], atol=0.005)
+    np.testing.assert_allclose(moved[:3, 0], [joint[0], -joint[0], joint[0]], atol=0.005)
     np.testing.assert_array_equal(moved[:2, 1:], points[:2, 1:])  # brought in, not up or down
-    np.testing.assert_array_equal(moved[2:], points[2:])
+    rim = np.hypot((moved[2, 1] - loop.centre[1]) / loop.up, (moved[2, 2] - loop.centre[2]) / loop.deep)
+    assert rim == pytest.approx(1.0)  # out to the loop, the way it lay from its middle
+    assert np.sign(moved[2, 2] - loop.centre[2]) == np.sign(points[2, 2] - loop.centre[2])
+    np.testing.assert_array_equal(moved[3:], points[3:])
 
 
 def test_the_shoulders_top_is_the_skin_seen_from_above(body) -> None:

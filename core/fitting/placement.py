@@ -230,14 +230,24 @@ def _inside_armholes(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x
     """A sleeved bodice's torso ends at its armholes, where the sleeves' tubes start (limbs.armhole:
     the loop round the shoulder joint, across the arm): its cloth above the armpits reaching out
     past them (a flat garment's shoulder corner) would hang beside the sleeve's root as a flap,
-    its open corner sticking out from the shoulder. Bring it in to the armhole's plane."""
+    its open corner sticking out from the shoulder. Bring it in to the armhole's plane, and there
+    out to its loop, where the sleeve's root is: inside it, it would lie inside the shoulder."""
     joints = [body.point(f"shoulder_{side}") for side in "lr"]
-    bottom = min(float(loop.centre[1] - loop.up) for loop in (armhole(body, j) for j in joints))
+    loops = [armhole(body, j) for j in joints]
+    bottom = min(float(loop.centre[1] - loop.up) for loop in loops)
     reach = float(np.mean([abs(j[0] - centre_x) for j in joints]))
     dx = v[:, 0] - centre_x
     past = torso & (v[:, 1] > bottom) & (np.abs(dx) > reach)
     out = v.copy()
     out[past, 0] = centre_x + np.sign(dx[past]) * reach
+    for loop in loops:
+        at = np.flatnonzero(past & (np.sign(dx) == np.sign(loop.centre[0] - centre_x)))
+        dy, dz = (out[at, 1] - loop.centre[1]) / loop.up, (out[at, 2] - loop.centre[2]) / loop.deep
+        r = np.hypot(dy, dz)
+        inside = r < 1
+        grow = 1 / np.maximum(r[inside], 1e-6)
+        out[at[inside], 1] = loop.centre[1] + dy[inside] * grow * loop.up
+        out[at[inside], 2] = loop.centre[2] + dz[inside] * grow * loop.deep
     return out
 
 
