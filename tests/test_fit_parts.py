@@ -29,7 +29,7 @@ from core.fitting.placement import (
 )
 from core.fitting.torso import wrap_body
 from core.garment.patterns import BODICE
-from core.mesh.cleanup import clean
+from core.mesh.cleanup import clean, closed
 from core.samples import draw_garment
 from tests.test_fitting import preset_body
 from tests.test_garment_parse import bodice, render
@@ -432,3 +432,36 @@ def test_a_new_category_is_one_registry_entry(body, monkeypatch) -> None:
     assert layer["surface_inside_share"] == 0.0 and layer["below_soles_mm"] == 0.0
     assert layer["enclosure"]["thigh_l"] >= 0.5 and layer["hem_y_m"] >= body.mesh.bounds[0, 1] + FLOOR_CLEAR_M - 0.01
 
+
+
+TEE = [(-0.08, 0.0), (0.08, 0.0), (0.2, -0.04), (0.33, -0.2), (0.26, -0.28), (0.21, -0.24),
+       (0.21, -0.68), (-0.21, -0.68), (-0.21, -0.24), (-0.26, -0.28), (-0.33, -0.2), (-0.2, -0.04)]
+
+
+@pytest.mark.parametrize("paint", ["bare", "closed", "colours"])
+def test_a_bare_or_painted_mesh_s_sleeves_are_rebuilt_as_tubes_on_the_arms(body, paint: str) -> None:
+    """A mesh with no texture (bare, closed, or coloured per vertex, as InstantMesh's and many
+    imports are) has its sleeves rebuilt as tubes like a textured one. Kept, the flat sleeve's
+    cloth was wrapped as it lay: it covered 74 % of the upper arm, its root's faces tore from the
+    torso (holes under the shoulders of the closed one: 1.6 % of the torso's rays) and its edge
+    stood off in 16-29 mm flaps. Its colours go onto the tubes, the sleeves' own."""
+    textured = flat_garment(TEE)
+    mesh = trimesh.Trimesh(textured.vertices, textured.faces, process=False)
+    sleeve = np.abs(mesh.vertices[:, 0]) > 0.22  # the flat sleeves, beside the torso
+    if paint == "closed":
+        mesh = closed(mesh)
+    if paint == "colours":
+        mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.where(
+            sleeve[:, None], [200, 30, 30, 255], [30, 30, 200, 255]).astype(np.uint8))
+    result = fit([FitLayer(mesh, "top", "top")], body)
+    (garment,) = result.garments
+    layer = layer_of(result)
+    assert min(layer["enclosure"]["upper_arm_top_l"], layer["enclosure"]["upper_arm_top_r"]) >= 0.85
+    assert layer["torso_holes"] <= 0.01
+    assert layer["flap_mm"] < 15
+    if paint == "colours":
+        colours = np.asarray(garment.visual.vertex_colors)
+        assert len(colours) == len(garment.vertices)
+        elbow = body.point("elbow_l")
+        on_arm = np.linalg.norm(garment.vertices - (body.point("shoulder_l") + elbow) / 2, axis=1) < 0.08
+        assert on_arm.sum() > 10 and (colours[on_arm, 0] == 200).mean() > 0.8  # red, its root's near the torso's

@@ -1,6 +1,6 @@
 """A garment's sleeves and trouser legs on the body's limbs (core/fitting/limbs.py lays the
 tubes): how far along its limb each part reaches, by its kind and the pattern's own length, and a
-sleeve rebuilt as a tube of even cloth carrying the flat sleeve's texture."""
+sleeve rebuilt as a tube of even cloth carrying the flat sleeve's paint (texture or colours)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ANKLE_ABOVE_M = 0.08  # the shortest long trousers end: this far above the ankle
 SLEEVE_SPAN = {"cap": ((0.2, 0.0), (0.35, 0.0)), "short": ((0.5, 0.0), (0.85, 0.0)),
                "three_quarter": ((1.0, 0.4), (1.0, 0.9)), "long": ((1.0, 0.85), (1.0, 0.9))}
 
-Tube = tuple[np.ndarray, np.ndarray, np.ndarray]  # vertices, faces, texture coordinates
+Tube = tuple[np.ndarray, np.ndarray, np.ndarray | None]  # vertices, faces, paint (see `paint_of`)
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ class LimbPlacing:
     scale: float
     height: float
 
-    def place(self, v: np.ndarray, labels: np.ndarray, texture: tuple[np.ndarray, np.ndarray] | None,
+    def place(self, v: np.ndarray, labels: np.ndarray, paint: tuple[np.ndarray | None, np.ndarray],
               edge: float) -> tuple[np.ndarray, list[Tube], np.ndarray]:
-        """`v` with each sleeve or leg wrapped round its limb; the sleeves rebuilt as tubes (when the
-        garment has a texture: its coordinates and which points face the front), and which points
-        the tubes replace."""
+        """`v` with each sleeve or leg wrapped round its limb; the sleeves rebuilt as tubes (`paint`:
+        what each point carries, `paint_of`, and which points face the front), and which points the
+        tubes replace."""
         v = v.copy()
         sleeves: list[Tube] = []
         resampled = np.zeros(len(v), bool)
@@ -74,22 +74,24 @@ class LimbPlacing:
                 w = root_blend(t, span)[:, None]
                 tube = (1 - w) * v[chosen] + w * tube
             v[chosen] = tube
-            if limb == "sleeve" and texture is not None:
-                uv, facing = texture
-                sleeves.append(sleeve_tube(part, part_uv, depth, (uv[chosen], facing[chosen]),
+            if limb == "sleeve":
+                carried, facing = paint
+                own = (None if carried is None else carried[chosen], facing[chosen])
+                sleeves.append(sleeve_tube(part, part_uv, depth, own,
                                            (chain, span, self.scale, self.height, outward, root), self.body, edge))
                 resampled |= chosen
         return v, sleeves, resampled
 
 
-def sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, texture: tuple[np.ndarray, np.ndarray],
+def sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, paint: tuple[np.ndarray | None, np.ndarray],
                 how: tuple, body: BodyModel, edge: float) -> Tube:
     """A sleeve as a tube of even cloth round the arm, (vertices, faces, texture coordinates): the
     flat sleeve's own cloth wrapped round the arm stretched wherever the photo shows only part of
     its width (a sleeve laid down beside the body lies half over it: the strip beside the torso,
-    narrow under the shoulder, was torn open there and left the upper arm bare). Each point of
-    the tube takes the texture of the flat sleeve's point nearest in (along, round) on its side:
-    `texture` is the points' texture coordinates and whether they face the front, and the front
+    narrow under the shoulder, was torn open there and left the upper arm bare; a bare or painted
+    mesh's sleeve, kept, tore from the torso at its root). Each point of the tube takes the paint
+    of the flat sleeve's point nearest in (along, round) on its side: `paint` is the points' paint
+    (`paint_of`; None: there is none) and whether they face the front, and the front
     sheet takes only the front's, the back sheet the back's (a face across the two would stretch
     over the texture between them where the front's and the back's are apart; along the outline
     a front and a back point lie at one place)."""
@@ -100,28 +102,44 @@ def sleeve_tube(part: PartFrame, part_uv: np.ndarray, depth: np.ndarray, texture
     rows = int(np.clip(np.ceil(span / edge) + 1, 4, 160))
     t, a, faces = tube_grid(rows, columns)
     vertices = tube(part, t, a, chain, 0.0, span, scale, height, outward, body, root)
+    carried, facing = paint
+    if carried is None:
+        return vertices, faces, None
     stretch = span / radius  # along in radii against round in radians: the same metres
     nearest = np.zeros(len(t), np.int64)
     back = np.arange(len(t)) >= len(t) // 2  # tube_grid's second sheet
-    uv, facing = texture
     for sheet, own in ((~back, facing), (back, ~facing)):  # never the other side's texture
         pool = np.flatnonzero(own) if own.any() else np.arange(len(t0))
         _, k = cKDTree(np.column_stack([t0[pool] * stretch, a0[pool]])).query(
             np.column_stack([t[sheet] * stretch, a[sheet]]))
         nearest[sheet] = pool[k]
-    return vertices, faces, uv[nearest]
+    return vertices, faces, carried[nearest]
+
+
+def paint_of(g: trimesh.Trimesh) -> np.ndarray | None:
+    """What each vertex carries that a sleeve's tube takes over: its texture coordinates, or its
+    colours (per vertex; a mesh coloured per face as its vertices show it); None for a bare mesh."""
+    if isinstance(g.visual, trimesh.visual.TextureVisuals):
+        return None if g.visual.uv is None else np.asarray(g.visual.uv)
+    return np.asarray(g.visual.vertex_colors) if g.visual.kind in ("vertex", "face") else None
 
 
 def with_tubes(g: trimesh.Trimesh, tubes: list[Tube]) -> trimesh.Trimesh:
-    """The garment with the tubes added, its texture and metadata kept."""
-    vertices, faces, uv = [g.vertices], [g.faces], [g.visual.uv]
+    """The garment with the tubes added, its paint (`paint_of`), material and metadata kept."""
+    carried = paint_of(g)
+    vertices, faces, paint = [g.vertices], [g.faces], [carried]
     count = len(g.vertices)
-    for v, f, tex in tubes:
+    for v, f, own in tubes:
         vertices.append(v)
         faces.append(f + count)
-        uv.append(tex)
+        paint.append(own)
         count += len(v)
-    visual = trimesh.visual.TextureVisuals(uv=np.concatenate(uv), material=g.visual.material)
+    visual = None
+    if isinstance(g.visual, trimesh.visual.TextureVisuals):
+        uv = None if carried is None else np.concatenate(paint)
+        visual = trimesh.visual.TextureVisuals(uv=uv, material=g.visual.material)
+    elif carried is not None:
+        visual = trimesh.visual.ColorVisuals(vertex_colors=np.concatenate(paint))
     out = trimesh.Trimesh(np.concatenate(vertices), np.concatenate(faces), visual=visual, process=False)
     out.metadata.update(g.metadata)
     return out

@@ -10,7 +10,7 @@ import numpy as np
 import trimesh
 
 from core.fitting.body import BodyModel
-from core.fitting.limb_parts import ANKLE_BELOW_M, LimbPlacing, with_tubes
+from core.fitting.limb_parts import ANKLE_BELOW_M, LimbPlacing, paint_of, with_tubes
 from core.fitting.limbs import armhole
 from core.fitting.openings import LIMB_EXITS, LIMB_ROOM_M, TRUNK_EXITS, cap_faces
 from core.fitting.torso import wrap_body
@@ -61,7 +61,6 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
     centre = body.point("pelvis")
     g = garment.copy()
     g.apply_transform(transform)
-    texture = getattr(g.visual, "uv", None) if isinstance(g.visual, trimesh.visual.TextureVisuals) else None
     edge = float(np.median(g.edges_unique_length)) if len(g.faces) else 0.01  # the cloth's own resolution
     caps, openings = cap_faces(g, body, TRUNK_EXITS) if closed else (None, 0)
     v = g.vertices.copy()
@@ -87,10 +86,9 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         v[stuck] = wrapped[stuck]
     if parse.shape == "bodice" and parse.kind != "none":
         v = _inside_armholes(v, ~limbs, body, float(centre[0]))
-    if texture is not None:
-        facing = g.vertex_normals[:, 2] >= 0  # which side's texture each point carries
+    facing = g.vertex_normals[:, 2] >= 0  # which side's paint (a photo's front or back) each point carries
     limbs_on = LimbPlacing(parse, uv, flat, points, parts, body, s, height)
-    v, sleeves, resampled = limbs_on.place(v, labels, (texture, facing) if texture is not None else None, edge)
+    v, sleeves, resampled = limbs_on.place(v, labels, (paint_of(g), facing), edge)
     g.vertices = v
     if closed:
         caps, more = cap_faces(g, body, LIMB_EXITS, found=caps, room=LIMB_ROOM_M)
