@@ -74,11 +74,11 @@ def place(garment: trimesh.Trimesh, category: str, body: BodyModel, ease: str = 
         fills = v[:, 1] <= anchor_y - points["armpit"][1] * sy * height
     wrapped = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills)
     roof = _roof(g, v, wrapped)
-    line = _shoulder_line(g, wrapped, ~limbs, body, float(centre[0])) & ~roof if parse.shape == "bodice" else None
-    if line is not None:
-        roof |= line
+    bodice = parse.shape == "bodice"
+    line = _shoulder_line(g, wrapped, ~limbs, body, float(centre[0])) & ~roof if bodice else np.zeros(len(v), bool)
+    roof |= line
     v = wrap_body(v, ~limbs, hangs, body, float(centre[0]), fills, roof) if roof.any() else wrapped
-    if line is not None:
+    if bodice:
         v = _over_shoulders(v, ~limbs, body, float(centre[0]))
         # a point of it no lift took over the top (a scoop's rim, low on the chest; inside the
         # neck) would be left inside the body between the panels: it stays with its panel
@@ -204,8 +204,12 @@ def _shoulder_line(g: trimesh.Trimesh, wrapped: np.ndarray, torso: np.ndarray, b
 
 def _shoulder_zone(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
     """The torso's points above the armpits and within the shoulder joints' reach across."""
-    reach = float(np.mean([abs(body.point(f"shoulder_{side}")[0] - centre_x) for side in "lr"]))
-    return torso & (v[:, 1] > body.point("chest")[1]) & (np.abs(v[:, 0] - centre_x) <= reach)
+    return torso & (v[:, 1] > body.point("chest")[1]) & (np.abs(v[:, 0] - centre_x) <= _joints_reach(body, centre_x))
+
+
+def _joints_reach(body: BodyModel, centre_x: float) -> float:
+    """How far across from the middle the shoulder joints are (the mean of the two)."""
+    return float(np.mean([abs(body.point(f"shoulder_{side}")[0] - centre_x) for side in "lr"]))
 
 
 def _over_shoulders(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x: float) -> np.ndarray:
@@ -233,7 +237,7 @@ def _inside_armholes(v: np.ndarray, torso: np.ndarray, body: BodyModel, centre_x
     joints = [body.point(f"shoulder_{side}") for side in "lr"]
     loops = [armhole(body, j) for j in joints]
     bottom = min(float(loop.centre[1] - loop.up) for loop in loops)
-    reach = float(np.mean([abs(j[0] - centre_x) for j in joints]))
+    reach = _joints_reach(body, centre_x)
     dx = v[:, 0] - centre_x
     past = torso & (v[:, 1] > bottom) & (np.abs(dx) > reach)
     out = v.copy()
