@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from core.config import Settings
 from core.context import context_for
@@ -25,6 +26,7 @@ from demo.limits import BodyLimit
 from demo.rest import build_router
 from demo.timeouts import BodyTimeout
 from demo.ui.blocks import CSS, EXAMPLES_DIR, build_ui
+from demo.ui.viewer3d import VIEWER_DIR, VIEWER_ROUTE
 
 log = logging.getLogger("fitroom.http")
 UPLOAD_LIMITS = {"/clothes/upload-image": "max_upload_mb", "/clothes3d/import": "max_import_mb"}
@@ -121,6 +123,7 @@ def build_app(settings: Settings, app_class: type[FastAPI]) -> tuple[FastAPI, gr
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                        allow_headers=["content-type", "x-request-id", "authorization"], expose_headers=["x-request-id"])
     app.include_router(build_router(service))
+    app.mount(VIEWER_ROUTE, StaticFiles(directory=VIEWER_DIR), name="viewer")  # the page's 3D viewer and three.js
     blocks = build_ui(service)
     blocks.queue(default_concurrency_limit=8, max_size=256)  # a flood of queued events is refused, not held
     # allowed_paths lets Gradio copy the stored objects that the page shows into its hashed cache

@@ -22,7 +22,12 @@ from demo.ui import progress as waiting
 from demo.ui.blocks import build_ui
 from demo.ui.errors import handled
 
-MAPPED = handled(lambda: None).__code__  # the code every mapped handler runs first
+
+def _updates():
+    yield
+
+
+MAPPED = {handled(lambda: None).__code__, handled(_updates).__code__}  # the code every mapped handler runs first
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ def handlers(tmp_path_factory) -> dict[str, object]:
 
 def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
     ours = {name: f.fn for name, f in handlers.items() if name != "load_example"}  # gr.Examples' own loader
-    unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ is not MAPPED]
+    unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ not in MAPPED]
     assert not unmapped and len(ours) == 38
     assert {"new_token", "upload_image", "generate_3d", "list_presets", "fit", "get_result", "upload_garment_3d",
             "create_avatar", "photo_to_3d", "dress"} <= set(ours)
@@ -47,7 +52,7 @@ def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
 
 def test_a_page_event_without_the_page_is_refused(handlers) -> None:
     with pytest.raises(gr.Error, match="Please reload the page"):
-        handlers["on_fit"].fn(["g"], "a", "regular", False, [], None, None)
+        next(handlers["on_fit"].fn(["g"], "a", "regular", False, [], None, None))  # a generator: its first update
 
 
 def test_a_bug_in_a_page_handler_is_logged_with_its_traceback(handlers, caplog) -> None:
@@ -63,7 +68,7 @@ def test_a_page_event_draws_its_progress_on_its_viewer_alone(handlers) -> None:
     own update), and the quiet events that follow on one component."""
     views = {name: handlers[name].outputs[index] for name, index in
              (("on_generate", 2), ("on_fit", 0))}  # Page.garment_outputs and fit_outputs: the viewer
-    assert {type(v).__name__ for v in views.values()} == {"Model3D"}
+    assert {type(v).__name__ for v in views.values()} == {"GlbView"}
     for name in ("on_generate", "on_example", "on_import", "on_reopen_garment", "on_garment_link"):
         assert handlers[name].show_progress_on == [views["on_generate"]], name
     for name in ("on_fit", "on_reopen_fit", "on_fit_link"):
@@ -80,6 +85,33 @@ def test_a_generated_garment_is_shown_in_one_update_its_extras_follow(handlers) 
         assert "recategory" in {getattr(c, "elem_id", None) for c in generate.outputs}
         after = [f.name for f in handlers.values() if f.trigger_after == generate._id]
         assert after == ["on_garment_extras"], name
+
+
+@pytest.mark.parametrize("name, viewer, status", [("on_generate", "garment-view", "gen-status"),
+                                                   ("on_fit", "fitted-view", "fit-status")])
+def test_a_finished_job_goes_out_viewer_first(handlers, monkeypatch, name, viewer, status) -> None:
+    """Two updates: the viewer and the status line alone (the page fetches the model at once), then
+    every other output; together they are the whole result, each output set once."""
+    handler = handlers[name]
+    step = handler.fn.__self__
+    shown = tuple(f"value {i}" for i in range(10 if name == "on_generate" else 8))
+    monkeypatch.setattr(step.service, "get_result", lambda *a, **kw: {"category": "top", "stats": {}})
+    if name == "on_generate":
+        monkeypatch.setattr(step, "generate", lambda *a, **kw: shown)
+        updates = list(step.on_generate("photo.png", None, "auto", "low", "auto", [], [], Caller("u" * 32), None))
+    else:
+        monkeypatch.setattr("demo.ui.fitting.fitted", lambda *a, **kw: {"id": "j"})
+        monkeypatch.setattr(step.results, "fitting", lambda *a, **kw: shown)
+        updates = list(step.on_fit(["g"], "a", "regular", False, [], Caller("u" * 32), None))
+    first, rest = updates
+    ids = [getattr(c, "elem_id", None) for c in handler.outputs]
+    assert len(first) == len(rest) == len(ids)
+    skip = gr.skip()
+    sent_first = {ids[i] for i, value in enumerate(first) if value != skip}
+    assert sent_first == {viewer, status}
+    for i, value in enumerate(first[:len(shown)]):
+        assert (value if value != skip else rest[i]) == shown[i]  # each output's value, in one of the two
+        assert (value == skip) != (rest[i] == skip)
 
 
 class Job:

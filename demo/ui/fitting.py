@@ -13,7 +13,7 @@ from core.service import FitroomService
 from demo.ui import view
 from demo.ui.calls import fitted
 from demo.ui.errors import handled, refused
-from demo.ui.results import Results
+from demo.ui.results import Results, in_two
 from demo.ui.state import verified
 from demo.ui.widgets import viewer
 
@@ -52,7 +52,7 @@ class FittingStep:
         if not preset:
             raise refused("Pick an avatar in step 3.")
         job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress, every=None)
-        return self.results.fitting(job, hist, caller, request)
+        yield from in_two(self.results.fitting(job, hist, caller, request), "fitting")
 
     @handled
     def on_reopen_fit(self, hist, caller, evt: gr.SelectData, request: gr.Request):

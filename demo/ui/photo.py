@@ -20,7 +20,7 @@ from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
 from demo.ui.calls import generated, upload_photo
 from demo.ui.errors import handled, refused
-from demo.ui.results import Results
+from demo.ui.results import Results, in_two
 from demo.ui.state import verified
 
 if TYPE_CHECKING:  # wire's annotation only: the page imports this module
@@ -130,7 +130,9 @@ class PhotoStep:
         caller = verified(caller)
         shown = self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress, caller, request,
                               back_path)
-        return (*shown, *self.offer_other(self.service.get_result(shown[0], caller=caller)))
+        first, rest = in_two(shown, "garment")
+        yield *first, gr.skip(), gr.skip()
+        yield *rest, *self.offer_other(self.service.get_result(shown[0], caller=caller))
 
     @staticmethod
     def offer_other(job: dict) -> tuple:
@@ -151,10 +153,11 @@ class PhotoStep:
         key = (digest, category_v, caller.user_id)
         job_id = self.example_jobs.get(key)
         if job_id and self.service.get_result(job_id, caller=caller)["status"] == "done":
-            return self.results.garment(job_id, "example, made earlier", hist, chosen, caller, request)
-        out = self.generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller, request)
-        self.example_jobs[key] = out[0]
-        return out
+            shown = self.results.garment(job_id, "example, made earlier", hist, chosen, caller, request)
+        else:
+            shown = self.generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller, request)
+            self.example_jobs[key] = shown[0]
+        yield from in_two(shown, "garment")
 
     @handled
     def on_import(self, mesh_path, category_v, hist, chosen, caller, request: gr.Request):
@@ -165,4 +168,5 @@ class PhotoStep:
         path = client_file(mesh_path, self.uploads, int(self.settings.max_import_mb * 2**20))
         with path.open("rb") as fh:
             job = self.service.upload_garment_3d(fh, path.name, category_v, caller=caller)
-        return self.results.garment(job["id"], f"imported · {job['log']}", hist, chosen, caller, request)
+        yield from in_two(self.results.garment(job["id"], f"imported · {job['log']}", hist, chosen, caller, request),
+                          "garment")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-VIEW_BG = (0.96, 0.96, 0.97, 1)
+from demo.ui.viewer3d import GlbView
 
 
-def viewer(label: str, elem_id: str) -> gr.Model3D:
+def viewer(label: str, elem_id: str) -> GlbView:
     """A 3D view (steps 2 and 4), on the page's light background."""
-    return gr.Model3D(label=label, height=380, clear_color=VIEW_BG, elem_id=elem_id)
+    return GlbView(title=label, elem_id=elem_id)
 
 
 def tiles(label: str, elem_id: str, columns: int = 6, height: int = 170) -> gr.Gallery:
