@@ -46,7 +46,7 @@ COPY --chown=1000:1000 . .
 # does not pay for it at run time. The cut-out's model (the one SEGMENTER and REMBG_MODEL choose):
 # baked in, or fetched on first use (REMBG_DOWNLOAD=1 below).
 RUN mkdir -p /opt/cache /opt/models /data \
-    && python -c "from core.avatars.builder import Phenotype, build_body; build_body(Phenotype(gender=1.0, height_cm=165))" \
+    && python -c "from core.avatars.builder import ensure_model_cache; ensure_model_cache()" \
     && if [ "$PRELOAD_WEIGHTS" = "1" ]; then python -c "from core.ai.segment import preload; preload()"; fi \
     && chown -R 1000:1000 /opt/cache /opt/models /data
 

@@ -19,3 +19,6 @@ command -v "$PY" >/dev/null || PY=python3
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements-dev.txt
 npm ci --no-audit --no-fund --silent
+# anny's model cache (the custom avatars' body model, ~800 MB): built once per machine, ~4 minutes
+# the first time on 2 cores; the app's workers would otherwise build it as they warm.
+.venv/bin/python -c "from core.avatars.builder import ensure_model_cache; ensure_model_cache()"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pygltflib
 import pytest
@@ -44,3 +46,26 @@ def test_anny_body_has_the_asked_height_and_ordered_landmarks() -> None:
     # Facing +Z: the toes are in front of the heels.
     feet = body.mesh.vertices[body.mesh.vertices[:, 1] < 0.03]
     assert feet[:, 2].max() > 0.1 and abs(feet[:, 2].min()) < feet[:, 2].max()
+
+
+def test_anny_s_cache_is_built_once_per_machine_and_not_kept_in_memory(tmp_path, monkeypatch) -> None:
+    """A worker warming finds no cache: it builds it (here a stand-in model) and says so; the next
+    start finds it built and builds nothing; a worker that finds another building goes on."""
+    import fcntl
+
+    from core.avatars import builder
+
+    built: list[int] = []
+    monkeypatch.setenv("ANNY_CACHE_DIR", str(tmp_path / "anny"))
+    model = functools.lru_cache(maxsize=1)(lambda: object())
+    monkeypatch.setattr(builder, "_model", model)
+    monkeypatch.setattr(builder, "build_body", lambda pheno: built.append(1) or model())
+    assert builder.ensure_model_cache() is True and built == [1]
+    assert builder._model.cache_info().currsize == 0  # not held by the worker
+    assert builder.ensure_model_cache() is False and built == [1]
+    for marker in (tmp_path / "anny").glob("fitroom-built-*"):
+        marker.unlink()
+    with (tmp_path / "anny" / ".fitroom-build.lock").open("w") as held:  # another worker building
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert builder.ensure_model_cache() is False and built == [1]
+    assert builder.ensure_model_cache() is True and built == [1, 1]

@@ -49,7 +49,7 @@ def test_dockerfile_promises() -> None:
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, re.M)
-    assert "ARG PRELOAD_WEIGHTS" in text and "build_body(" in text  # weights arg; anny cache at build
+    assert "ARG PRELOAD_WEIGHTS" in text and "ensure_model_cache()" in text  # weights arg; anny cache at build
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "data", "node_modules"} <= set(ignored)
 

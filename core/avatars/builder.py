@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import importlib.metadata
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import trimesh
@@ -48,6 +52,36 @@ def _model():
     import anny  # heavy (torch, warp): imported only when a body is built
 
     return anny.Anny(topology="anny-noeyes-notongue")
+
+
+def model_cache() -> Path:
+    """anny's cache folder, found as anny.paths finds it (read here: importing anny takes seconds)."""
+    return Path(os.getenv("ANNY_CACHE_DIR", str(Path.home() / ".cache" / "anny")))
+
+
+def ensure_model_cache() -> bool:
+    """Build anny's model cache (about 800 MB; 4 minutes on 2 cores) unless it is built, and say
+    whether this call built it. Else the first custom avatar on a new machine builds it in its job,
+    past the job's time limit; the job stopped there leaves no cache, so every one after it stops
+    too. Workers call it as they warm: the first takes a file lock and builds, the others go on
+    warming and take garments meanwhile. The model is not kept in memory (a job loads it from the
+    cache in seconds)."""
+    folder = model_cache()
+    marker = folder / f"fitroom-built-{importlib.metadata.version('anny')}"
+    if marker.exists():
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".fitroom-build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the file closes
+        except BlockingIOError:  # another worker is building it
+            return False
+        if marker.exists():  # built while this one opened the lock
+            return False
+        build_body(Phenotype(gender=1.0, height_cm=165))  # a body, as a job makes it: every cached part built
+        _model.cache_clear()
+        marker.touch()
+    return True
 
 
 def _forward(pheno: Phenotype, height: float) -> tuple[np.ndarray, np.ndarray]:

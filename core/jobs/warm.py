@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from core.ai.reconstructors import REGISTRY, resolve
 from core.ai.segment import segmenter_for
+from core.avatars.builder import ensure_model_cache
 from core.config import Settings
 from core.context import context_for
 from core.db import session_scope
@@ -31,8 +32,9 @@ log = logging.getLogger("fitroom.jobs")
 def warm_up(settings: Settings) -> dict[str, float]:
     """Make this worker process ready for a person's first job before it takes one: the check an
     `auto` job makes of the GPU path (it imports torch where installed), the cut-out model, the
-    seeded presets' prepared bodies, and one garment and one fit made and thrown away (the first run
-    of each pays for lazy imports and first calls). Returns each step's seconds; never raises: a
+    seeded presets' prepared bodies, one garment and one fit made and thrown away (the first run
+    of each pays for lazy imports and first calls), and anny's model cache, built once per machine
+    (the custom avatars' model: minutes, the first time only). Returns each step's seconds; never raises: a
     step that fails is logged and left to the job that needs it, which then fails with its message."""
     ctx = context_for(settings)
     bodies: list[BodyModel] = []
@@ -55,7 +57,7 @@ def warm_up(settings: Settings) -> dict[str, float]:
 
     steps: dict[str, Callable[[], object]] = {
         "gpu_check": lambda: resolve("auto", settings), "cutout_model": lambda: segmenter_for(settings),
-        "preset_bodies": presets, "garment": garment, "fit": fit}
+        "preset_bodies": presets, "garment": garment, "fit": fit, "avatar_model": ensure_model_cache}
     seconds: dict[str, float] = {}
     for name, step in steps.items():
         t0 = time.perf_counter()
