@@ -18,6 +18,7 @@ from core.errors import FitroomError
 # so browsers (and the viewers' loaders) reuse their cached copy instead of fetching it again under a
 # new query string each poll. A URL thus lives between `expiry_s` and `expiry_s + BUCKET_S`.
 BUCKET_S = 300
+WAIT_MAX_S = 600  # the longest a request for an object not yet stored is held (`wait=`; a job's time limit)
 
 
 class BadSignature(FitroomError):

@@ -97,6 +97,10 @@ class FitroomService:
         (presets are everyone's). Another user's row does not exist for the caller."""
         return self.records.get_result(job_id, kind, caller)
 
+    def model_url(self, job_id: str, *, caller: Caller, wait_s: int = 0) -> str | None:
+        """A garment's or a fitting's model URL for a viewer in the page: see Records.model_url."""
+        return self.records.model_url(job_id, caller, wait_s)
+
     def local_files(self, job_id: str, *, caller: Caller) -> dict[str, Path]:
         """Local copies of a finished job's files (or a preset's), for viewers in this process."""
         return self.records.local_files(job_id, caller)

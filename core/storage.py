@@ -43,6 +43,7 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def url(self, key: str) -> str: ...
+    def url_when_stored(self, key: str, wait_s: int) -> str | None: ...
     def local_path(self, key: str) -> Path: ...
     def check(self) -> None: ...
 
@@ -79,6 +80,12 @@ class LocalStorage:
 
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{check_key(key)}?{self.signer.query(key)}"
+
+    def url_when_stored(self, key: str, wait_s: int) -> str | None:
+        """`url`, but answered once the object is stored (within `wait_s`, the app's /files route
+        holds the request till then): a viewer asks for a job's model as the job starts and
+        receives it the moment it is written."""
+        return f"{self.url(key)}&wait={int(wait_s)}"
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
@@ -178,6 +185,10 @@ class S3Storage:
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": check_key(key)},
             ExpiresIn=self.expiry)
+
+    def url_when_stored(self, key: str, wait_s: int) -> str | None:
+        """None: a presigned GET answers at once (404 before the object is put)."""
+        return None
 
     def local_path(self, key: str) -> Path:
         """A local copy for viewers and the pipeline; objects are immutable, so the cache is safe."""

@@ -5,6 +5,8 @@ Every route declares its response model and error codes, so that /openapi.json t
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -15,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from core.avatars.custom import LIMITS
 from core.choices import Category, Ease, Gender, Model, Quality, Units, Up
-from core.file_urls import BadSignature, UrlExpired
+from core.file_urls import WAIT_MAX_S, BadSignature, UrlExpired
 from core.identity import Caller
 from core.models import AvatarPreset, Cloth3D, FittingSession
 from core.schemas import AvatarRecord, Cloth3DRecord, ClothRecord, FittingRecord, Health, Token
@@ -25,6 +27,8 @@ from demo.origin import base_url
 
 TOKEN_COOKIE = "fitroom_token"
 DEPRECATED_USER = "deprecated: the token says who you are; accepted only where it names the caller"
+WAITERS = 256  # requests held at once for files not yet stored (`wait=`)
+WAIT_POLL_S = 0.02  # how often a held request looks for its file
 BACK_FILE = "optional: the garment seen from behind; it textures the 3D garment's back"
 
 
@@ -195,13 +199,36 @@ def _ops_routes(router: APIRouter, service: FitroomService) -> None:
 
     storage = service.ctx.storage
     if isinstance(storage, LocalStorage):
+        waiting = [0]  # requests held for an object not yet stored, in this process
+
         @router.get("/files/{key:path}", tags=["files"], include_in_schema=False)
-        def files(key: str, expires: str | None = None, sig: str | None = None) -> Response:
-            """Only with a signature from `storage.url` that has not expired (403, 410 when expired)."""
+        async def files(request: Request, key: str, expires: str | None = None, sig: str | None = None,
+                        wait: Annotated[int, Query(ge=0, le=WAIT_MAX_S)] = 0) -> Response:
+            """Only with a signature from `storage.url` that has not expired (403, 410 when expired).
+            With `wait` (seconds; `storage.url_when_stored`'s URLs), an object not yet stored is
+            waited for, the request answered once it is written (404 if it is not by then): a
+            viewer asks for a job's model as the job starts. Holding a request is a coroutine
+            polling a file's existence; at most WAITERS at once (429 beyond)."""
             try:
                 left = storage.signer.check(key, expires, sig)
             except (BadSignature, UrlExpired) as exc:  # no-store: a 410 is cacheable by default
                 return JSONResponse({"detail": str(exc)}, exc.status_code, headers={"cache-control": "no-store"})
+            if wait and not storage.exists(key):
+                if waiting[0] >= WAITERS:
+                    return JSONResponse({"detail": "Too many requests are waiting for files; try again."}, 429,
+                                        headers={"cache-control": "no-store", "retry-after": "1"})
+                waiting[0] += 1
+                try:
+                    deadline = time.monotonic() + min(wait, left)
+                    while not storage.exists(key) and time.monotonic() < deadline:
+                        if await request.is_disconnected():
+                            break
+                        await asyncio.sleep(WAIT_POLL_S)
+                finally:
+                    waiting[0] -= 1
+                if not storage.exists(key):
+                    return JSONResponse({"detail": "The file was not made in time (its job may have failed)."},
+                                        404, headers={"cache-control": "no-store"})
             # local_path refuses keys outside the root. Cached privately (the files are someone's),
             # and never past the URL's own end.
             return FileResponse(storage.local_path(key), headers={"cache-control": f"private, max-age={left}"})

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.config import Settings
-from core.file_urls import BUCKET_S, BadSignature, FileUrlSigner, UrlExpired
+from core.file_urls import BUCKET_S, WAIT_MAX_S, BadSignature, FileUrlSigner, UrlExpired
 from core.secrets import SECRET_FILE, server_secret, subkey
 from tests.conftest import authorize, photo_bytes
 
@@ -149,3 +149,63 @@ def test_record_urls_are_absolute_against_the_request(client) -> None:
     assert all(p[k].startswith("http://testserver/files/presets/") for p in anonymous
                for k in ("glb_url", "draco_glb_url", "gltf_url", "thumbnail_url"))
     assert client.get(anonymous[0]["glb_url"]).content[:4] == b"glTF"
+
+
+def test_a_url_when_stored_is_answered_once_its_object_is_written(client) -> None:
+    """The page asks for a job's model as the job starts: the request is held until the object is
+    written, then answered with it; one never written is a 404 (not cached) when the wait is up."""
+    import threading
+    import time
+    import uuid
+
+    storage = client.app.state.service.ctx.storage
+    key = f"clothes3d/{uuid.uuid4()}/garment.glb"
+    url = storage.url_when_stored(key, 5)
+    assert url.endswith("&wait=5") and url.startswith(storage.url(key))
+    threading.Timer(0.4, storage.put_bytes, (key, b"glTF model", "model/gltf-binary")).start()
+    t0 = time.monotonic()
+    r = client.get(url)
+    assert r.status_code == 200 and r.content == b"glTF model" and time.monotonic() - t0 >= 0.4
+    t0 = time.monotonic()
+    assert client.get(url).status_code == 200 and time.monotonic() - t0 < 0.3  # there: at once
+    never = f"clothes3d/{uuid.uuid4()}/garment.glb"
+    t0 = time.monotonic()
+    r = client.get(storage.url_when_stored(never, 1))
+    assert r.status_code == 404 and r.headers["cache-control"] == "no-store" and 1 <= time.monotonic() - t0 < 3
+
+
+def test_held_requests_are_signed_bounded_and_counted(client, monkeypatch) -> None:
+    """Only a URL the app signed is held (a bad signature is refused at once); `wait` is a number
+    of seconds up to the longest job's; past WAITERS held at once, a 429."""
+    import time
+    import uuid
+
+    import demo.rest
+
+    storage = client.app.state.service.ctx.storage
+    key = f"fittings/{uuid.uuid4()}/fitted.glb"
+    _, expires, sig = _parts(storage.url(key))
+    t0 = time.monotonic()
+    assert client.get(f"/files/{key}?expires={expires}&sig={sig[:-2]}xx&wait=30").status_code == 403
+    assert time.monotonic() - t0 < 1
+    for wait in ("-1", str(WAIT_MAX_S + 1), "soon", "1e9"):
+        assert client.get(f"/files/{key}?expires={expires}&sig={sig}&wait={wait}").status_code == 422, wait
+    monkeypatch.setattr(demo.rest, "WAITERS", 0)
+    r = client.get(storage.url_when_stored(key, 30))
+    assert r.status_code == 429 and r.headers["retry-after"] == "1"
+
+
+def test_a_job_s_model_url_is_its_owner_s(client) -> None:
+    """The page's viewer asks for a job's model by a URL only its owner is given."""
+    from core.errors import NotFound
+
+    service = client.app.state.service
+    cloth = client.post("/clothes/upload-image", files={"file": ("t.jpg", photo_bytes())}).json()
+    job = client.post(f"/clothes/{cloth['id']}/generate-3d", json={"model": "silhouette"}).json()
+    owner = service.caller(client.headers["Authorization"].removeprefix("Bearer "))
+    url = service.model_url(job["id"], caller=owner, wait_s=60)
+    assert url.startswith(f"/files/clothes3d/{job['id']}/garment.glb?") and url.endswith("&wait=60")
+    assert service.model_url(job["id"], caller=owner) == url.removesuffix("&wait=60")
+    stranger = service.caller(client.post("/auth/token").json()["token"])
+    with pytest.raises(NotFound):
+        service.model_url(job["id"], caller=stranger, wait_s=60)

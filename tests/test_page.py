@@ -21,6 +21,8 @@ from demo.gradio_files import upload_folder
 from demo.ui import progress as waiting
 from demo.ui.blocks import build_ui
 from demo.ui.errors import handled
+from demo.ui.results import OUTPUTS, Results
+from demo.ui.viewer3d import GlbView, ModelUrl
 
 
 def _updates():
@@ -87,31 +89,58 @@ def test_a_generated_garment_is_shown_in_one_update_its_extras_follow(handlers) 
         assert after == ["on_garment_extras"], name
 
 
+@pytest.mark.parametrize("waits", [True, False], ids=["local-storage", "s3"])
 @pytest.mark.parametrize("name, viewer, status", [("on_generate", "garment-view", "gen-status"),
                                                    ("on_fit", "fitted-view", "fit-status")])
-def test_a_finished_job_goes_out_viewer_first(handlers, monkeypatch, name, viewer, status) -> None:
-    """Two updates: the viewer and the status line alone (the page fetches the model at once), then
-    every other output; together they are the whole result, each output set once."""
+def test_a_job_s_model_is_asked_for_as_it_starts_then_goes_out_viewer_first(handlers, monkeypatch, name, viewer,
+                                                                           status, waits) -> None:
+    """As the job starts, the viewer alone, set to a URL the app answers once the model is written
+    (where the storage can hold a request); when it is done, the viewer (the same model) and the
+    status line alone, then every other output; together the whole result, each output set once."""
     handler = handlers[name]
     step = handler.fn.__self__
-    shown = tuple(f"value {i}" for i in range(10 if name == "on_generate" else 8))
+    shown = tuple(f"value {i}" for i in range(OUTPUTS["garment" if name == "on_generate" else "fitting"]))
+    asked_as: list[bool] = []
+    urls = {True: "/files/k?expires=1&sig=s&wait=195", False: "/files/k?expires=1&sig=s"}
     monkeypatch.setattr(step.service, "get_result", lambda *a, **kw: {"category": "top", "stats": {}})
+    monkeypatch.setattr(step.service, "model_url",
+                        lambda job_id, caller, wait_s=0: urls[bool(wait_s)] if waits or not wait_s else None)
     if name == "on_generate":
-        monkeypatch.setattr(step, "generate", lambda *a, **kw: shown)
+        monkeypatch.setattr(step, "stage", lambda *a: "cloth")
+        monkeypatch.setattr(step.service, "generate_3d", lambda *a, **kw: {"id": "j"})
+        monkeypatch.setattr("demo.ui.photo.garment_done", lambda *a, **kw: {"id": "j", "log": "", "model_used": "m"})
+        monkeypatch.setattr(step.results, "garment", lambda *a, asked, **kw: asked_as.append(asked) or shown)
         updates = list(step.on_generate("photo.png", None, "auto", "low", "auto", [], [], Caller("u" * 32), None))
     else:
-        monkeypatch.setattr("demo.ui.fitting.fitted", lambda *a, **kw: {"id": "j"})
-        monkeypatch.setattr(step.results, "fitting", lambda *a, **kw: shown)
+        monkeypatch.setattr(step.service, "fit", lambda *a, **kw: {"id": "j"})
+        monkeypatch.setattr("demo.ui.fitting.fitting_done", lambda *a, **kw: {"id": "j"})
+        monkeypatch.setattr(step.results, "fitting", lambda *a, asked, **kw: asked_as.append(asked) or shown)
         updates = list(step.on_fit(["g"], "a", "regular", False, [], Caller("u" * 32), None))
-    first, rest = updates
+    assert asked_as == [waits]
     ids = [getattr(c, "elem_id", None) for c in handler.outputs]
-    assert len(first) == len(rest) == len(ids)
+    assert all(len(update) == len(ids) for update in updates)
     skip = gr.skip()
+    if waits:
+        early, *updates = updates
+        assert {ids[i] for i, value in enumerate(early) if value != skip} == {viewer}
+        url = early[ids.index(viewer)]
+        assert isinstance(url, ModelUrl) and url == urls[True]
+    first, rest = updates
     sent_first = {ids[i] for i, value in enumerate(first) if value != skip}
     assert sent_first == {viewer, status}
     for i, value in enumerate(first[:len(shown)]):
         assert (value if value != skip else rest[i]) == shown[i]  # each output's value, in one of the two
         assert (value == skip) != (rest[i] == skip)
+
+
+def test_the_viewer_s_value_for_a_finished_job(monkeypatch, tmp_path) -> None:
+    """The model's URL when it was asked for as the job started (the viewer keeps what it loaded),
+    else its file; as the page gets it, relative to the page (which may sit under a prefix)."""
+    results = Results.__new__(Results)
+    results.service = SimpleNamespace(model_url=lambda job_id, caller, wait_s=0: f"/files/{job_id}.glb?sig=x")
+    asked = results.model("j", tmp_path / "m.glb", Caller("u" * 32), asked=True)
+    assert isinstance(asked, ModelUrl) and GlbView().postprocess(asked) == "files/j.glb?sig=x"
+    assert results.model("j", tmp_path / "m.glb", Caller("u" * 32), asked=False) == str(tmp_path / "m.glb")
 
 
 class Job:
@@ -153,12 +182,15 @@ def test_a_picked_photo_is_uploaded_then_and_its_generate_click_waits_for_the_jo
     step.on_picked(str(photo), None, me)
     (cloth_id,) = step.staged.values()
     started = []
-    monkeypatch.setattr("demo.ui.photo.generated", lambda service, cloth, *rest, **kw: started.append(cloth) or
-                        {"id": "j", "log": "", "model_used": "m"})
+    monkeypatch.setattr(step.service, "generate_3d", lambda cloth, *rest, **kw: started.append(cloth) or {"id": "j"})
+    monkeypatch.setattr(step.results, "asked", lambda *a: None)
+    monkeypatch.setattr("demo.ui.photo.garment_done", lambda *a, **kw: {"id": "j", "log": "", "model_used": "m"})
     monkeypatch.setattr("demo.ui.photo.upload_photo", lambda *a, **kw: pytest.fail("uploaded again at the click"))
-    monkeypatch.setattr(step.results, "garment", lambda job_id, *rest: (job_id,))
-    assert step.generate(str(photo), "auto", "low", "auto", [], [], None, me, None) == ("j",)
-    assert started == [cloth_id]
+    monkeypatch.setattr(step.results, "garment", lambda job_id, *rest, **kw: (job_id,))
+    generating = step.generate(str(photo), "auto", "low", "auto", [], [], None, me, None)
+    with pytest.raises(StopIteration) as done:
+        next(generating)
+    assert done.value.value == ("j",) and started == [cloth_id]
     monkeypatch.undo()
     step.on_picked(str(photo), str(back), me)
     assert len(step.staged) == 2 and step.staged[(me.user_id, str(photo), str(back))] != cloth_id

@@ -12,10 +12,14 @@ from core.context import Context
 from core.db import session_scope
 from core.errors import InputError, NotFound, Unavailable
 from core.identity import Caller
+from core.keys import fitting_keys, garment_keys
 from core.models import JOB_TABLES, AvatarPreset, Cloth3D, FittingSession
 from core.schemas import record
 
 MAX_LIST = 100  # a page of a listing
+# Where each kind of job stores the model a viewer shows (its plain GLB), known before it is made.
+MODEL_KEYS = {Cloth3D: lambda job_id: garment_keys(job_id)["glb_key"],
+              FittingSession: lambda job_id: fitting_keys(job_id)["fitted_glb_key"]}
 
 
 def parse_id(value: str, what: str) -> str:
@@ -77,6 +81,14 @@ class Records:
     def get_result(self, job_id: str, kind: type[SQLModel] | None, caller: Caller) -> dict:
         """Any job of the caller's by id: another user's row does not exist for the caller."""
         return self.of(self.find(job_id, (kind,) if kind else JOB_TABLES, caller), caller.base_url)
+
+    def model_url(self, job_id: str, caller: Caller, wait_s: int = 0) -> str | None:
+        """The URL (from the app's root) of a garment's or a fitting's model, for the page's viewer;
+        with `wait_s`, one answered once the model is stored, asked for as its job starts, so that
+        the viewer has it the moment it is written. None where the storage cannot wait."""
+        row = self.find(job_id, tuple(MODEL_KEYS), caller)
+        key = MODEL_KEYS[type(row)](row.id)
+        return self.ctx.storage.url_when_stored(key, wait_s) if wait_s else self.ctx.storage.url(key)
 
     def local_files(self, job_id: str, caller: Caller) -> dict[str, Path]:
         """Local copies of a finished job's files (or a preset's), for viewers in this process,

@@ -33,7 +33,13 @@ def generated(service: FitroomService, cloth_id: str, model: str, quality: str, 
               caller: Caller, progress: gr.Progress, every: float | None = SHOW_S) -> dict:
     """The finished 3D garment of an uploaded photo (`every`: as wait's)."""
     job = service.generate_3d(cloth_id, model, quality, category, caller=caller)
-    return wait(service, job["id"], GENERATE_STAGES, progress, service.ctx.settings.generate_timeout_s + 15, caller,
+    return garment_done(service, job["id"], caller, progress, every)
+
+
+def garment_done(service: FitroomService, job_id: str, caller: Caller, progress: gr.Progress,
+                 every: float | None = SHOW_S) -> dict:
+    """A generate_3d job once finished, waited for with its stages as progress."""
+    return wait(service, job_id, GENERATE_STAGES, progress, service.ctx.settings.generate_timeout_s + 15, caller,
                 failed="Generation failed", every=every)
 
 
@@ -41,5 +47,11 @@ def fitted(service: FitroomService, layers: str | list[str], avatar_id: str, eas
            caller: Caller, progress: gr.Progress, every: float | None = SHOW_S) -> dict:
     """The finished fitting of one garment or layers on an avatar (`every`: as wait's)."""
     job = service.fit(layers, avatar_id, ease, tuck_in, caller=caller)
-    return wait(service, job["id"], FIT_STAGES, progress, service.ctx.settings.fit_timeout_s + 15, caller,
+    return fitting_done(service, job["id"], caller, progress, every)
+
+
+def fitting_done(service: FitroomService, job_id: str, caller: Caller, progress: gr.Progress,
+                 every: float | None = SHOW_S) -> dict:
+    """A fit job once finished, waited for with its stages as progress."""
+    return wait(service, job_id, FIT_STAGES, progress, service.ctx.settings.fit_timeout_s + 15, caller,
                 failed="Fitting failed", every=every)

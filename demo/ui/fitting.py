@@ -11,7 +11,7 @@ from core.errors import FitroomError
 from core.identity import Caller
 from core.service import FitroomService
 from demo.ui import view
-from demo.ui.calls import fitted
+from demo.ui.calls import fitting_done
 from demo.ui.errors import handled, refused
 from demo.ui.results import Results, in_two
 from demo.ui.state import verified
@@ -51,8 +51,12 @@ class FittingStep:
             raise refused("Make or pick a garment first: tick it under Outfit.")
         if not preset:
             raise refused("Pick an avatar in step 3.")
-        job = fitted(self.service, list(chosen), preset, ease_v, bool(tuck_v), caller, progress, every=None)
-        yield from in_two(self.results.fitting(job, hist, caller, request), "fitting")
+        job = self.service.fit(list(chosen), preset, ease_v, bool(tuck_v), caller=caller)
+        asked = self.results.asked("fitting", job["id"], caller)
+        if asked:  # the dressed avatar asked for as the job starts
+            yield asked
+        job = fitting_done(self.service, job["id"], caller, progress, every=None)
+        yield from in_two(self.results.fitting(job, hist, caller, request, asked=asked is not None), "fitting")
 
     @handled
     def on_reopen_fit(self, hist, caller, evt: gr.SelectData, request: gr.Request):

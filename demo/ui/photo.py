@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from core.identity import Caller
 from core.service import FitroomService
 from demo.gradio_files import client_file, upload_folder
 from demo.ui import view
-from demo.ui.calls import generated, upload_photo
+from demo.ui.calls import garment_done, upload_photo
 from demo.ui.errors import handled, refused
 from demo.ui.results import Results, in_two
 from demo.ui.state import verified
@@ -97,15 +98,22 @@ class PhotoStep:
 
     def generate(self, photo_path: str, category_v: str, quality_v: str, model_v: str, hist, chosen,
                  progress: gr.Progress, caller: Caller, request: gr.Request | None,
-                 back_path: str | None = None) -> tuple:
-        """Upload the photo (and its back), generate its 3D garment, wait for it and show it."""
+                 back_path: str | None = None, extra: int = 0) -> Generator[tuple, None, tuple]:
+        """Upload the photo (and its back) and generate its 3D garment: yields the update that asks
+        for its model as the job starts (`extra`: outputs after the garment's), returns the
+        finished garment's outputs."""
         if not photo_path:
             raise refused("Upload a garment photo first, or click an example.")
         cloth_id = self.staged.get((caller.user_id, photo_path, back_path))
         if cloth_id is None:  # clicked before its upload on being picked was done (or an example)
             cloth_id = self.stage(photo_path, back_path, caller)
-        job = generated(self.service, cloth_id, model_v, quality_v, category_v, caller, progress, every=None)
-        return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request)
+        job = self.service.generate_3d(cloth_id, model_v, quality_v, category_v, caller=caller)
+        asked = self.results.asked("garment", job["id"], caller, extra)
+        if asked:
+            yield asked
+        job = garment_done(self.service, job["id"], caller, progress, every=None)
+        return self.results.garment(job["id"], job["log"] or job["model_used"], hist, chosen, caller, request,
+                                    asked=asked is not None)
 
     def stage(self, photo_path: str, back_path: str | None, caller: Caller) -> str:
         """Upload the photo (and its back) as a Cloth, kept for the Generate clicks on it."""
@@ -128,8 +136,8 @@ class PhotoStep:
         """Generate 3D, and its again-as-another-category button in the same update (an event of its
         own after it was one more round trip while the viewer drew the garment)."""
         caller = verified(caller)
-        shown = self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress, caller, request,
-                              back_path)
+        shown = yield from self.generate(photo_path, category_v, quality_v, model_v, hist, chosen, progress, caller,
+                                         request, back_path, extra=2)
         first, rest = in_two(shown, "garment")
         yield *first, gr.skip(), gr.skip()
         yield *rest, *self.offer_other(self.service.get_result(shown[0], caller=caller))
@@ -155,7 +163,8 @@ class PhotoStep:
         if job_id and self.service.get_result(job_id, caller=caller)["status"] == "done":
             shown = self.results.garment(job_id, "example, made earlier", hist, chosen, caller, request)
         else:
-            shown = self.generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller, request)
+            shown = yield from self.generate(photo_path, category_v, "low", "auto", hist, chosen, progress, caller,
+                                             request)
             self.example_jobs[key] = shown[0]
         yield from in_two(shown, "garment")
 

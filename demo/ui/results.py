@@ -10,6 +10,7 @@ import gradio as gr
 from PIL import Image
 
 from core.errors import FitroomError
+from core.file_urls import WAIT_MAX_S
 from core.identity import Caller
 from core.pipeline import job_seconds
 from core.service import FitroomService
@@ -17,6 +18,7 @@ from demo.ui import view
 from demo.ui.errors import handled
 from demo.ui.progress import wait_extras
 from demo.ui.state import Shown
+from demo.ui.viewer3d import ModelUrl
 
 
 def pending_tile(folder: Path) -> Path:
@@ -41,8 +43,10 @@ def outfit_box(hist: list[dict], chosen: list[str] | None = None) -> gr.Checkbox
                             value=[g for g in chosen or [] if g in ids])
 
 
-# Where each kind's viewer and status line are in its outputs (Page.garment_outputs, fit_outputs).
+# Where each kind's viewer and status line are in its outputs (Page.garment_outputs, fit_outputs),
+# and how many those are.
 AT_ONCE = {"garment": (2, 3), "fitting": (0, 1)}
+OUTPUTS = {"garment": 10, "fitting": 8}
 
 
 def in_two(shown: tuple, kind: str) -> tuple[tuple, tuple]:
@@ -52,6 +56,10 @@ def in_two(shown: tuple, kind: str) -> tuple[tuple, tuple]:
     first = tuple(value if i in AT_ONCE[kind] else gr.skip() for i, value in enumerate(shown))
     rest = tuple(gr.skip() if i in AT_ONCE[kind] else value for i, value in enumerate(shown))
     return first, rest
+
+
+VIEWER = {kind: at_once[0] for kind, at_once in AT_ONCE.items()}
+TIME_LIMIT = {"garment": "generate_timeout_s", "fitting": "fit_timeout_s"}  # the settings a wait is bounded by
 
 
 class Results:
@@ -78,8 +86,24 @@ class Results:
         index = next((i for i, a in enumerate(rows) if a["id"] == selected), None)
         return gr.Gallery(value=items, selected_index=index)
 
+    def asked(self, kind: str, job_id: str, caller: Caller, extra: int = 0) -> tuple | None:
+        """A job's model asked for as the job starts: an update (of its kind's outputs and `extra` more) of its viewer
+        alone, to a URL the app answers the moment the model is written, so that the page does not
+        wait for the job's end to reach it, then for its update, then for the fetch. None where the
+        storage cannot hold a request (S3: the finished job's update then brings the model)."""
+        wait_s = min(int(getattr(self.service.ctx.settings, TIME_LIMIT[kind])) + 15, WAIT_MAX_S)
+        url = self.service.model_url(job_id, caller=caller, wait_s=wait_s)
+        if url is None:
+            return None
+        return tuple(ModelUrl(url) if i == VIEWER[kind] else gr.skip() for i in range(OUTPUTS[kind] + extra))
+
+    def model(self, job_id: str, path: Path, caller: Caller, asked: bool) -> str:
+        """The viewer's value for a finished job: its model's URL if the page asked for it as the
+        job started (the same model, which the viewer does not load again), else its file."""
+        return ModelUrl(self.service.model_url(job_id, caller=caller)) if asked else str(path)
+
     def garment(self, job_id: str, how: str, hist: list[dict], chosen: list[str], caller: Caller,
-                request: gr.Request | None) -> tuple:
+                request: gr.Request | None, asked: bool = False) -> tuple:
         """A finished garment in step 2 at once, remembered in the history and put into the
         outfit (the page's garment outputs); its extras, if still coming, follow (on_garment_extras)."""
         job = self.service.get_result(job_id, caller=caller)
@@ -89,19 +113,21 @@ class Results:
         text = (f"**Done** in {job_seconds(job['timings']):.2f} s · {job['category']} · "
                 f"{job['stats'].get('faces', 0)} faces · {how}")
         chosen = view.with_garment(chosen, hist, job_id, job["category"])
-        return (job_id, str(files["cutout"]) if "cutout" in files else None, str(files["glb"]), text,
+        return (job_id, str(files["cutout"]) if "cutout" in files else None,
+                self.model(job_id, files["glb"], caller, asked), text,
                 downloads(files), str(files["turntable"]) if "turntable" in files else None, hist,
                 self.thumbs(view.of_kind(hist, "garment"), caller), outfit_box(hist, chosen),
                 view.link_line("garment", job["page_url"]))
 
-    def fitting(self, job: dict, hist: list[dict], caller: Caller, request: gr.Request | None) -> tuple:
+    def fitting(self, job: dict, hist: list[dict], caller: Caller, request: gr.Request | None,
+                asked: bool = False) -> tuple:
         """A finished fitting in step 4 at once (the page's fitting outputs); its thumbnail (its
         history tile) follows (on_fit_extras)."""
         files = self.service.local_files(job["id"], caller=caller)
         self.shown.show(request, "fitting", job["id"])
         hist = view.remember(hist, "fitting", job["id"], view.fitting_label(job))
         text = f"**Done** in {job_seconds(job['timings']):.2f} s · {len(job['layers'])} garment(s)"
-        return (str(files["fitted_glb"]), text, view.report_table(job["metrics"]),
+        return (self.model(job["id"], files["fitted_glb"], caller, asked), text, view.report_table(job["metrics"]),
                 [str(files["fitted_glb"]), str(files["fitted_gltf"])], hist,
                 self.thumbs(view.of_kind(hist, "fitting"), caller), view.link_line("fitting", job["page_url"]),
                 job["id"])

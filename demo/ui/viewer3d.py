@@ -1,6 +1,6 @@
 """The page's 3D view of a GLB: our three.js viewer (demo/static/viewer/view3d.js, which says why
-not Gradio's Model3D) in a gr.HTML component. Its value is a GLB's path on the server; the page
-gets a Gradio file URL for it, as Model3D's would."""
+not Gradio's Model3D) in a gr.HTML component. Its value is a GLB's path on the server (the page
+gets a Gradio file URL for it, as Model3D's would), or a ModelUrl the app serves itself."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ LOAD = ("import(new URL('viewer/view3d.js', document.baseURI).href)"
         ".catch((error) => { element.dataset.error = String(error); console.error(error); });")
 
 
+class ModelUrl(str):
+    """A model's URL from the app's root (the service's `model_url`: a job's model, asked for as
+    the job starts and answered once it is made), given to the page as it is."""
+
+
 class GlbView(gr.HTML):
     """A GLB shown in 3D, framed from the front, turned by dragging; `element.dataset.shown` holds
     the URL of the model drawn (the browser tests and benchmarks/latency.py wait on it)."""
@@ -40,9 +45,11 @@ class GlbView(gr.HTML):
 
     def postprocess(self, value: str | Path | None) -> str:
         """A GLB's path → the URL the page fetches it from (its copy in Gradio's cache, as every
-        file Gradio serves)."""
+        file Gradio serves); a ModelUrl made relative to the page (which may be under a prefix)."""
         if not value:
             return ""
+        if isinstance(value, ModelUrl):
+            return value.removeprefix("/")
         cached = self.move_resource_to_block_cache(value)
         return f"gradio_api/file={quote(str(cached))}"
 

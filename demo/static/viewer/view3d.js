@@ -134,8 +134,20 @@ export function mount(element, props, watch) {
     }
   }
 
+  // A job's model is asked for as the job starts, its URL with `wait=` (the server answers once the
+  // model is written), and given again without it when the job is done: the same model, which is
+  // not loaded twice, unless the first request failed (a proxy that cut it short).
+  function model(url) {
+    const parsed = new URL(url, document.baseURI);
+    parsed.searchParams.delete('wait');
+    return parsed.href;
+  }
+  let wanted = null; // the model being loaded or shown
+
   async function show(url) {
+    if (url && model(url) === wanted) return;
     const ticket = ++asked;
+    wanted = url ? model(url) : null;
     delete element.dataset.error;
     if (!url) {
       swap(null);
@@ -146,7 +158,10 @@ export function mount(element, props, watch) {
     try {
       gltf = await loader.loadAsync(url);
     } catch (error) {
-      if (ticket === asked) element.dataset.error = String(error && error.message || error);
+      if (ticket === asked) {
+        element.dataset.error = String(error && error.message || error);
+        wanted = null; // asked again, it is loaded again
+      }
       console.error('3D viewer: could not load the model', error);
       return;
     }
