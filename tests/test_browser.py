@@ -90,9 +90,15 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page.screenshot(path=str(SHOTS / "1-example-generated.png"), full_page=True)
         # … and a photo of one's own: trousers join the T-shirt in the outfit
         page.locator("#photo input[type=file]").set_input_files(str(photo))
+        glbs: list[str] = []
+        page.on("request", lambda r: glbs.append(r.url) if "/garment.glb" in r.url else None)
         page.get_by_role("button", name="Generate 3D").click()
         _garment_done(page, "bottom")
         expect(page.locator("#outfit input[type=checkbox]:checked")).to_have_count(2)
+        # its model asked for as the job started (the app held the request until it was written),
+        # and not fetched again when the job's result named it
+        expect(page.locator("#garment-view [data-shown*='garment.glb']")).to_have_count(1, timeout=15_000)
+        assert len(glbs) == 1 and "&wait=" in glbs[0] and "/files/clothes3d/" in glbs[0], glbs
         # 3 · a custom avatar from measurements, with its progress
         page.get_by_text("Custom avatar from measurements").click()
         expect(page.get_by_role("button", name="Build avatar")).to_be_visible(timeout=15_000)

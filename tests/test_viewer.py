@@ -43,6 +43,33 @@ def test_every_viewer_module_imports_only_files_beside_it() -> None:
     assert (VIEWER_DIR / "three" / "draco" / "draco_decoder.wasm").read_bytes()[:4] == b"\0asm"
 
 
+def test_the_warm_up_model_is_a_garment_of_one_triangle_as_the_script_writes_it() -> None:
+    """What the viewer loads at mount to take a garment's path before the first garment (a
+    textured, two-sided mesh with normals, its texture a JPEG), kept as scripts/ writes it."""
+    import io
+    import sys
+
+    import pygltflib
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from build_viewer_warmup import OUT, warmup_glb
+
+    assert OUT == VIEWER_DIR / "warm.glb" and "'warm.glb'" in (VIEWER_DIR / "view3d.js").read_text()
+    for glb in (OUT.read_bytes(), warmup_glb()):
+        gltf = pygltflib.GLTF2.load_from_bytes(glb)
+        (mesh,) = gltf.meshes
+        (prim,) = mesh.primitives
+        assert prim.attributes.NORMAL is not None and prim.attributes.TEXCOORD_0 is not None
+        material = gltf.materials[prim.material]
+        assert material.doubleSided and material.pbrMetallicRoughness.baseColorTexture is not None
+        (image,) = gltf.images
+        view = gltf.bufferViews[image.bufferView]
+        data = gltf.binary_blob()[view.byteOffset: view.byteOffset + view.byteLength]
+        assert image.mimeType == "image/jpeg" and Image.open(io.BytesIO(data)).format == "JPEG"
+        assert len(glb) < 4096
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from demo.server import create_app

@@ -71,6 +71,19 @@ function warmShaders(renderer, scene, camera) {
   scene.remove(...meshes);
 }
 
+// The first textured model a page shows paid, after its fetch, ~0.3 s more than the next ones:
+// the GLB's parse code run for the first time, the browser's first JPEG decode and first texture
+// upload. A view takes that path at mount with a garment of one triangle (warm.glb: written by
+// scripts/build_viewer_warmup.py as every garment is), while the person picks a photo.
+function warmTextures(renderer) {
+  loader.loadAsync(new URL('warm.glb', import.meta.url).href).then((gltf) => {
+    gltf.scene.traverse((node) => {
+      if (node.isMesh) [node.material].flat().forEach((m) => textures(m).forEach((t) => renderer.initTexture(t)));
+    });
+    dispose(gltf.scene);
+  }).catch((error) => console.warn('3D viewer: warm-up model not loaded', error));
+}
+
 export function mount(element, props, watch) {
   const renderer = new THREE.WebGLRenderer({ antialias: true });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
@@ -88,6 +101,7 @@ export function mount(element, props, watch) {
   scene.add(camera);
   const controls = new OrbitControls(camera, canvas);
   warmShaders(renderer, scene, camera);
+  warmTextures(renderer);
   let shown = null; // the model on view
   let asked = 0; // the newest load asked for: an older one that ends later is dropped
   let pending = 0; // an animation frame asked for
