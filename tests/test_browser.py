@@ -40,6 +40,15 @@ def _garment_done(page, text: str) -> None:
     expect(page.locator("#gen-status")).to_contain_text(text, timeout=90_000)
 
 
+def _loaded(page) -> None:
+    """The page's load done, to its last event (the bare avatar drawn): a click sent while the
+    load's events were still running had its outcome lost now and then on a loaded machine (no
+    message, no result: Gradio's outputs taken over by the load's own updates)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#fitted-view [data-shown*='avatar.glb']")).to_have_count(1, timeout=90_000)
+
+
 def _fill_number(page, label: str, value: str) -> None:
     """Type a number as a person does. Gradio mounts an accordion's fields lazily when it first
     opens, and a field filled in the instant before it mounts comes back with its default: CI saw
@@ -75,6 +84,7 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop
         page.goto(live_app + "/", wait_until="domcontentloaded")
         expect(page.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
+        _loaded(page)
         # A mistake reads as a message, never a stack trace.
         page.get_by_role("button", name="Generate 3D").click()
         expect(page.get_by_text("Upload a garment photo first").first).to_be_visible(timeout=15_000)
@@ -165,6 +175,7 @@ def test_permalinks_open_a_record_for_its_owner_only(live_app: str) -> None:
         owner = browser.new_context(viewport={"width": 1440, "height": 900})
         page = owner.new_page()
         page.goto(live_app + "/", wait_until="domcontentloaded")
+        _loaded(page)
         page.locator("img[src*='red-tshirt']").first.click(timeout=60_000)
         _garment_done(page, "top")
         garment_link = page.locator("#garment-link a").first.get_attribute("href")
@@ -218,6 +229,7 @@ def test_a_back_photo_dropped_on_the_page_textures_the_back(live_app: str, tmp_p
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.goto(live_app + "/", wait_until="domcontentloaded")
         expect(page.get_by_text("Back (optional)").first).to_be_visible(timeout=60_000)
+        _loaded(page)
         page.locator("#photo input[type=file]").set_input_files(str(front))
         page.locator("#back-photo input[type=file]").set_input_files(str(back))
         page.get_by_role("button", name="Generate 3D").click()
