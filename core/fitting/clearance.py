@@ -174,7 +174,7 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
             pick, bary, points = _with_long_faces(v[faces[live]], pick, bary, points)
         sampled = len(points)  # the samples after these are the dips'
         if last or k == 0:  # and a long face's dip over a rounded part may lie between all its samples
-            clear_v, _, _ = body.surface_query(v, near=near)
+            clear_v, _, _ = body.surface_query(v, near=near)  # each corner's clearance (the thin test's too)
             pick, bary, points = _with_dipping_faces(v[faces[live]], clear_v[faces[live]].min(axis=1),
                                                      pick, bary, points)
         signed, _, normals = body.surface_query(points, near=near)
@@ -197,8 +197,7 @@ def clear_surface(vertices: np.ndarray, faces: np.ndarray, body: BodyModel, offs
             continue
         face = live[pick[bad]]
         if last:  # what the moves could not lift: faces across a part thinner than themselves
-            corners, _, _ = body.surface_query(v[faces[face]].reshape(-1, 3), near=near)
-            thin = (corners.reshape(-1, 3) > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)
+            thin = (clear_v[faces[face]] > offset / 2).all(axis=1) & (signed[bad] < -THIN_DEPTH)
             thin &= (bad < sampled) | (retries == 0)  # a chord's dip over a round lifts with its corners: tried first
             keep[face[thin]] = False
             alive = keep[face]  # a face's other samples go with it

@@ -9,12 +9,20 @@ from pathlib import Path
 
 import gradio as gr
 
+from core.config import Settings
 from core.errors import about
 from core.identity import Caller
 from core.service import BACK_PHOTO, FitroomService
 from core.tasks import FIT_STAGES, GENERATE_STAGES
 from demo.gradio_files import client_file
 from demo.ui.progress import SHOW_S, wait
+
+WAIT_MARGIN_S = 15  # a call waits for a job this much past its time limit (the queue, the claim)
+
+
+def wait_limit_s(settings: Settings, kind: str) -> float:
+    """How long a call waits for a job of `kind` ("garment" or "fitting")."""
+    return {"garment": settings.generate_timeout_s, "fitting": settings.fit_timeout_s}[kind] + WAIT_MARGIN_S
 
 
 def upload_photo(service: FitroomService, uploads: tuple[Path, ...], photo: str, back: str | None,
@@ -39,7 +47,7 @@ def generated(service: FitroomService, cloth_id: str, model: str, quality: str, 
 def garment_done(service: FitroomService, job_id: str, caller: Caller, progress: gr.Progress,
                  every: float | None = SHOW_S) -> dict:
     """A generate_3d job once finished, waited for with its stages as progress."""
-    return wait(service, job_id, GENERATE_STAGES, progress, service.ctx.settings.generate_timeout_s + 15, caller,
+    return wait(service, job_id, GENERATE_STAGES, progress, wait_limit_s(service.ctx.settings, "garment"), caller,
                 failed="Generation failed", every=every)
 
 
@@ -53,5 +61,5 @@ def fitted(service: FitroomService, layers: str | list[str], avatar_id: str, eas
 def fitting_done(service: FitroomService, job_id: str, caller: Caller, progress: gr.Progress,
                  every: float | None = SHOW_S) -> dict:
     """A fit job once finished, waited for with its stages as progress."""
-    return wait(service, job_id, FIT_STAGES, progress, service.ctx.settings.fit_timeout_s + 15, caller,
+    return wait(service, job_id, FIT_STAGES, progress, wait_limit_s(service.ctx.settings, "fitting"), caller,
                 failed="Fitting failed", every=every)

@@ -15,6 +15,7 @@ from core.identity import Caller
 from core.pipeline import job_seconds
 from core.service import FitroomService
 from demo.ui import view
+from demo.ui.calls import wait_limit_s
 from demo.ui.errors import handled
 from demo.ui.progress import wait_extras
 from demo.ui.state import Shown
@@ -59,7 +60,6 @@ def in_two(shown: tuple, kind: str) -> tuple[tuple, tuple]:
 
 
 VIEWER = {kind: at_once[0] for kind, at_once in AT_ONCE.items()}
-TIME_LIMIT = {"garment": "generate_timeout_s", "fitting": "fit_timeout_s"}  # the settings a wait is bounded by
 
 
 class Results:
@@ -87,11 +87,12 @@ class Results:
         return gr.Gallery(value=items, selected_index=index)
 
     def asked(self, kind: str, job_id: str, caller: Caller, extra: int = 0) -> tuple | None:
-        """A job's model asked for as the job starts: an update (of its kind's outputs and `extra` more) of its viewer
-        alone, to a URL the app answers the moment the model is written, so that the page does not
+        """A job's model asked for as the job starts: an update (of its kind's outputs and `extra`
+        more) of its viewer alone, to a URL the app answers the moment the model is written (as
+        long as the page waits for the job), so that the page does not
         wait for the job's end to reach it, then for its update, then for the fetch. None where the
         storage cannot hold a request (S3: the finished job's update then brings the model)."""
-        wait_s = min(int(getattr(self.service.ctx.settings, TIME_LIMIT[kind])) + 15, WAIT_MAX_S)
+        wait_s = min(int(wait_limit_s(self.service.ctx.settings, kind)), WAIT_MAX_S)
         url = self.service.model_url(job_id, caller=caller, wait_s=wait_s)
         if url is None:
             return None
