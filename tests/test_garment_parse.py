@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core.errors import InputError
 from core.garment.fitting import Openings
+from core.garment.gaps import torso_gaps
 from core.garment.parse import GarmentParse, parse_mask, part_labels
 from core.garment.patterns import BODICE, LEGS, SKIRT, Pattern
 from core.garment.registry import PARTS
@@ -291,3 +292,40 @@ def test_the_body_under_hanging_sleeves_is_the_torso() -> None:
     sleeve = BODICE.parts(parse.x)["sleeve_l"]
     assert cv2.pointPolygonTest(sleeve.astype(np.float32), (float(uv[0, 0]), float(uv[0, 1])), False) >= 0
     assert (part_labels(parse, uv) == PARTS.index("torso")).all()
+
+
+def polygons(*parts: list[tuple[float, float]]) -> np.ndarray:
+    """A silhouette of the union of polygons (x, y in heights, y down from the top), HEIGHT pixels high."""
+    pad, width = 8, 2 * HEIGHT
+    canvas = np.zeros((HEIGHT + 2 * pad, width), np.uint8)
+    for part in parts:
+        pixels = np.array([(x * HEIGHT + width / 2, y * HEIGHT + pad) for x, y in part])
+        cv2.fillPoly(canvas, [np.round(pixels * 16).astype(np.int32)], 1, shift=4)
+    return canvas.astype(bool)
+
+
+@FEW
+@given(gap=st.floats(0.01, 0.04), sleeve_end=st.floats(0.85, 1.0), hem=st.floats(0.9, 1.0))
+def test_the_gap_between_sleeves_laid_down_and_the_body_is_the_torso_s_cloth(gap: float, sleeve_end: float,
+                                                                             hem: float) -> None:
+    """Long sleeves hanging straight down beside the body, the backdrop between: the parse explains
+    that cloth as the torso's; `torso_gaps` finds the backdrop between (most of it, below the
+    armpits) and nothing of the cloth or outside the garment's sides; a T-shirt's sleeves spread
+    out, and a tank top, have none."""
+    torso = [(-0.11, 0.0), (0.11, 0.0), (0.3, 0.06), (0.3, hem), (-0.3, hem), (-0.3, 0.06)]
+    sleeve = [(0.3, 0.06), (0.44, 0.1), (0.45, sleeve_end), (0.3 + gap, sleeve_end), (0.3 + gap, 0.3), (0.3, 0.28)]
+    mirrored = [(-x, y) for x, y in sleeve]
+    mask = polygons(torso, sleeve, mirrored)
+    parse = parse_mask(mask, "top")
+    gaps = torso_gaps(mask, parse)
+    assert not (gaps & mask).any()
+    between = polygons([(0.3, 0.35), (0.3 + gap, 0.35), (0.3 + gap, min(sleeve_end, hem) - 0.02),
+                        (0.3, min(sleeve_end, hem) - 0.02)])
+    between |= between[:, ::-1]
+    assert (gaps & between).sum() >= 0.8 * (between & ~mask).sum()
+    outside = ~polygons([(-0.46, 0.0), (0.46, 0.0), (0.46, 1.0), (-0.46, 1.0)])
+    assert not (gaps & outside).any()
+    tee = render(BODICE, t_shirt())
+    assert torso_gaps(tee, parse_mask(tee)).sum() <= 0.005 * tee.sum()
+    tank = render(BODICE, bodice(shoulder=0.6))
+    assert not torso_gaps(tank, parse_mask(tank)).any()

@@ -32,13 +32,15 @@ from core.ai.fabric import BackTexture, back_texture
 from core.ai.segment import Cutout, fill_background
 from core.ai.shell_grid import corner_depth, manifold_cells, shell_faces
 from core.errors import InputError
-from core.garment.parse import GarmentParse, parse_mask
+from core.garment.gaps import torso_gaps
+from core.garment.parse import GarmentParse, parse_mask, part_labels
 from core.garment.patterns import SHAPES
-from core.garment.registry import REGISTRY
+from core.garment.registry import PARTS, REGISTRY
 from core.quality import QUALITY
 
 EXTENSION_M = 0.15  # how far an opening is continued outwards when measuring depth
 HEM_ROOM = 0.03  # of the garment's height: how far the outline's hem may lie from the parse's
+GAP_INSET_PX = 3  # texture pixels inside the outline the torso's gaps take their colour from
 ARM_ROWS_ROOM = 1  # cells the rows of an arm's opening reach past the parse's landmarks (its fit is this rough)
 
 
@@ -59,9 +61,11 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     budget, tex_side = QUALITY[quality].shell_faces, QUALITY[quality].texture_px
     ys, xs = np.nonzero(cutout.mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    mask = cutout.mask[y0:y1, x0:x1]
-    if min(mask.shape) < 8:
+    photo_mask = cutout.mask[y0:y1, x0:x1]
+    if min(photo_mask.shape) < 8:
         raise InputError("The garment's outline is too thin to build a 3D shape from it.")
+    gaps = torso_gaps(photo_mask, parse)  # the torso's cloth where its sleeves lay beside it
+    mask = photo_mask | gaps
     # Each cell gives ~4 faces (2 front, 2 back): size the cells to fit the budget.
     cell_px = max(1.0, min(np.sqrt(mask.sum() * 4.4 / budget), min(mask.shape) / 8))
     rows, cols = max(2, int(np.ceil(mask.shape[0] / cell_px))), max(2, int(np.ceil(mask.shape[1] / cell_px)))
@@ -100,7 +104,7 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     vertices -= [(lo[0] + hi[0]) / 2, hi[1], 0.0]  # the anchor: top centre
 
-    texture, back_tex, timings = _texture(cutout.rgb[y0:y1, x0:x1], mask, tex_side, back)
+    texture, back_tex, timings = _texture(cutout.rgb[y0:y1, x0:x1], photo_mask, tex_side, back, gaps)
     material = trimesh.visual.material.PBRMaterial(
         name="garment", baseColorTexture=texture, metallicFactor=0.0, roughnessFactor=0.9,
         doubleSided=True)  # open garments show their inside
@@ -111,14 +115,21 @@ def reconstruct(cutout: Cutout, category: str, quality: str, back: Cutout | None
 
 
 
-def _texture(rgb: np.ndarray, mask: np.ndarray, tex_side: int,
-             back: Cutout | None) -> tuple[Image.Image, BackTexture, dict[str, float]]:
+def _texture(rgb: np.ndarray, mask: np.ndarray, tex_side: int, back: Cutout | None,
+             gaps: np.ndarray) -> tuple[Image.Image, BackTexture, dict[str, float]]:
     """The texture: the garment's box at the texture's size, every backdrop pixel taking the colour
     of the nearest garment pixel, so lookups at the outline never pick up the backdrop; then the
-    back in the same layout. Returns the image, the back texture and its timing."""
+    back in the same layout. The torso's `gaps` (cloth where the photo shows the backdrop) take
+    the colour of the nearest cloth GAP_INSET_PX inside the outline: the outline's own pixels are
+    part backdrop, and a gap filled from them was a pale strip down each side. Returns the image,
+    the back texture and its timing."""
     tex_rgb = cv2.resize(rgb, (tex_side, tex_side), interpolation=cv2.INTER_AREA)
     tex_mask = cv2.resize(mask.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
     front_tex = fill_background(tex_rgb, tex_mask)
+    tex_gaps = cv2.resize(gaps.astype(np.uint8), (tex_side, tex_side), interpolation=cv2.INTER_NEAREST) > 0
+    inner = ndimage.binary_erosion(tex_mask, iterations=GAP_INSET_PX)
+    if tex_gaps.any() and inner.any():
+        front_tex[tex_gaps] = fill_background(tex_rgb, inner)[tex_gaps]
     t0 = time.perf_counter()
     back_tex = back_texture(front_tex, tex_mask, back)
     timings = {"back": round(time.perf_counter() - t0, 4)}
@@ -161,11 +172,22 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
         arms &= has_row
         lu, ru = left[arms].min(), right[arms].max()  # those rows' own extent (a skirt flares wider)
         margin = np.inf if armholes else max(1, 0.05 * (ru - lu))  # an armhole's whole curve, or the ends
-        sel = arms & (left <= lu + margin)
-        ext |= sel[:, None] & (jj < left[:, None]) & (jj >= left[:, None] - length)
-        sel = arms & (right >= ru - margin)
-        ext |= sel[:, None] & (jj > right[:, None]) & (jj <= right[:, None] + length)
+        rows = np.arange(n_rows)
+        for edge, extreme, outwards in ((left, left <= lu + margin, -1), (right, right >= ru - margin, 1)):
+            sel = arms & extreme
+            if not armholes:  # a sleeve's end: not the torso's side, where sleeves laid down lie in it
+                sel &= ~_in_body(parse, rows, edge, r0, h, (c0 + c1) / 2)
+            beyond = (jj - edge[:, None]) * outwards
+            ext |= sel[:, None] & (beyond > 0) & (beyond <= length)
     return ext & ~cells
+
+
+def _in_body(parse: GarmentParse, rows: np.ndarray, cols: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:
+    """Whether each cell (rows[i], cols[i]) lies in the parse's torso or skirt: cloth the fit wraps
+    round the body, whose side must stay sewn (opened for a sleeve's end there, it was a slit down
+    the body's side once wrapped); a sleeve's own cloth is rebuilt as a tube round the arm."""
+    uv = np.column_stack([(cols + 0.5 - centre) / h, (rows + 0.5 - r0) / h])
+    return np.isin(part_labels(parse, uv), [PARTS.index("torso"), PARTS.index("skirt")])
 
 
 def _hem_columns(points: dict[str, np.ndarray], bottom: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:

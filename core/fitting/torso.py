@@ -45,12 +45,16 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
     rows = np.floor(at).astype(int)
     n = int(rows.max()) + 1
     dx = p[:, 0] - centre_x
-    half = np.zeros(n)
-    np.maximum.at(half, rows, np.abs(dx))
+    right = dx >= 0
+    # Each row's outline, out to either side: a photo's garment is not quite symmetric, and its
+    # narrower side, wrapped by the wider one's width, stopped short of the body's side there:
+    # its front and back, sewn together along the outline, parted in a slit.
+    sides = np.zeros((2, n))
+    np.maximum.at(sides, (right.astype(int), rows), np.abs(dx))
     middle_z = np.bincount(rows, p[:, 2], n) / np.maximum(np.bincount(rows, minlength=n), 1)
-    # Between rows the outline's half-width and the middle depth are interpolated, smoothed over
+    # Between rows the outline's half-widths and the middle depth are interpolated, smoothed over
     # the next rows: read row by row, each row's cloth would jump, and show as ridges.
-    half, middle_z = _smooth(half), _smooth(middle_z)
+    sides, middle_z = np.array([_smooth(side) for side in sides]), _smooth(middle_z)
     centres = np.arange(n) + 0.5
     front = p[:, 2] >= np.interp(at, centres, middle_z)
     section = body.sections.at(p[:, 1])
@@ -67,13 +71,15 @@ def wrap_body(v: np.ndarray, part: np.ndarray, hangs: np.ndarray, body: BodyMode
         radii = np.where(hanging[:, None], np.maximum(radii, row_r[rows]), radii)
         have |= hanging & (radii.max(axis=1) > 0)  # below the feet a skirt still hangs as the sections above it
     radii = radii + ROOM_M
-    girth = 4 * np.interp(at, centres, half)  # front and back, each the row's flat width
+    left_half, right_half = (np.interp(at, centres, side) for side in sides)
+    own = np.where(right, right_half, left_half)  # the outline's reach on the point's own side
+    girth = 2 * (left_half + right_half)  # front and back, each the row's flat width
     perimeter = _perimeter_of(radii)
     k = np.maximum(1.0, girth / np.maximum(perimeter, 1e-9))
     # Round the section by angle from the middle: a row as wide as the body's half-girth or
     # wider reaches the sides (the loose ones standing off by k), a narrower one (straps, a
     # neckline) keeps its own width and covers only that much of the front and back.
-    reach = np.where(fills[idx], girth / 4, k * perimeter / 4) if fills is not None else k * perimeter / 4
+    reach = np.where(fills[idx], own, k * perimeter / 4) if fills is not None else k * perimeter / 4
     theta = np.clip(dx / np.maximum(reach, 1e-6), -1.0, 1.0) * np.pi / 2
     wrapped = _around(np.where(front, 1.0, -1.0), theta, k, radii, free, ex, ez, p[:, 1])
     if roof is not None and roof[idx].any():
