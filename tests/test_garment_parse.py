@@ -329,3 +329,21 @@ def test_the_gap_between_sleeves_laid_down_and_the_body_is_the_torso_s_cloth(gap
     assert torso_gaps(tee, parse_mask(tee)).sum() <= 0.005 * tee.sum()
     tank = render(BODICE, bodice(shoulder=0.6))
     assert not torso_gaps(tank, parse_mask(tank)).any()
+
+
+def test_holes_in_a_torso_s_cloth_are_cloth_but_a_keyhole_on_its_centre_line_is_kept() -> None:
+    """A hole the cut-out left in a tank top's body (off its centre line) is cloth: built as it
+    was, it was a hole in the garment; a keyhole on the centre line below the neck is the garment's
+    own (as a neck opening enclosed by a halter's strap would be)."""
+    tank = render(BODICE, bodice(shoulder=0.6))
+    rows, cols = np.nonzero(tank)
+    middle = (cols.min() + cols.max()) // 2
+    top, height = rows.min(), rows.max() - rows.min()
+    holed = tank.copy()
+    spot = (slice(top + int(0.6 * height), top + int(0.66 * height)), slice(middle + 20, middle + 28))
+    keyhole = (slice(top + int(0.15 * height), top + int(0.22 * height)), slice(middle - 4, middle + 4))
+    holed[spot] = holed[keyhole] = False
+    gaps = torso_gaps(holed, parse_mask(tank))  # the parse of the garment as drawn
+    assert gaps[spot].all()
+    assert not gaps[keyhole].any()
+    assert not (gaps & holed).any()

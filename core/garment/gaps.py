@@ -2,7 +2,9 @@
 beside the body and the body's side. The pattern (core/garment/patterns.py) explains that cloth
 as the torso's, as wide as its sleeves' outer edges, and a shell built from the photo's outline
 kept the gap: wrapped round the body, it became a slit down each side, skin showing between the
-torso's front and a strip of sleeve cloth."""
+torso's front and a strip of sleeve cloth. And the holes a cut-out leaves in the torso's cloth
+(a shadow, a print the backdrop's colour), which were holes in the garment. A shell's openings
+(neck, hem, cuffs) are cut along its outline (core/ai/silhouette.py), never from such holes."""
 
 from __future__ import annotations
 
@@ -20,13 +22,12 @@ PARTS_FILLED = ("torso", "skirt")
 
 def torso_gaps(mask: np.ndarray, parse: GarmentParse) -> np.ndarray:
     """The background pixels of a cropped mask (its bounding box) that lie in the parse's torso or
-    skirt below its armpits, with cloth on both sides of them in their row, and the holes in the
-    cloth there once those are filled: what the torso's cloth is, though the photo shows the
-    backdrop there. None for a garment without
-    sleeves (its armholes are open at its sides), a non-bodice, or a turned photo (its frame is
-    the turned mask's)."""
+    skirt below its armpits, with cloth on both sides of them in their row, and the holes the cloth
+    encloses in them off the centre line: what the torso's cloth is, though the photo shows the
+    backdrop there. None for a non-bodice or a turned photo (its frame is the turned mask's);
+    below the armpits, a sleeveless bodice's sides are its outline, not bracketed by cloth."""
     gaps = np.zeros(mask.shape, bool)
-    if parse.shape != "bodice" or parse.kind == "none" or parse.tilt or not mask.any():
+    if parse.shape != "bodice" or parse.tilt or not mask.any():
         return gaps
     cloth, _ = pieces_of(mask)
     frame = Frame.of(cloth)
@@ -46,7 +47,11 @@ def torso_gaps(mask: np.ndarray, parse: GarmentParse) -> np.ndarray:
     left_cloth = np.maximum.accumulate(held, axis=1)
     right_cloth = np.maximum.accumulate(held[:, ::-1], axis=1)[:, ::-1]
     gaps = within & ~cloth & left_cloth & right_cloth
-    # and what is left of a gap above the armpits' row, closed off now (as a hole the cloth
-    # encloses in the photo, between a sleeve's root and the body, is): never a neckline
+    # and the holes the cloth encloses in the torso (what is left of a gap above the armpits'
+    # row, closed off now; a hole between a sleeve's root and the body): none across the centre
+    # line, where a neck opening enclosed by a halter's strap or a keyhole is
     filled = cloth | gaps
-    return gaps | (ndimage.binary_fill_holes(filled) & ~filled & (inside > 0))
+    holes, _ = ndimage.label(ndimage.binary_fill_holes(filled) & ~filled & (inside > 0))
+    centre = round(origin[0])
+    neck = np.unique(holes[:, centre]) if 0 <= centre < mask.shape[1] else np.zeros(0, int)
+    return gaps | ((holes > 0) & ~np.isin(holes, neck))
