@@ -27,7 +27,7 @@ from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer, fit
 from core.garment import registry as categories
 from core.garment.parse import GarmentParse, parse_mask
-from core.mesh.cleanup import clean, closed, decimate
+from core.mesh.cleanup import clean, closed, decimate, opening_count
 from core.mesh.importer import front_mask, load_mesh, orient, scale_and_anchor
 from core.pipeline import photo_to_garment
 
@@ -106,7 +106,7 @@ def garments(dirs: list[Path], limit: int | None):
     if not dirs:
         for name, image, label in photos(None, None):
             g = photo_to_garment(image, label, "low", REGISTRY["silhouette"])
-            yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"])
+            yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"]), g.stats["openings"]
         return
     for folder in dirs:
         for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MESH_EXT):
@@ -114,8 +114,9 @@ def garments(dirs: list[Path], limit: int | None):
             item = orient(mesh, fmt == "glb")
             parse = parse_mask(front_mask(item.mesh))  # parsed once, as the importer does
             mesh = clean(scale_and_anchor(item, "auto", categories.REGISTRY[parse.category].length_m).mesh)
-            yield path.name, mesh, parse.category, parse
-            yield f"{path.stem}-closed{path.suffix}", closed(mesh), parse.category, parse  # as InstantMesh makes them
+            yield path.name, mesh, parse.category, parse, opening_count(mesh)  # counted once, as the importer does
+            shut = closed(mesh)  # as InstantMesh makes them
+            yield f"{path.stem}-closed{path.suffix}", shut, parse.category, parse, opening_count(shut)
         if any(p.suffix.lower() in PHOTO_EXT for p in folder.iterdir()):
             for name, image, label in photos(folder, limit):
                 try:
@@ -123,7 +124,7 @@ def garments(dirs: list[Path], limit: int | None):
                 except InputError as exc:  # e.g. a texture image lying beside the meshes
                     print(f"skipped {name}: {exc}")
                     continue
-                yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"])
+                yield name, g.mesh, g.category, GarmentParse.from_json(g.stats["parse"]), g.stats["openings"]
 
 
 def main() -> None:
@@ -144,12 +145,12 @@ def main() -> None:
         body.prepared()  # built once per avatar, as the app keeps it; not part of a fit's time
     rows, looks, biggest = [], [], None
     types = sleeve_types(args.dirs)
-    for gname, mesh, category, parse in garments(args.dirs, args.limit):
+    for gname, mesh, category, parse, openings in garments(args.dirs, args.limit):
         if biggest is None or len(mesh.faces) > len(biggest[1].faces):
-            biggest = (gname, mesh, category, parse)
+            biggest = (gname, mesh, category, parse, openings)
         for slug, body in bodies:
             t0 = time.perf_counter()
-            out = fit([FitLayer(mesh, category, category, parse)], body, offset_mm=4.0)
+            out = fit([FitLayer(mesh, category, category, parse, openings)], body, offset_mm=4.0)
             seconds = time.perf_counter() - t0
             (layer,) = out.metrics["layers"]
             rows.append({"garment": gname, "category": category, "avatar": slug, "faces": len(mesh.faces),
@@ -171,7 +172,7 @@ def main() -> None:
     print(f"stretch p95 within 15 %: {sum(r['stretch_p95_%'] <= 15 for r in rows)} of {len(rows)} cases")
     print(f"time: fit p50={np.median([r['fit_s'] for r in rows]):.3f} s  peak RSS: {peak_rss_mb():.0f} MB")
     print_seen(looks)
-    time_20k(*biggest, bodies)
+    time_20k(*biggest[:4], bodies)
 
 
 def print_seen(looks: list[dict]) -> None:
@@ -214,11 +215,12 @@ def time_20k(name: str, mesh: trimesh.Trimesh, category: str, parse: GarmentPars
     while len(mesh.faces) < 20_000:
         mesh = mesh.subdivide()
     mesh = decimate(mesh, 20_000)  # as the importer decimates, UVs kept
+    openings = opening_count(mesh)  # counted once, as a stored garment's are
     for slug, body in bodies:
         seconds = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            fit([FitLayer(mesh, category, category, parse)], body, offset_mm=4.0)
+            fit([FitLayer(mesh, category, category, parse, openings)], body, offset_mm=4.0)
             seconds.append(time.perf_counter() - t0)
         print(f"20k faces ({name} as {len(mesh.faces)} faces) on {slug}: median {np.median(seconds):.3f} s, "
               f"p90 {np.percentile(seconds, 90):.3f} s, fastest {min(seconds):.3f} s")

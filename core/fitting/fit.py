@@ -28,6 +28,11 @@ class FitLayer:
     category: str
     name: str
     parse: GarmentParse | None = None  # stored with the garment; parsed at the fit without it
+    openings: int | None = None  # counted when the garment was made (its stats); counted at the fit without
+
+    def closed(self) -> bool:
+        """Whether the garment has no opening a hand could pass through (openings.is_closed)."""
+        return is_closed(self.mesh) if self.openings is None else self.openings == 0
 
 
 @dataclass
@@ -60,7 +65,7 @@ def fit(layers: list[FitLayer], body: BodyModel, offset_mm: float = 4.0, ease: s
             return v
 
         # an open garment's openings are its own: a bone through its cloth is no cap
-        placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse, is_closed(layer.mesh))
+        placed, openings = place(layer.mesh, layer.category, body, ease, layer.parse, layer.closed())
         cloth = Cloth.of(placed)  # the cloth keeps its faces: the same edges before and after
         before = cloth.lengths(placed.vertices)
         v = clear(placed.vertices, exact=False)

@@ -31,6 +31,13 @@ def avatar_body(ctx: Context, avatar: AvatarPreset) -> BodyModel:
                  json.dumps(avatar.measurements))
 
 
+def stored_openings(stats: dict | None) -> int | None:
+    """The openings counted when the garment was made (its record's stats); None where it has none
+    (the fit counts them)."""
+    count = (stats or {}).get("openings")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
 def fit_garments(job: Job) -> Done:
     """The job's garments (its layers, inner first) dressed on its avatar, with its parameters."""
     ctx, settings, params = job.ctx, job.ctx.settings, job.row.params
@@ -39,7 +46,8 @@ def fit_garments(job: Job) -> Done:
         garments = [s.get(Cloth3D, gid) for gid in job.row.layers]
     body = avatar_body(ctx, avatar)
     layers = [FitLayer(trimesh.load(ctx.storage.local_path(g.glb_key), force="mesh"), g.category or "top",
-                       g.category or "top", stored_parse(g.stats, g.category)) for g in garments]
+                       g.category or "top", stored_parse(g.stats, g.category), stored_openings(g.stats))
+              for g in garments]
     files = dress(layers, body, offset_mm=params.get("offset_mm", settings.clearance_mm),
                   ease=params.get("ease", "regular"), tuck_in=params.get("tuck_in", False), on_stage=job.stage)
     keys = fitting_keys(job.id)

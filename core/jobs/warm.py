@@ -21,7 +21,7 @@ from core.db import session_scope
 from core.fitting.body import BodyModel
 from core.fitting.fit import FitLayer
 from core.garment.parse import stored_parse
-from core.jobs.fitting import avatar_body
+from core.jobs.fitting import avatar_body, stored_openings
 from core.models import DONE, AvatarPreset
 from core.pipeline import GarmentFiles, dress, photo_to_garment
 from core.samples import draw_garment
@@ -52,7 +52,8 @@ def warm_up(settings: Settings) -> dict[str, float]:
 
     def fit() -> None:
         if made and bodies:
-            layer = FitLayer(made[0].mesh, "top", "top", stored_parse(made[0].stats, "top"))
+            stats = made[0].stats
+            layer = FitLayer(made[0].mesh, "top", "top", stored_parse(stats, "top"), stored_openings(stats))
             dress([layer], bodies[0], offset_mm=settings.clearance_mm)
 
     steps: dict[str, Callable[[], object]] = {

@@ -47,7 +47,7 @@ def as_layer(garment: Garment | FitLayer) -> FitLayer:
     """A garment as the fit takes it (a layer named for its category, placed by its parse)."""
     if isinstance(garment, FitLayer):
         return garment
-    return FitLayer(garment.mesh, garment.category, garment.category, garment.parse)
+    return FitLayer(garment.mesh, garment.category, garment.category, garment.parse, garment.report.shape["openings"])
 
 
 def fit_outfit(garments: Sequence[Garment | FitLayer], body: BodyModel, offset_mm: float = CLEARANCE_MM,
