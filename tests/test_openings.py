@@ -13,6 +13,7 @@ from core.fitting.coverage import shoulder_cover
 from core.fitting.fit import FitLayer, fit
 from core.fitting.limbs import limb_radius
 from core.fitting.openings import LIMB_EXITS, LIMB_ROOM_M, _segments, cap_faces, cut_openings, is_closed
+from core.jobs.fitting import stored_openings
 from core.mesh.cleanup import clean, closed, opening_count
 from core.samples import draw_garment
 from tests.test_fitting import preset_body
@@ -105,3 +106,14 @@ def test_a_pinhole_leaves_a_garment_closed_and_an_opening_does_not() -> None:
     cuff = sleeve.copy()  # one end cut off: a loop 31 cm round
     cuff.update_faces(cuff.face_normals[:, 2] < 0.5)
     assert not is_closed(cuff) and opening_count(cuff) == 1
+
+
+def test_a_stored_garment_s_openings_say_whether_it_is_closed_and_hostile_stats_are_ignored() -> None:
+    """The fit takes the openings counted when the garment was made rather than count them again;
+    a record's stats that are no count (a client's import, an old row) leave the count to the fit."""
+    cuff = trimesh.creation.cylinder(radius=0.1, height=0.3)
+    assert FitLayer(cuff, "top", "top", openings=0).closed() and not FitLayer(cuff, "top", "top", openings=2).closed()
+    assert FitLayer(cuff, "top", "top").closed() == is_closed(cuff)
+    for stats, count in (({"openings": 3}, 3), ({"openings": 0}, 0), ({"openings": True}, None),
+                         ({"openings": -1}, None), ({"openings": "4"}, None), ({}, None), (None, None)):
+        assert stored_openings(stats) == count
