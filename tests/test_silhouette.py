@@ -108,6 +108,8 @@ def _tank(half: int, armhole: int, strap: float) -> np.ndarray:
 
 @settings(max_examples=6, deadline=None)
 @given(half=st.integers(110, 170), armhole=st.integers(90, 150), strap=st.floats(0.55, 0.85))
+@example(half=130, armhole=130, strap=0.85)  # a shallow armhole whose parse set the armpit 4 % of the height low
+@example(half=110, armhole=150, strap=0.85)  # and one it set high: the armhole stays open
 def test_sleeveless_sides_are_sewn_below_the_armholes(half, armhole, strap) -> None:
     """A boxy sleeveless top's straight sides are the widest outline of its upper half, where
     sleeves end on other tops: its shell is open at its neck, hem and armholes, and sewn along its

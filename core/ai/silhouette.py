@@ -175,11 +175,28 @@ def _openings(cells: np.ndarray, parse: GarmentParse, length: int) -> np.ndarray
         rows = np.arange(n_rows)
         for edge, extreme, outwards in ((left, left <= lu + margin, -1), (right, right >= ru - margin, 1)):
             sel = arms & extreme
-            if not armholes:  # a sleeve's end: not the torso's side, where sleeves laid down lie in it
+            if armholes:  # down to where its curve meets the side, wherever the parse has the armpit
+                sel &= rows <= _armpit_row(edge * outwards, arms, has_row)
+            else:  # a sleeve's end: not the torso's side, where sleeves laid down lie in it
                 sel &= ~_in_body(parse, rows, edge, r0, h, (c0 + c1) / 2)
             beyond = (jj - edge[:, None]) * outwards
             ext |= sel[:, None] & (beyond > 0) & (beyond <= length)
     return ext & ~cells
+
+
+def _armpit_row(reach: np.ndarray, arms: np.ndarray, has_row: np.ndarray) -> int:
+    """The row where a sleeveless bodice's armhole meets its side: where the run of the armhole's
+    last rows (`arms`) whose outline (`reach`: how far out, per row) is as far out as the side
+    just below them begins. A shallow armhole's parse can set its armpit a few rows low, and those
+    rows, opened, were a slit down the side; a side that flares out below is never reached (the
+    parse's rows stand)."""
+    rows = np.flatnonzero(arms)
+    if not len(rows) or rows[-1] + 1 >= len(reach) or not has_row[rows[-1] + 1]:
+        return len(reach)
+    short = np.flatnonzero(reach[rows] < reach[rows[-1] + 1])  # rows still curving in above the side
+    if not len(short):  # the outline is the side's all along: too shallow to tell the parse from
+        return len(reach)
+    return int(rows[short[-1]] + 1) if short[-1] + 1 < len(rows) else len(reach)
 
 
 def _in_body(parse: GarmentParse, rows: np.ndarray, cols: np.ndarray, r0: int, h: int, centre: float) -> np.ndarray:
