@@ -84,10 +84,11 @@ def test_fitting_room_in_a_browser(live_app: str, tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop
         page.goto(live_app + "/", wait_until="domcontentloaded")
         expect(page.get_by_text("Fitroom 3D").first).to_be_visible(timeout=60_000)
-        _loaded(page)
-        # A mistake reads as a message, never a stack trace.
-        page.get_by_role("button", name="Generate 3D").click()
+        # A mistake reads as a message, never a stack trace; and a click the instant the button
+        # can be clicked is answered (it is disabled while the page loads: no click is lost to the load)
+        page.get_by_role("button", name="Generate 3D").click(timeout=60_000)
         expect(page.get_by_text("Upload a garment photo first").first).to_be_visible(timeout=15_000)
+        _loaded(page)
         page.locator("#photo input[type=file]").set_input_files(str(blank))
         page.get_by_role("button", name="Generate 3D").click()
         expect(page.get_by_text("No garment found").first).to_be_visible(timeout=30_000)

@@ -47,13 +47,13 @@ def handlers(tmp_path_factory) -> dict[str, object]:
 def test_every_handler_goes_through_the_one_error_mapping(handlers) -> None:
     ours = {name: f.fn for name, f in handlers.items() if name != "load_example"}  # gr.Examples' own loader
     unmapped = [name for name, fn in ours.items() if getattr(fn, "__func__", fn).__code__ not in MAPPED]
-    assert not unmapped and len(ours) == 38
+    assert not unmapped and len(ours) == 39
     assert {"new_token", "upload_image", "generate_3d", "list_presets", "fit", "get_result", "upload_garment_3d",
             "create_avatar", "photo_to_3d", "dress"} <= set(ours)
 
 
 def test_a_page_event_without_the_page_is_refused(handlers) -> None:
-    with pytest.raises(gr.Error, match="Please reload the page"):
+    with pytest.raises(gr.Error, match="The page is not ready"):
         next(handlers["on_fit"].fn(["g"], "a", "regular", False, [], None, None))  # a generator: its first update
 
 

@@ -44,13 +44,13 @@ class AvatarStep:
                 self.waist_cm = measure("waist_cm", "Waist (cm)", 76)
                 self.hips_cm = measure("hips_cm", "Hips (cm)", 100)
             self.gender = gr.Radio(values(Gender), value="female", label="Body")
-            self.build_btn = gr.Button("Build avatar", elem_id="build-avatar")
+            self.build_btn = gr.Button("Build avatar", elem_id="build-avatar", interactive=False)
         self.outfit = gr.CheckboxGroup([], label="Outfit", elem_id="outfit",
                                        info="Garments you made; tick one per layer (top, bottom, outer)")
         with gr.Row():
             self.ease = gr.Radio(values(Ease), value="regular", label="Fit", min_width=120)
             self.tuck = gr.Checkbox(value=False, label="Tuck the top in", min_width=80)
-        self.fit_btn = gr.Button("Fit", variant="primary", elem_id="fit")
+        self.fit_btn = gr.Button("Fit", variant="primary", elem_id="fit", interactive=False)
 
     def wire(self, page: Page) -> None:
         """Picking or building an avatar; step 4 then shows it bare."""

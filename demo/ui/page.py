@@ -43,6 +43,11 @@ class Page:
                 self.history.fits, self.fitting.link, self.state.fitting_id]
 
     @property
+    def actions(self) -> list[gr.Button]:
+        """The buttons that start a job: disabled until the page's load is done (session.Session.wire)."""
+        return [self.photo.generate_btn, self.photo.import_btn, self.avatar.build_btn, self.avatar.fit_btn]
+
+    @property
     def garment_progress(self) -> gr.components.Component:
         """Where showing a garment draws its progress: the one viewer, not each of its ten outputs.
         Gradio's page redraws every component that has shown a progress at each progress message

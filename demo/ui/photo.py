@@ -55,14 +55,14 @@ class PhotoStep:
             self.quality = gr.Radio(values(Quality), value="low", label="Quality", min_width=100)
         self.model = gr.Dropdown(values(Model), value="auto", label="Model", info=licence_note("auto"),
                                  elem_id="model")
-        self.generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate")
+        self.generate_btn = gr.Button("Generate 3D", variant="primary", elem_id="generate", interactive=False)
         self.status = gr.Markdown("Upload a photo or click an example below.", elem_id="gen-status")
         self.recategory = gr.Button(visible=False, size="sm", elem_id="recategory")  # when auto was unsure
         self.example_block = gr.Column()
         self.cutout = gr.Image(label="Cut-out", interactive=False, height=180, elem_id="cutout")
         with gr.Accordion("…or import a 3D garment (GLB, OBJ, PLY)", open=False):
             self.mesh_file = gr.File(label="3D garment", file_types=[".glb", ".gltf", ".obj", ".ply"])
-            self.import_btn = gr.Button("Import")
+            self.import_btn = gr.Button("Import", interactive=False)
 
     def wire(self, page: Page) -> None:
         """Generate, make again as another category, the examples, import: each shows a garment, then its extras."""

@@ -26,6 +26,7 @@ class Session:
 
     def __init__(self, service: FitroomService, results: Results) -> None:
         self.service, self.results = service, results
+        self.actions = 0  # how many buttons the load enables (wire counts them)
 
     def wire(self, page: Page, blocks: gr.Blocks) -> None:
         """The load, then the garment link, then the fitting link, then (nothing fitted) the bare avatar."""
@@ -42,6 +43,11 @@ class Session:
                                          api_visibility="private", show_progress_on=page.fit_progress)
         page.with_extras(linked_fit, "fitting")
         page.show_bare_avatar(linked_fit.then)
+        # The buttons start disabled (page.Page.actions): clicked while the load still ran, their
+        # events went out with no caller yet, or had their outcome overwritten by the load's own
+        # updates. Enabled after the load's last event, whatever became of it.
+        self.actions = len(page.actions)
+        linked_fit.then(self.on_ready, None, page.actions, api_visibility="private", show_progress="hidden")
 
     def visitor(self, sealed: str | None, request: gr.Request) -> tuple[str, Caller]:
         """The visitor's token and caller, at the root URL the page was opened at."""
@@ -80,6 +86,11 @@ class Session:
                 thumbs(view.of_kind(hist, "fitting"), caller), outfit_box(hist), rows, first,
                 self.results.avatar_gallery(rows, first, caller),
                 view.avatar_line(rows[0]) if rows else "No avatars yet.")
+
+    @handled
+    def on_ready(self) -> list[gr.Button]:
+        """The load done: the buttons that start a job can be clicked."""
+        return [gr.Button(interactive=True)] * self.actions
 
     @handled
     def on_garment_link(self, hist, chosen, caller, request: gr.Request):

@@ -56,8 +56,9 @@ class Shown:
 
 def verified(me: Caller | None) -> Caller:
     """The session's caller; none means the event came without the page."""
-    if me is None:  # a page event sent without the page (by fn_index), or a session that expired
-        raise refused("Please reload the page.")
+    if me is None:  # sent before the page's load was done (an example clicked at once), without
+        # the page (by fn_index), or in a session that expired
+        raise refused("The page is not ready: wait a moment and try again, or reload it.")
     return me
 
 
