@@ -99,7 +99,7 @@ class BodyModel:
 
     @cached_property
     def field(self) -> DistanceField:
-        """The signed distance on a fine grid (~1 s per avatar, 17 MB): most queries' answer."""
+        """The signed distance on a fine grid (~2.5 s per avatar, 17 MB): most queries' answer."""
         return DistanceField.of(self.surface, self.grid, self.contains)
 
     def prepared(self) -> BodyModel:
